@@ -1,0 +1,289 @@
+/*  wf_account_codec - JSON for account events and snapshots.
+
+    One table names every event field once (JSON name, kind, place in the
+    struct) and one table says which fields each event type has; the encoder
+    and the strict decoder both walk them, so adding a field is one line in
+    each table.
+*/
+#include <assert.h>
+#include <stddef.h>
+#include <string.h>
+#include "wf_account_codec.h"
+
+//  How a field is written and checked.
+typedef enum { S_UUID, S_NUMBER, S_CURRENCY, S_AMOUNT, S_TEXT } s_kind_t;
+
+typedef struct {
+    const char *name; //  JSON member name
+    s_kind_t kind;
+    size_t offset; //  in wf_account_event_t
+    size_t size;   //  bytes of the struct member
+} s_field_t;
+
+enum {
+    F_ACCOUNT_ID,
+    F_OWNER_ID,
+    F_ACCOUNT_NUMBER,
+    F_CURRENCY,
+    F_TRANSACTION_ID,
+    F_DESTINATION,
+    F_SOURCE,
+    F_AMOUNT,
+    F_DESCRIPTION,
+    F_REASON,
+    F_COUNT
+};
+
+#define S_FIELD(name, kind, member)                                                                \
+    {                                                                                              \
+        name, kind, offsetof (wf_account_event_t, member),                                         \
+            sizeof (((wf_account_event_t *)0)->member)                                             \
+    }
+
+static const s_field_t s_fields[F_COUNT] = {
+    [F_ACCOUNT_ID] = S_FIELD ("accountId", S_UUID, account_id),
+    [F_OWNER_ID] = S_FIELD ("ownerId", S_UUID, owner_id),
+    [F_ACCOUNT_NUMBER] = S_FIELD ("accountNumber", S_NUMBER, account_number),
+    [F_CURRENCY] = S_FIELD ("currency", S_CURRENCY, currency),
+    [F_TRANSACTION_ID] = S_FIELD ("transactionId", S_UUID, transaction_id),
+    [F_DESTINATION] = S_FIELD ("destinationAccountId", S_UUID, counterparty_id),
+    [F_SOURCE] = S_FIELD ("sourceAccountId", S_UUID, counterparty_id),
+    [F_AMOUNT] = S_FIELD ("amount", S_AMOUNT, amount),
+    [F_DESCRIPTION] = S_FIELD ("description", S_TEXT, description),
+    [F_REASON] = S_FIELD ("reason", S_TEXT, reason),
+};
+
+#define B(field) (1u << (field))
+
+//  Each event type's stored name and fields.
+static const struct {
+    const char *name;
+    unsigned fields;
+} s_types[WF_ACCOUNT_EVENT_COUNT] = {
+    [WF_ACCOUNT_EVENT_OPENED] = {"AccountOpened", B (F_ACCOUNT_ID) | B (F_OWNER_ID) |
+                                                      B (F_ACCOUNT_NUMBER) | B (F_CURRENCY)},
+    [WF_ACCOUNT_EVENT_DEPOSITED] = {"MoneyDeposited",
+                                    B (F_TRANSACTION_ID) | B (F_AMOUNT) | B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_WITHDRAWN] = {"MoneyWithdrawn",
+                                    B (F_TRANSACTION_ID) | B (F_AMOUNT) | B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_TRANSFER_SENT] = {"TransferSent", B (F_TRANSACTION_ID) | B (F_DESTINATION) |
+                                                            B (F_AMOUNT) | B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_TRANSFER_RECEIVED] = {"TransferReceived", B (F_TRANSACTION_ID) |
+                                                                    B (F_SOURCE) | B (F_AMOUNT) |
+                                                                    B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_TRANSFER_REFUNDED] = {"TransferRefunded",
+                                            B (F_TRANSACTION_ID) | B (F_AMOUNT) | B (F_REASON)},
+    [WF_ACCOUNT_EVENT_SUSPENDED] = {"AccountSuspended", B (F_REASON)},
+    [WF_ACCOUNT_EVENT_REACTIVATED] = {"AccountReactivated", 0},
+};
+
+//  Returns the stored name of a type, or NULL.
+const char *wf_account_event_type_name (wf_account_event_type_t type)
+{
+    if (type <= WF_ACCOUNT_EVENT_NONE || type >= WF_ACCOUNT_EVENT_COUNT)
+        return NULL;
+    return s_types[type].name;
+}
+
+//  Finds a type by its stored name.
+wf_account_event_type_t wf_account_event_type_lookup (const char *name)
+{
+    for (int type = WF_ACCOUNT_EVENT_NONE + 1; name && type < WF_ACCOUNT_EVENT_COUNT; type++)
+        if (strcmp (name, s_types[type].name) == 0)
+            return (wf_account_event_type_t)type;
+    return WF_ACCOUNT_EVENT_NONE;
+}
+
+//  Sets a member, asserting success (jansson fails only on out of memory or
+//  invalid UTF-8, and both are bugs or fatal here).
+static void s_set (json_t *object, const char *name, json_t *value)
+{
+    assert (value);
+    int rc = json_object_set_new (object, name, value);
+    assert (rc == 0);
+}
+
+//  Encodes an event as its type, time and table fields.
+json_t *wf_account_event_to_json (const wf_account_event_t *event)
+{
+    assert (event);
+    const char *name = wf_account_event_type_name (event->type);
+    assert (name);
+    json_t *object = json_object ();
+    assert (object);
+    s_set (object, "type", json_string (name));
+    s_set (object, "occurredAt", json_integer (event->occurred_at_ms));
+    for (int field = 0; field < F_COUNT; field++) {
+        if (!(s_types[event->type].fields & B (field)))
+            continue;
+        const s_field_t *info = &s_fields[field];
+        const char *place = (const char *)event + info->offset;
+        if (info->kind == S_AMOUNT)
+            s_set (object, info->name, json_integer (*(const int64_t *)place));
+        else
+            s_set (object, info->name, json_string (place));
+    }
+    return object;
+}
+
+//  Checks and copies one string field into its buffer.
+static const char *s_decode_text (const s_field_t *info, const json_t *value, char *place)
+{
+    if (!json_is_string (value))
+        return "event field must be a string";
+    const char *text = json_string_value (value);
+    size_t length = json_string_length (value);
+    if (strlen (text) != length)
+        return "event field contains NUL";
+    if (length >= info->size)
+        return "event field is too long";
+    wf_str_t slice = {text, length};
+    if (info->kind == S_UUID && !wf_account_uuid_valid (slice))
+        return "event field is not a lower-case UUID";
+    if (info->kind == S_NUMBER && !wf_account_number_valid (slice))
+        return "event field is not a valid account number";
+    if (info->kind == S_CURRENCY && !wf_currency_lookup (slice, NULL))
+        return "event field is not a payment currency";
+    memcpy (place, text, length + 1);
+    return NULL;
+}
+
+//  Checks and stores one field of an event.
+static const char *s_decode_field (const s_field_t *info, const json_t *value,
+                                   wf_account_event_t *event)
+{
+    char *place = (char *)event + info->offset;
+    if (!value)
+        return "event field is missing";
+    if (info->kind != S_AMOUNT)
+        return s_decode_text (info, value, place);
+    if (!json_is_integer (value) || json_integer_value (value) <= 0)
+        return "event amount must be a positive integer of minor units";
+    int64_t amount = json_integer_value (value);
+    memcpy (place, &amount, sizeof amount);
+    return NULL;
+}
+
+//  True when `key` is a member this event type may have.
+static bool s_member_known (wf_account_event_type_t type, const char *key)
+{
+    if (strcmp (key, "type") == 0 || strcmp (key, "occurredAt") == 0)
+        return true;
+    for (int field = 0; field < F_COUNT; field++)
+        if ((s_types[type].fields & B (field)) && strcmp (key, s_fields[field].name) == 0)
+            return true;
+    return false;
+}
+
+//  Fails a decode with a reason.
+static int s_fail (const char **why, const char *reason)
+{
+    *why = reason;
+    return -1;
+}
+
+//  Decodes an event strictly (see the header).
+int wf_account_event_from_json (const json_t *json, wf_account_event_t *event, const char **why)
+{
+    assert (event && why);
+    memset (event, 0, sizeof (*event));
+    if (!json_is_object (json))
+        return s_fail (why, "event must be a JSON object");
+    wf_account_event_type_t type =
+        wf_account_event_type_lookup (json_string_value (json_object_get (json, "type")));
+    if (type == WF_ACCOUNT_EVENT_NONE)
+        return s_fail (why, "event type is missing or unknown");
+    const json_t *occurred = json_object_get (json, "occurredAt");
+    if (!json_is_integer (occurred) || json_integer_value (occurred) < 0)
+        return s_fail (why, "event occurredAt must be a non-negative integer of ms");
+    const char *key;
+    const json_t *value;
+    json_object_foreach ((json_t *)json, key, value)
+    {
+        if (!s_member_known (type, key))
+            return s_fail (why, "event has an unknown field");
+    }
+    event->type = type;
+    event->occurred_at_ms = json_integer_value (occurred);
+    for (int field = 0; field < F_COUNT; field++) {
+        if (!(s_types[type].fields & B (field)))
+            continue;
+        const char *problem =
+            s_decode_field (&s_fields[field], json_object_get (json, s_fields[field].name), event);
+        if (problem) {
+            memset (event, 0, sizeof (*event));
+            return s_fail (why, problem);
+        }
+    }
+    *why = NULL;
+    return 0;
+}
+
+//  Encodes the state with its snapshot version.
+json_t *wf_account_snapshot_to_json (const wf_account_t *account)
+{
+    assert (account);
+    const wf_account_state_t *state = wf_account_state (account);
+    json_t *object = json_pack (
+        "{s:i, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I}", "snapshotVersion",
+        WF_ACCOUNT_SNAPSHOT_VERSION, "id", state->id, "ownerId", state->owner_id, "accountNumber",
+        state->number, "currency", state->currency, "digits", state->digits, "balance",
+        (json_int_t)state->balance, "held", (json_int_t)state->held, "status",
+        wf_account_status_name (state->status), "version", (json_int_t)state->version, "createdAt",
+        (json_int_t)state->created_at_ms);
+    assert (object);
+    return object;
+}
+
+//  Copies a decoded string into a state buffer; false when it does not fit
+//  or holds NUL.
+static bool s_copy_text (char *dest, size_t size, const char *text, size_t length)
+{
+    if (length >= size || strlen (text) != length)
+        return false;
+    memcpy (dest, text, length + 1);
+    return true;
+}
+
+//  Returns the status with this AccountDto name, or NONE.
+static wf_account_status_t s_status_lookup (const char *name)
+{
+    for (int status = WF_ACCOUNT_STATUS_ACTIVE; status <= WF_ACCOUNT_STATUS_CLOSED; status++)
+        if (strcmp (name, wf_account_status_name ((wf_account_status_t)status)) == 0)
+            return (wf_account_status_t)status;
+    return WF_ACCOUNT_STATUS_NONE;
+}
+
+//  Decodes a snapshot strictly ('!' refuses unknown members) and restores it.
+int wf_account_snapshot_from_json (const json_t *json, wf_account_t *account, const char **why)
+{
+    assert (account && why);
+    json_int_t version, digits, balance, held, events, created;
+    const char *id, *owner, *number, *currency, *status;
+    size_t id_len, owner_len, number_len, currency_len;
+    if (!json ||
+        json_unpack ((json_t *)json,
+                     "{s:I, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:s, s:I, s:I !}",
+                     "snapshotVersion", &version, "id", &id, &id_len, "ownerId", &owner, &owner_len,
+                     "accountNumber", &number, &number_len, "currency", &currency, &currency_len,
+                     "digits", &digits, "balance", &balance, "held", &held, "status", &status,
+                     "version", &events, "createdAt", &created) != 0)
+        return s_fail (why, "snapshot is not an object with exactly the expected members");
+    if (version != WF_ACCOUNT_SNAPSHOT_VERSION)
+        return s_fail (why, "snapshot version is not supported");
+    wf_account_state_t state = {0};
+    if (!s_copy_text (state.id, sizeof state.id, id, id_len) ||
+        !s_copy_text (state.owner_id, sizeof state.owner_id, owner, owner_len) ||
+        !s_copy_text (state.number, sizeof state.number, number, number_len) ||
+        !s_copy_text (state.currency, sizeof state.currency, currency, currency_len))
+        return s_fail (why, "snapshot text member is too long or holds NUL");
+    if (digits < 0 || digits > WF_CURRENCY_DIGITS_MAX)
+        return s_fail (why, "snapshot digits out of range");
+    state.digits = (int)digits;
+    state.balance = balance;
+    state.held = held;
+    state.status = s_status_lookup (status);
+    state.version = events;
+    state.created_at_ms = created;
+    return wf_account_restore (account, &state, why);
+}
