@@ -49,6 +49,12 @@ typedef enum {
 #define WF_MSG_END(ID, c_name)
 #include "wf_msgs.def"
 #undef WF_MSG_BEGIN
+#undef WF_FIELD_STR
+#undef WF_FIELD_BIN
+#undef WF_FIELD_I64
+#undef WF_FIELD_U64
+#undef WF_FIELD_BOOL
+#undef WF_FIELD_LIST
 #undef WF_MSG_END
     WF_MSG_COUNT
 } wf_msg_id_t;
@@ -140,6 +146,13 @@ int wf_envelope_decode (const uint8_t *data, size_t size, wf_envelope_t *env,
                         wf_codec_err_t *err);
 int wf_body_decode (wf_msg_id_t id, const uint8_t *data, size_t size, void *msg,
                     wf_codec_err_t *err);
+
+//  True when two decoded (or to-be-encoded) bodies of message `id` hold equal
+//  values: strings compare by content, lists element by element up to their
+//  count; `present` bits are not compared. For tests and the fuzz target.
+bool wf_body_equal (wf_msg_id_t id, const void *a, const void *b);
+//  True when two envelopes hold equal values (strings by content).
+bool wf_envelope_equal (const wf_envelope_t *a, const wf_envelope_t *b);
 
 //  Current wall-clock time in ms since the epoch (for deadlines).
 int64_t wf_clock_ms (void);
