@@ -1,0 +1,109 @@
+/*  wf_front_http - the libwebsockets HTTP server thread of the front actor.
+
+    libwebsockets cannot join a ZeroMQ poller, so it runs in its own thread
+    (a zactor whose loop is lws_service) and talks to the front bridge only
+    through its actor pipe. The bridge wakes it with lws_cancel_service after
+    queueing a message; the HTTP thread drains its pipe on
+    LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+
+    Pipe, bridge -> http:
+      "REPLY" [envelope] [body]    a worker's reply (matched by correlation id)
+      "HEALTH" json                latest dependency report
+      "METRICS" text               metrics of the other actors, concatenated
+      "TICK"                       time passed: expire waiting requests
+      "DRAIN"                      stop taking requests, finish pending, exit
+    Pipe, http -> bridge:
+      "REQUEST" service [envelope] [body]
+      after start-up: the lws context pointer and port ("pi"), so the bridge
+      can wake us; "DONE" when draining finished and the thread returns
+
+    Each in-flight request holds a slot; the correlation id of its worker
+    request is (slot << 32 | generation), so a reply for a connection that
+    closed meanwhile is recognised and dropped.
+*/
+#ifndef WF_FRONT_HTTP_H_INCLUDED
+#define WF_FRONT_HTTP_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include "wf_front_router.h"
+#include "wf_msg.h"
+
+typedef struct {
+    int port;                        //  0 = WF_HTTP_PORT_DEFAULT; -1 = any free port
+    const char *interface;           //  NULL = all; "127.0.0.1" for loopback only
+    size_t body_bytes_max;           //  0 = WF_HTTP_BODY_BYTES_MAX
+    int request_timeout_ms;          //  0 = WF_REQUEST_TIMEOUT_MS
+    const char *server_version;
+} wf_front_http_config_t;
+
+//  What a route handler sees of a request. Strings are NUL-terminated and live
+//  as long as the request.
+typedef struct {
+    wf_http_method_t method;
+    const char *path;
+    const char *query;               //  "" when none
+    wf_route_match_t match;
+    const char *body;                //  NULL when none
+    size_t body_len;
+    const char *request_id;
+    const char *trace_id;
+    const char *authorization;       //  "" when none
+    const char *content_type;        //  "" when none
+    const char *idempotency_key;     //  "" when none
+    const char *client_ip;
+    bool accept_json;
+} wf_http_request_t;
+
+#define WF_HTTP_EXTRA_HEADERS_MAX 4
+
+typedef struct {
+    int status;
+    const char *content_type;        //  static string
+    char *body;                      //  malloc'd, owned by the response
+    size_t body_len;
+    const char *header_names[WF_HTTP_EXTRA_HEADERS_MAX];   //  static, "allow:"
+    char *header_values[WF_HTTP_EXTRA_HEADERS_MAX];        //  malloc'd
+    size_t headers_count;
+    bool close_connection;
+} wf_http_response_t;
+
+typedef struct _wf_front_http_t wf_front_http_t;
+
+//  A route's handler returns DONE with resp filled, or PENDING after it sent a
+//  request to a service with wf_front_http_call (the reply handler completes).
+typedef enum { WF_HANDLER_DONE, WF_HANDLER_PENDING } wf_handler_result_t;
+
+typedef wf_handler_result_t (*wf_route_handler_fn) (wf_front_http_t *http,
+                                                    const wf_http_request_t *req,
+                                                    wf_http_response_t *resp);
+typedef void (*wf_route_reply_fn) (wf_front_http_t *http, const wf_http_request_t *req,
+                                   const wf_envelope_t *env, const wf_any_msg_t *body,
+                                   wf_http_response_t *resp);
+
+//  Sends a request for the current HTTP request to a service. Returns 0, or -1
+//  (resp should then be a 503) when the bridge cannot take it.
+int wf_front_http_call (wf_front_http_t *http, const char *service, wf_msg_id_t type,
+                        const void *body);
+
+//  Response helpers (resp->body is replaced).
+void wf_http_respond_text (wf_http_response_t *resp, int status, const char *content_type,
+                           const char *text);
+void wf_http_respond_json (wf_http_response_t *resp, int status, char *json_text);
+void wf_http_respond_problem (wf_http_response_t *resp, const wf_http_request_t *req, int status,
+                              const char *title, const char *detail);
+void wf_http_respond_error (wf_http_response_t *resp, const wf_http_request_t *req,
+                            const wf_error_t *error);
+void wf_http_add_header (wf_http_response_t *resp, const char *name, const char *value);
+
+//  Latest health report json and other actors' metrics (may be NULL).
+const char *wf_front_http_health (wf_front_http_t *http);
+const char *wf_front_http_metrics_others (wf_front_http_t *http);
+//  This thread's own metrics, rendered (caller frees).
+char *wf_front_http_metrics_own (wf_front_http_t *http);
+const wf_front_http_config_t *wf_front_http_config (wf_front_http_t *http);
+
+//  The thread: zactor_new (wf_front_http_actor, (void *) config).
+void wf_front_http_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,92 @@
+/*  wf_pg - one PostgreSQL connection owned by one actor.  */
+#include "wf_pg.h"
+#include <czmq.h>
+
+struct _wf_pg_t {
+    char *url;
+    char *owner;
+    PGconn *conn;
+    int64_t retry_at_ms;         //  mono: no attempt before this
+    int backoff_ms;
+    bool was_up;
+};
+
+wf_pg_t *
+wf_pg_new (const char *url, const char *owner)
+{
+    wf_pg_t *self = (wf_pg_t *) zmalloc (sizeof (wf_pg_t));
+    self->url = strdup (url);
+    self->owner = strdup (owner);
+    self->was_up = true;
+    return self;
+}
+
+void
+wf_pg_destroy (wf_pg_t **self_p)
+{
+    wf_pg_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->conn)
+        PQfinish (self->conn);
+    free (self->url);
+    free (self->owner);
+    free (self);
+    *self_p = NULL;
+}
+
+PGconn *
+wf_pg_connect_url (const char *url)
+{
+    char timeout[16], options[64];
+    snprintf (timeout, sizeof timeout, "%d", WF_PG_CONNECT_TIMEOUT_S);
+    snprintf (options, sizeof options, "-c statement_timeout=%d", WF_PG_STATEMENT_TIMEOUT_MS);
+    //  Later keywords override what the URL says (expand_dbname).
+    const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
+    const char *values[] = {url, timeout, options, "walletflow", NULL};
+    PGconn *conn = PQconnectdbParams (keys, values, 1);
+    if (PQstatus (conn) != CONNECTION_OK) {
+        PQfinish (conn);
+        return NULL;
+    }
+    return conn;
+}
+
+PGconn *
+wf_pg_conn (wf_pg_t *self)
+{
+    if (self->conn && PQstatus (self->conn) == CONNECTION_OK)
+        return self->conn;
+    if (self->conn) {
+        PQfinish (self->conn);
+        self->conn = NULL;
+    }
+    int64_t now = zclock_mono ();
+    if (now < self->retry_at_ms)
+        return NULL;
+    self->conn = wf_pg_connect_url (self->url);
+    if (self->conn) {
+        if (!self->was_up)
+            zsys_info ("%s: postgres connection restored", self->owner);
+        self->was_up = true;
+        self->backoff_ms = 0;
+        return self->conn;
+    }
+    if (self->was_up)
+        zsys_warning ("%s: postgres unreachable, retrying with backoff", self->owner);
+    self->was_up = false;
+    self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 50;
+    if (self->backoff_ms > WF_PG_BACKOFF_MS_MAX)
+        self->backoff_ms = WF_PG_BACKOFF_MS_MAX;
+    self->retry_at_ms = now + self->backoff_ms;
+    return NULL;
+}
+
+void
+wf_pg_failed (wf_pg_t *self)
+{
+    if (self->conn && PQstatus (self->conn) != CONNECTION_OK) {
+        PQfinish (self->conn);
+        self->conn = NULL;
+    }
+}

@@ -1,0 +1,33 @@
+/*  wf_pg - one PostgreSQL connection owned by one actor, reconnected on demand.
+
+    Connection failures are normal: wf_pg_conn () returns NULL while the server
+    is down and retries no more often than a capped exponential backoff allows,
+    logging once per change of state. Every connection carries a
+    statement_timeout, so no query blocks an actor without bound.
+*/
+#ifndef WF_PG_H_INCLUDED
+#define WF_PG_H_INCLUDED
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct _wf_pg_t wf_pg_t;
+
+#define WF_PG_CONNECT_TIMEOUT_S     2
+#define WF_PG_STATEMENT_TIMEOUT_MS  5000
+#define WF_PG_BACKOFF_MS_MAX        2000
+
+//  Remembers the URL; connects lazily. owner names the actor in logs.
+wf_pg_t *wf_pg_new (const char *url, const char *owner);
+void wf_pg_destroy (wf_pg_t **self_p);
+
+//  A live connection, or NULL when PostgreSQL is unreachable now.
+PGconn *wf_pg_conn (wf_pg_t *self);
+
+//  Tells wf_pg that a query failed; drops the connection when it is broken.
+void wf_pg_failed (wf_pg_t *self);
+
+//  Connects once, blocking up to the connect timeout: for start-up tasks.
+PGconn *wf_pg_connect_url (const char *url);
+
+#endif

@@ -1,0 +1,216 @@
+/*  walletflow - the one binary: runs any set of WalletFlow actors.
+
+    By default every actor runs here as a thread over inproc://; flags choose
+    the actor set and tcp:// endpoints, so the same binary runs the broker
+    alone or workers alone on other hosts (see --help).
+
+    Start: migrations (when an actor here needs PostgreSQL), then the broker,
+    the workers, the health actor and last the front. Stop (SIGINT/SIGTERM):
+    the reverse order, the front first so it drains in-flight requests while
+    the workers can still answer them. Exit 0 after a clean stop.
+*/
+#include <czmq.h>
+#include "wf_broker.h"
+#include "wf_config.h"
+#include "wf_front.h"
+#include "wf_health.h"
+#include "wf_log.h"
+#include "wf_migrate.h"
+#include "wf_pg.h"
+#include "wf_system.h"
+
+#define WATCH_INTERVAL_MS  100
+#define METRICS_PUBLISH_MS 1000
+
+//  Applies pending migrations; 0 or -1 (logged).
+static int
+s_migrate (const wf_config_t *config)
+{
+    PGconn *conn = wf_pg_connect_url (config->pg_url);
+    if (!conn) {
+        wf_log (WF_LOG_ERROR, "main", "migrate_failed", NULL, "reason=\"cannot connect to postgres\"");
+        return -1;
+    }
+    char err[512];
+    int version = wf_migrate_apply (conn, err, sizeof err);
+    PQfinish (conn);
+    char quoted[600];
+    if (version < 0) {
+        wf_log (WF_LOG_ERROR, "main", "migrate_failed", NULL, "reason=%s",
+                wf_log_quote (quoted, sizeof quoted, err));
+        return -1;
+    }
+    wf_log (WF_LOG_INFO, "main", "schema_ready", NULL, "version=%d", version);
+    return 0;
+}
+
+//  Asks an actor for its metrics text and publishes it to the front.
+static void
+s_publish_metrics (zactor_t *actor, const char *owner, zsock_t *pub)
+{
+    if (!actor || !pub)
+        return;
+    zstr_send (actor, "METRICS");
+    char *text = zstr_recv (actor);
+    if (text)
+        zsock_send (pub, "ss", owner, text);
+    zstr_free (&text);
+}
+
+typedef struct {
+    wf_broker_config_t broker;
+    wf_system_config_t system;
+    wf_health_config_t health;
+    wf_front_config_t front;
+    char worker_name[128];
+} actor_configs_t;
+
+//  Fills every actor's configuration from the process configuration.
+static void
+s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
+{
+    memset (ac, 0, sizeof *ac);
+    snprintf (ac->worker_name, sizeof ac->worker_name, "%s:%d", zsys_hostname (), (int) getpid ());
+    ac->broker.endpoint = "inproc://wf-broker";
+    ac->broker.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->broker.request_timeout_ms = config->request_timeout_ms;
+    ac->system.broker_endpoint = config->broker_connect;
+    ac->system.pg_url = config->pg_url;
+    ac->system.worker_name = ac->worker_name;
+    ac->system.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->health.pg_url = *config->pg_url ? config->pg_url : NULL;
+    ac->health.redis_url = *config->redis_url ? config->redis_url : NULL;
+    ac->health.amqp_url = *config->amqp_url ? config->amqp_url : NULL;
+    ac->health.broker_endpoint = config->broker_connect;
+    ac->health.publish_endpoint = config->health_endpoint;
+    ac->front.http.port = config->http_port == 0 ? -1 : config->http_port;
+    ac->front.http.interface = *config->http_interface ? config->http_interface : NULL;
+    ac->front.http.request_timeout_ms = config->request_timeout_ms;
+    ac->front.broker_endpoint = config->broker_connect;
+    ac->front.health_endpoint = config->health_endpoint;
+    ac->front.metrics_endpoint = config->metrics_endpoint;
+}
+
+static volatile sig_atomic_t s_stop_signal;
+
+//  SIGINT/SIGTERM: ask the main loop to stop; a second signal is fatal.
+static void
+s_on_signal (int signum)
+{
+    if (s_stop_signal)
+        _exit (128 + signum);
+    s_stop_signal = signum;
+}
+
+//  Starts one actor; logs and returns NULL when it cannot start.
+static zactor_t *
+s_start (zactor_fn *fn, void *config, const char *name)
+{
+    zactor_t *actor = zactor_new (fn, config);
+    if (!actor)
+        wf_log (WF_LOG_ERROR, "main", "actor_failed", NULL, "actor=%s", name);
+    return actor;
+}
+
+//  Runs the actors until a stop signal; returns the exit code.
+static int
+s_run (const wf_config_t *config)
+{
+    actor_configs_t ac;
+    s_actor_configs (config, &ac);
+    zactor_t *broker = NULL, *system = NULL, *health = NULL, *front = NULL;
+    bool ok = true;
+    if (config->actors & WF_ACTOR_BROKER) {
+        ok = (broker = s_start (wf_broker_actor, &ac.broker, "broker")) != NULL;
+        if (ok && *config->broker_bind) {
+            zstr_sendm (broker, "BIND");
+            zstr_send (broker, config->broker_bind);
+            ok = zsock_wait (broker) == 0;
+            if (!ok)
+                wf_log (WF_LOG_ERROR, "main", "bind_failed", NULL, "endpoint=%s",
+                        config->broker_bind);
+        }
+    }
+    if (ok && (config->actors & WF_ACTOR_SYSTEM))
+        ok = (system = s_start (wf_system_actor, &ac.system, "system")) != NULL;
+    if (ok && (config->actors & WF_ACTOR_HEALTH))
+        ok = (health = s_start (wf_health_actor, &ac.health, "health")) != NULL;
+    if (ok && (config->actors & WF_ACTOR_FRONT))
+        ok = (front = s_start (wf_front_actor, &ac.front, "front")) != NULL;
+
+    //  Metrics of this process's actors go to the front that collects them
+    //  (in-process only when a front runs here).
+    zsock_t *metrics_pub = NULL;
+    bool remote_front = strncmp (config->metrics_endpoint, "inproc:", 7) != 0;
+    if (ok && ((config->actors & WF_ACTOR_FRONT) || remote_front)) {
+        metrics_pub = zsock_new (ZMQ_PUB);
+        zsock_set_sndhwm (metrics_pub, 100);
+        zsock_connect (metrics_pub, "%s", config->metrics_endpoint);
+    }
+    wf_log (WF_LOG_INFO, "main", ok ? "started" : "start_failed", NULL, "pid=%d", (int) getpid ());
+    int64_t metrics_at = zclock_mono ();
+    while (ok && !s_stop_signal) {
+        zclock_sleep (WATCH_INTERVAL_MS);
+        if (zclock_mono () >= metrics_at) {
+            s_publish_metrics (broker, "broker", metrics_pub);
+            s_publish_metrics (health, "health", metrics_pub);
+            metrics_at = zclock_mono () + METRICS_PUBLISH_MS;
+        }
+    }
+    if (s_stop_signal)
+        wf_log (WF_LOG_INFO, "main", "stopping", NULL, "signal=%d", (int) s_stop_signal);
+    //  Reverse order: the front drains while the workers still answer.
+    zactor_destroy (&front);
+    zactor_destroy (&health);
+    zactor_destroy (&system);
+    zactor_destroy (&broker);
+    zsock_destroy (&metrics_pub);
+    wf_log (WF_LOG_INFO, "main", "stopped", NULL, NULL);
+    return ok ? 0 : 1;
+}
+
+//  getenv with the const signature the configuration parser takes.
+static const char *
+s_getenv (const char *name)
+{
+    return getenv (name);
+}
+
+int
+main (int argc, char **argv)
+{
+    wf_log_init ();
+    bool migrate_only = argc > 1 && streq (argv[1], "migrate");
+    if (migrate_only) {
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
+    wf_config_t config;
+    char error[WF_CONFIG_ERROR_BYTES_MAX];
+    if (wf_config_parse (&config, argc, argv, s_getenv, error, sizeof error) != 0) {
+        fprintf (stderr, "walletflow: %s\n", error);
+        return 2;
+    }
+    if (config.help) {
+        wf_config_usage (stdout);
+        return 0;
+    }
+    //  We order the shutdown ourselves: CZMQ must not interrupt the actors.
+    zsys_handler_set (NULL);
+    zsys_init ();
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    bool needs_pg = (config.actors & WF_ACTOR_SYSTEM) || migrate_only;
+    if (needs_pg && s_migrate (&config) != 0)
+        return 1;
+    if (migrate_only)
+        return 0;
+    int rc = s_run (&config);
+    zsys_shutdown ();
+    return rc;
+}

@@ -1,0 +1,207 @@
+/*  wf_config - the process configuration (flags > environment > defaults).  */
+#include "wf_config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { KIND_TEXT, KIND_INT, KIND_ACTORS, KIND_MODE } kind_t;
+
+typedef struct {
+    const char *flag;        //  "--http-port"
+    const char *env;         //  "WF_HTTP_PORT"
+    kind_t kind;
+    size_t offset;
+    size_t size;             //  text buffers
+    long min, max;           //  ints
+    const char *help;
+} option_t;
+
+#define TEXT(field) KIND_TEXT, offsetof (wf_config_t, field), sizeof (((wf_config_t *) 0)->field), 0, 0
+#define INT(field, lo, hi) KIND_INT, offsetof (wf_config_t, field), 0, lo, hi
+
+static const option_t s_options[] = {
+    {"--actors", "WF_ACTORS", KIND_ACTORS, offsetof (wf_config_t, actors), 0, 0, 0,
+     "actors this process runs: all, or a list of broker,front,system,health"},
+    {"--mode", "WF_MODE", KIND_MODE, offsetof (wf_config_t, production), 0, 0, 0,
+     "development (default) or production (refuses default secrets)"},
+    {"--http-port", "WF_HTTP_PORT", INT (http_port, 0, 65535),
+     "HTTP port of the front (default 5000; 0 = any free port)"},
+    {"--http-interface", "WF_HTTP_INTERFACE", TEXT (http_interface),
+     "address the front listens on (default: all)"},
+    {"--broker-bind", "WF_BROKER_BIND", TEXT (broker_bind),
+     "extra endpoint the in-process broker binds, e.g. tcp://*:5555"},
+    {"--broker", "WF_BROKER", TEXT (broker_connect),
+     "broker endpoint the actors connect to (default inproc://wf-broker)"},
+    {"--metrics-endpoint", "WF_METRICS_ENDPOINT", TEXT (metrics_endpoint),
+     "where the front collects other actors' metrics (default inproc://wf-metrics)"},
+    {"--health-endpoint", "WF_HEALTH_ENDPOINT", TEXT (health_endpoint),
+     "where the health actor publishes (default inproc://wf-health)"},
+    {"--pg-url", "WF_PG_URL", TEXT (pg_url), "PostgreSQL URL (postgresql://user@host:port/db)"},
+    {"--redis-url", "WF_REDIS_URL", TEXT (redis_url), "Redis URL (redis://host:port)"},
+    {"--amqp-url", "WF_AMQP_URL", TEXT (amqp_url), "RabbitMQ URL (amqp://user:pass@host:port/)"},
+    {"--request-timeout-ms", "WF_REQUEST_TIMEOUT_MS", INT (request_timeout_ms, 10, 600000),
+     "deadline of a request through the broker (default 5000)"},
+    {"--heartbeat-ms", "WF_HEARTBEAT_MS", INT (heartbeat_interval_ms, 10, 60000),
+     "broker/worker heartbeat interval (default 1000)"},
+};
+#define OPTIONS (sizeof s_options / sizeof s_options[0])
+
+int
+wf_config_actors (const char *list, unsigned *actors)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"broker", WF_ACTOR_BROKER}, {"front", WF_ACTOR_FRONT},
+                 {"system", WF_ACTOR_SYSTEM}, {"health", WF_ACTOR_HEALTH},
+                 {"all", WF_ACTORS_ALL}};
+    *actors = 0;
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn (p, ",");
+        bool known = false;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (len == strlen (names[i].name) && strncmp (p, names[i].name, len) == 0) {
+                *actors |= names[i].bit;
+                known = true;
+            }
+        if (!known)
+            return -1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return *actors ? 0 : -1;
+}
+
+//  Stores one option's value; -1 with error set when it is invalid.
+static int
+s_set (wf_config_t *config, const option_t *option, const char *value, const char *source,
+       char *error, size_t error_size)
+{
+    char *field = (char *) config + option->offset;
+    if (option->kind == KIND_TEXT) {
+        if (strlen (value) >= option->size) {
+            snprintf (error, error_size, "%s (%s) is longer than %zu bytes", option->flag, source,
+                      option->size - 1);
+            return -1;
+        }
+        memcpy (field, value, strlen (value) + 1);
+        return 0;
+    }
+    if (option->kind == KIND_INT) {
+        char *end = NULL;
+        errno = 0;
+        long n = strtol (value, &end, 10);
+        if (!*value || *end || errno || n < option->min || n > option->max) {
+            snprintf (error, error_size, "%s (%s) must be a number from %ld to %ld, not \"%.64s\"",
+                      option->flag, source, option->min, option->max, value);
+            return -1;
+        }
+        *(int *) field = (int) n;
+        return 0;
+    }
+    if (option->kind == KIND_ACTORS) {
+        if (wf_config_actors (value, (unsigned *) field) != 0) {
+            snprintf (error, error_size,
+                      "%s (%s): unknown actor in \"%.64s\" (known: broker, front, system, health, all)",
+                      option->flag, source, value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp (value, "production") != 0 && strcmp (value, "development") != 0) {
+        snprintf (error, error_size, "%s (%s) must be development or production, not \"%.64s\"",
+                  option->flag, source, value);
+        return -1;
+    }
+    *(bool *) field = strcmp (value, "production") == 0;
+    return 0;
+}
+
+//  Finds an option by flag name (the part before any '=').
+static const option_t *
+s_find (const char *arg, size_t len)
+{
+    for (size_t i = 0; i < OPTIONS; i++)
+        if (strlen (s_options[i].flag) == len && strncmp (arg, s_options[i].flag, len) == 0)
+            return &s_options[i];
+    return NULL;
+}
+
+//  Applies argv over the environment's values.
+static int
+s_parse_argv (wf_config_t *config, int argc, char **argv, char *error, size_t error_size)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
+            config->help = true;
+            continue;
+        }
+        const char *eq = strchr (arg, '=');
+        size_t len = eq ? (size_t) (eq - arg) : strlen (arg);
+        const option_t *option = s_find (arg, len);
+        if (!option) {
+            snprintf (error, error_size, "unknown option \"%.64s\" (see --help)", arg);
+            return -1;
+        }
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value) {
+            snprintf (error, error_size, "%s needs a value", option->flag);
+            return -1;
+        }
+        if (s_set (config, option, value, "command line", error, error_size) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn getenv_fn,
+                 char *error, size_t error_size)
+{
+    memset (config, 0, sizeof *config);
+    config->actors = WF_ACTORS_ALL;
+    config->http_port = 5000;
+    strcpy (config->broker_connect, "inproc://wf-broker");
+    strcpy (config->metrics_endpoint, "inproc://wf-metrics");
+    strcpy (config->health_endpoint, "inproc://wf-health");
+    config->request_timeout_ms = 5000;
+    config->heartbeat_interval_ms = 1000;
+    for (size_t i = 0; i < OPTIONS; i++) {
+        const char *value = getenv_fn ? getenv_fn (s_options[i].env) : NULL;
+        if (value && *value && s_set (config, &s_options[i], value, s_options[i].env, error,
+                                      error_size) != 0)
+            return -1;
+    }
+    if (s_parse_argv (config, argc, argv, error, error_size) != 0)
+        return -1;
+    if (config->help)
+        return 0;
+    bool needs_pg = config->actors & (WF_ACTOR_SYSTEM);
+    if (needs_pg && !*config->pg_url) {
+        snprintf (error, error_size,
+                  "the system actor needs PostgreSQL: set --pg-url or WF_PG_URL");
+        return -1;
+    }
+    if (!(config->actors & WF_ACTOR_BROKER) && strncmp (config->broker_connect, "inproc:", 7) == 0) {
+        snprintf (error, error_size,
+                  "no broker runs in this process: --broker must name a tcp:// endpoint");
+        return -1;
+    }
+    return 0;
+}
+
+void
+wf_config_usage (FILE *out)
+{
+    fprintf (out, "usage: walletflow [options]\n"
+                  "       walletflow migrate [options]   apply schema migrations, then exit\n\n"
+                  "Each option can also come from the environment variable shown.\n"
+                  "Options:\n");
+    for (size_t i = 0; i < OPTIONS; i++)
+        fprintf (out, "  %-22s %-22s %s\n", s_options[i].flag, s_options[i].env,
+                 s_options[i].help);
+}
