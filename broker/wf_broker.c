@@ -12,16 +12,16 @@
 #include "wf_wire.h"
 
 #define IDENTITY_KEY_BYTES_MAX (2 * 255 + 1)
-#define ROUTER_BATCH_MAX       256   //  messages handled per wake-up
-#define DEADLINE_SCAN_MS       50    //  how often queued deadlines are checked
+#define ROUTER_BATCH_MAX       256 //  messages handled per wake-up
+#define DEADLINE_SCAN_MS       50  //  how often queued deadlines are checked
 
 typedef struct _service_t service_t;
 
 //  One client request, queued or in flight.
 typedef struct {
-    zframe_t *client;        //  client's routing identity
-    zframe_t *envelope;      //  copy of the WalletFlow envelope, NULL if foreign
-    zmsg_t *body;            //  body frames while queued; NULL once sent
+    zframe_t *client;   //  client's routing identity
+    zframe_t *envelope; //  copy of the WalletFlow envelope, NULL if foreign
+    zmsg_t *body;       //  body frames while queued; NULL once sent
     int64_t deadline_ms;
     uint64_t correlation_id;
 } request_t;
@@ -31,16 +31,16 @@ typedef struct {
     char key[IDENTITY_KEY_BYTES_MAX];
     zframe_t *address;
     service_t *service;
-    int64_t expiry_ms;       //  mono clock
+    int64_t expiry_ms; //  mono clock
     size_t credit_max;
-    zlistx_t *inflight;      //  request_t *
-    void *waiting_handle;    //  handle in service->waiting, or NULL
+    zlistx_t *inflight;   //  request_t *
+    void *waiting_handle; //  handle in service->waiting, or NULL
 } worker_t;
 
 struct _service_t {
     char name[WF_SERVICE_NAME_BYTES_MAX + 1];
-    zlistx_t *queue;         //  request_t *, FIFO
-    zlistx_t *waiting;       //  worker_t * with free credit, round robin
+    zlistx_t *queue;   //  request_t *, FIFO
+    zlistx_t *waiting; //  worker_t * with free credit, round robin
     size_t workers;
 };
 
@@ -59,8 +59,8 @@ typedef struct {
     zsock_t *pipe;
     zsock_t *router;
     zpoller_t *poller;
-    zhashx_t *services;      //  name -> service_t
-    zhashx_t *workers;       //  identity key -> worker_t
+    zhashx_t *services; //  name -> service_t
+    zhashx_t *workers;  //  identity key -> worker_t
     const wf_broker_config_t *config;
     int heartbeat_interval_ms;
     int heartbeat_liveness;
@@ -193,8 +193,8 @@ s_service_require (self_t *self, const char *name)
     if (service)
         return service;
     size_t len = strlen (name);
-    if (len == 0 || len > WF_SERVICE_NAME_BYTES_MAX
-        || zhashx_size (self->services) >= WF_SERVICES_MAX)
+    if (len == 0 || len > WF_SERVICE_NAME_BYTES_MAX ||
+        zhashx_size (self->services) >= WF_SERVICES_MAX)
         return NULL;
     service = (service_t *) zmalloc (sizeof (service_t));
     memcpy (service->name, name, len + 1);
@@ -325,14 +325,13 @@ s_worker_ready (self_t *self, zframe_t *address, const char *key, zmsg_t *msg)
     char *service_name = zmsg_popstr (msg);
     char *credit_text = zmsg_popstr (msg);
     service_t *service = NULL;
-    if (service_name && strncmp (service_name, "mmi.", 4) != 0
-        && zhashx_size (self->workers) < WF_WORKERS_MAX)
+    if (service_name && strncmp (service_name, "mmi.", 4) != 0 &&
+        zhashx_size (self->workers) < WF_WORKERS_MAX)
         service = s_service_require (self, service_name);
     if (!service) {
         self->counters.malformed++;
         s_disconnect_address (self, address);
-    }
-    else {
+    } else {
         worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
         strcpy (worker->key, key);
         worker->address = zframe_dup (address);
@@ -371,8 +370,8 @@ s_worker_complete (self_t *self, worker_t *worker, zframe_t *client, zmsg_t *bod
     }
     request_t *request = (request_t *) zlistx_first (worker->inflight);
     while (request) {
-        if (zframe_eq (request->client, client)
-            && (!have_id || !request->envelope || request->correlation_id == correlation_id)) {
+        if (zframe_eq (request->client, client) &&
+            (!have_id || !request->envelope || request->correlation_id == correlation_id)) {
             zlistx_delete (worker->inflight, zlistx_cursor (worker->inflight));
             break;
         }
@@ -401,8 +400,7 @@ s_worker_message (self_t *self, zframe_t *address, zmsg_t **msg_p)
             s_worker_delete (self, worker, true);
         else
             s_worker_ready (self, address, key, msg);
-    }
-    else if (zframe_streq (command, WF_MDPW_REPLY)) {
+    } else if (zframe_streq (command, WF_MDPW_REPLY)) {
         zframe_t *client = zmsg_pop (msg);
         zframe_t *empty = zmsg_pop (msg);
         if (!worker)
@@ -417,16 +415,13 @@ s_worker_message (self_t *self, zframe_t *address, zmsg_t **msg_p)
         }
         zframe_destroy (&client);
         zframe_destroy (&empty);
-    }
-    else if (zframe_streq (command, WF_MDPW_HEARTBEAT)) {
+    } else if (zframe_streq (command, WF_MDPW_HEARTBEAT)) {
         if (!worker)
             s_disconnect_address (self, address);
-    }
-    else if (zframe_streq (command, WF_MDPW_DISCONNECT)) {
+    } else if (zframe_streq (command, WF_MDPW_DISCONNECT)) {
         if (worker)
             s_worker_delete (self, worker, false);
-    }
-    else
+    } else
         self->counters.malformed++;
     zframe_destroy (&command);
     zmsg_destroy (msg_p);
@@ -566,15 +561,13 @@ s_pipe_command (self_t *self)
         char *endpoint = zmsg_popstr (msg);
         zsock_signal (self->pipe, endpoint && s_bind (self, endpoint) == 0 ? 0 : 1);
         zstr_free (&endpoint);
-    }
-    else if (streq (command, "PORT"))
+    } else if (streq (command, "PORT"))
         zstr_sendf (self->pipe, "%d", self->last_port);
     else if (streq (command, "METRICS")) {
         char *text = s_metrics_text (self);
         zstr_send (self->pipe, text);
         zstr_free (&text);
-    }
-    else
+    } else
         zsys_error ("wf_broker: unknown pipe command %s", command);
     zstr_free (&command);
     zmsg_destroy (&msg);
@@ -587,8 +580,8 @@ s_self_new (zsock_t *pipe, const wf_broker_config_t *config)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->pipe = pipe;
     self->config = config;
-    self->heartbeat_interval_ms =
-        config->heartbeat_interval_ms > 0 ? config->heartbeat_interval_ms : WF_HEARTBEAT_INTERVAL_MS;
+    self->heartbeat_interval_ms = config->heartbeat_interval_ms > 0 ? config->heartbeat_interval_ms
+                                                                    : WF_HEARTBEAT_INTERVAL_MS;
     self->heartbeat_liveness =
         config->heartbeat_liveness > 0 ? config->heartbeat_liveness : WF_HEARTBEAT_LIVENESS;
     self->queue_depth_max = config->service_queue_depth_max > 0 ? config->service_queue_depth_max
@@ -650,8 +643,8 @@ wf_broker_actor (zsock_t *pipe, void *args)
         return;
     while (!self->terminated) {
         int64_t now = zclock_mono ();
-        int64_t next = self->heartbeat_at_ms < self->scan_at_ms ? self->heartbeat_at_ms
-                                                                : self->scan_at_ms;
+        int64_t next =
+            self->heartbeat_at_ms < self->scan_at_ms ? self->heartbeat_at_ms : self->scan_at_ms;
         int timeout_ms = next > now ? (int) (next - now) : 0;
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, timeout_ms);
         if (which == self->pipe)
@@ -662,8 +655,7 @@ wf_broker_actor (zsock_t *pipe, void *args)
                 if (!(zsock_events (self->router) & ZMQ_POLLIN))
                     break;
             }
-        }
-        else if (zpoller_terminated (self->poller))
+        } else if (zpoller_terminated (self->poller))
             break;
         now = zclock_mono ();
         if (now >= self->scan_at_ms) {

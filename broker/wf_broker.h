@@ -24,12 +24,12 @@
 #include <czmq.h>
 
 typedef struct {
-    const char *endpoint;            //  bound at start, e.g. "inproc://wf-broker" or "tcp://*:5555"
-    int heartbeat_interval_ms;       //  0 = WF_HEARTBEAT_INTERVAL_MS
-    int heartbeat_liveness;          //  0 = WF_HEARTBEAT_LIVENESS
-    size_t service_queue_depth_max;  //  0 = WF_SERVICE_QUEUE_DEPTH_MAX
-    int request_timeout_ms;          //  0 = WF_REQUEST_TIMEOUT_MS (requests without a deadline)
-    zcert_t *curve_server_cert;      //  NULL = plain; else CURVE server (keys from zauth)
+    const char *endpoint;           //  bound at start, e.g. "inproc://wf-broker" or "tcp://*:5555"
+    int heartbeat_interval_ms;      //  0 = WF_HEARTBEAT_INTERVAL_MS
+    int heartbeat_liveness;         //  0 = WF_HEARTBEAT_LIVENESS
+    size_t service_queue_depth_max; //  0 = WF_SERVICE_QUEUE_DEPTH_MAX
+    int request_timeout_ms;         //  0 = WF_REQUEST_TIMEOUT_MS (requests without a deadline)
+    zcert_t *curve_server_cert;     //  NULL = plain; else CURVE server (keys from zauth)
 } wf_broker_config_t;
 
 //  The actor: zactor_new (wf_broker_actor, (void *) &config). config must

@@ -101,9 +101,8 @@ s_client_reply (wf_mdp_client_t *client, wf_envelope_t *env, wf_any_msg_t *body,
                           0);
         zframe_t *second = zmsg_next (reply);
         assert_non_null (second);
-        assert_int_equal (wf_body_decode (env->type, zframe_data (second), zframe_size (second),
-                                          body, &err),
-                          0);
+        assert_int_equal (
+            wf_body_decode (env->type, zframe_data (second), zframe_size (second), body, &err), 0);
     }
     return reply;
 }
@@ -396,13 +395,13 @@ test_malformed_input_dropped (void **state)
     zsock_t *raw = zsock_new_dealer (f->endpoint);
     zstr_send (raw, "garbage");
     zstr_sendm (raw, "");
-    zstr_send (raw, WF_MDPC);                   //  no service frame
+    zstr_send (raw, WF_MDPC); //  no service frame
     zstr_sendm (raw, "");
     zstr_sendm (raw, WF_MDPW);
-    zstr_send (raw, "\x09");                    //  unknown command
+    zstr_send (raw, "\x09"); //  unknown command
     zstr_sendm (raw, "");
     zstr_sendm (raw, WF_MDPW);
-    zstr_send (raw, WF_MDPW_REPLY);             //  reply from a stranger
+    zstr_send (raw, WF_MDPW_REPLY); //  reply from a stranger
     zmsg_t *disconnect = s_raw_command (raw, WF_MDPW_DISCONNECT);
     assert_non_null (disconnect);
     zmsg_destroy (&disconnect);
@@ -461,12 +460,10 @@ test_worker_survives_broker_restart (void **state)
     assert_true (wf_mdp_worker_reconnects (worker) >= 1);
     zframe_t *client_addr = zmsg_pop (request);
     zmsg_t *reply = zmsg_new ();
-    wf_envelope_t env = {.version = WF_PROTO_VERSION,
-                         .type = WF_MSG_SYSTEM_INFO_REPLY,
-                         .correlation_id = 11};
-    wf_system_info_reply_t body = {.schema_version = 1,
-                                   .server_version = WF_STR ("t"),
-                                   .worker = WF_STR ("w")};
+    wf_envelope_t env = {
+        .version = WF_PROTO_VERSION, .type = WF_MSG_SYSTEM_INFO_REPLY, .correlation_id = 11};
+    wf_system_info_reply_t body = {
+        .schema_version = 1, .server_version = WF_STR ("t"), .worker = WF_STR ("w")};
     assert_int_equal (wf_wire_append (reply, &env, &body, &f->scratch), 0);
     wf_mdp_worker_send (worker, client_addr, &reply);
     wf_envelope_t got;

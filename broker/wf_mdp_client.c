@@ -82,8 +82,8 @@ wf_mdp_client_recv (wf_mdp_client_t *self, char **service_p)
     zframe_t *empty = zmsg_pop (msg);
     zframe_t *header = zmsg_pop (msg);
     char *service = zmsg_popstr (msg);
-    bool valid = empty && zframe_size (empty) == 0 && header && zframe_streq (header, WF_MDPC)
-              && service;
+    bool valid =
+        empty && zframe_size (empty) == 0 && header && zframe_streq (header, WF_MDPC) && service;
     zframe_destroy (&empty);
     zframe_destroy (&header);
     if (!valid) {
@@ -99,8 +99,7 @@ wf_mdp_client_recv (wf_mdp_client_t *self, char **service_p)
 }
 
 zmsg_t *
-wf_mdp_client_request (wf_mdp_client_t *self, const char *service, zmsg_t **body_p,
-                       int timeout_ms)
+wf_mdp_client_request (wf_mdp_client_t *self, const char *service, zmsg_t **body_p, int timeout_ms)
 {
     if (wf_mdp_client_send (self, service, body_p) != 0)
         return NULL;

@@ -11,8 +11,8 @@ struct _wf_mdp_worker_t {
     size_t credit;
     int heartbeat_interval_ms;
     int heartbeat_liveness;
-    int64_t heartbeat_at_ms;     //  when we next send a heartbeat (mono)
-    int64_t broker_expiry_ms;    //  when the broker counts as dead (mono)
+    int64_t heartbeat_at_ms;  //  when we next send a heartbeat (mono)
+    int64_t broker_expiry_ms; //  when the broker counts as dead (mono)
     size_t reconnects;
 };
 
@@ -50,8 +50,8 @@ wf_mdp_worker_new (const wf_mdp_worker_config_t *config)
     self->endpoint = strdup (config->broker_endpoint);
     self->service = strdup (config->service);
     self->credit = config->credit > 0 ? config->credit : 1;
-    self->heartbeat_interval_ms =
-        config->heartbeat_interval_ms > 0 ? config->heartbeat_interval_ms : WF_HEARTBEAT_INTERVAL_MS;
+    self->heartbeat_interval_ms = config->heartbeat_interval_ms > 0 ? config->heartbeat_interval_ms
+                                                                    : WF_HEARTBEAT_INTERVAL_MS;
     self->heartbeat_liveness =
         config->heartbeat_liveness > 0 ? config->heartbeat_liveness : WF_HEARTBEAT_LIVENESS;
     self->dealer = zsock_new (ZMQ_DEALER);
@@ -108,13 +108,14 @@ wf_mdp_worker_recv (wf_mdp_worker_t *self)
     zmsg_t *msg = zmsg_recv_nowait (self->dealer);
     if (!msg)
         return NULL;
-    self->broker_expiry_ms = zclock_mono () + self->heartbeat_interval_ms * self->heartbeat_liveness;
+    self->broker_expiry_ms =
+        zclock_mono () + self->heartbeat_interval_ms * self->heartbeat_liveness;
     zframe_t *empty = zmsg_pop (msg);
     zframe_t *header = zmsg_pop (msg);
     zframe_t *command = zmsg_pop (msg);
     zmsg_t *request = NULL;
-    if (!empty || zframe_size (empty) != 0 || !header || !zframe_streq (header, WF_MDPW)
-        || !command)
+    if (!empty || zframe_size (empty) != 0 || !header || !zframe_streq (header, WF_MDPW) ||
+        !command)
         zsys_warning ("wf_mdp_worker: malformed message from broker dropped");
     else if (zframe_streq (command, WF_MDPW_REQUEST)) {
         zframe_t *client = zmsg_pop (msg);
@@ -126,8 +127,7 @@ wf_mdp_worker_recv (wf_mdp_worker_t *self)
         }
         zframe_destroy (&client);
         zframe_destroy (&delimiter);
-    }
-    else if (zframe_streq (command, WF_MDPW_DISCONNECT))
+    } else if (zframe_streq (command, WF_MDPW_DISCONNECT))
         s_reconnect (self);
     zframe_destroy (&empty);
     zframe_destroy (&header);
@@ -185,8 +185,7 @@ wf_mdp_worker_reply (wf_mdp_worker_t *self, zframe_t *client, const wf_envelope_
     zmsg_t *reply = zmsg_new ();
     if (wf_wire_append (reply, &env, body, scratch) != 0) {
         zmsg_destroy (&reply);
-        wf_mdp_worker_reply_error (self, client, req, WF_ERR_INTERNAL, "reply too large",
-                                   scratch);
+        wf_mdp_worker_reply_error (self, client, req, WF_ERR_INTERNAL, "reply too large", scratch);
         return -1;
     }
     wf_mdp_worker_send (self, client, &reply);

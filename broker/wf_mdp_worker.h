@@ -15,13 +15,13 @@
 typedef struct _wf_mdp_worker_t wf_mdp_worker_t;
 
 typedef struct {
-    const char *broker_endpoint;     //  e.g. "inproc://wf-broker", "tcp://10.0.0.1:5555"
-    const char *service;             //  service name to register
-    size_t credit;                   //  requests in flight at once (0 = 1)
-    int heartbeat_interval_ms;       //  0 = WF_HEARTBEAT_INTERVAL_MS
-    int heartbeat_liveness;          //  0 = WF_HEARTBEAT_LIVENESS
-    zcert_t *curve_client_cert;      //  NULL = plain
-    const char *curve_server_key;    //  broker's public key (Z85) when CURVE
+    const char *broker_endpoint;  //  e.g. "inproc://wf-broker", "tcp://10.0.0.1:5555"
+    const char *service;          //  service name to register
+    size_t credit;                //  requests in flight at once (0 = 1)
+    int heartbeat_interval_ms;    //  0 = WF_HEARTBEAT_INTERVAL_MS
+    int heartbeat_liveness;       //  0 = WF_HEARTBEAT_LIVENESS
+    zcert_t *curve_client_cert;   //  NULL = plain
+    const char *curve_server_key; //  broker's public key (Z85) when CURVE
 } wf_mdp_worker_config_t;
 
 //  Connects and registers. NULL when the endpoint is invalid.

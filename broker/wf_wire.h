@@ -19,8 +19,8 @@ int wf_wire_append (zmsg_t *msg, const wf_envelope_t *env, const void *body, wf_
 int wf_wire_decode (zmsg_t *msg, wf_envelope_t *env, wf_any_msg_t *body, wf_codec_err_t *err);
 
 //  Appends an `error` reply answering request envelope req to msg.
-int wf_wire_append_error (zmsg_t *msg, const wf_envelope_t *req, wf_err_t code,
-                          const char *detail, wf_buf_t *scratch);
+int wf_wire_append_error (zmsg_t *msg, const wf_envelope_t *req, wf_err_t code, const char *detail,
+                          wf_buf_t *scratch);
 
 //  Fills a reply envelope for request req: same correlation id, request id,
 //  traceparent and deadline; type as given.

@@ -31,7 +31,7 @@
 typedef enum { S_KIND_STR, S_KIND_BIN, S_KIND_I64, S_KIND_U64, S_KIND_BOOL, S_KIND_LIST } s_kind_t;
 
 typedef struct s_msg_desc_s s_msg_desc_t;
-typedef const s_msg_desc_t *(s_desc_fn_t)(void);
+typedef const s_msg_desc_t *(s_desc_fn_t) (void);
 
 //  One field of one message, as listed in wf_msgs.def.
 typedef struct {
@@ -124,32 +124,37 @@ static s_desc_fn_t *const s_descs[WF_MSG_COUNT] = {
 };
 
 //  The descriptor of a message id, or NULL when the id is not a message.
-static const s_msg_desc_t *s_desc (wf_msg_id_t id)
+static const s_msg_desc_t *
+s_desc (wf_msg_id_t id)
 {
-    if ((unsigned)id >= WF_MSG_COUNT || !s_descs[id])
+    if ((unsigned) id >= WF_MSG_COUNT || !s_descs[id])
         return NULL;
     return s_descs[id]();
 }
 
 //  True when two slices hold the same bytes.
-static bool s_slice_equal (wf_str_t a, wf_str_t b)
+static bool
+s_slice_equal (wf_str_t a, wf_str_t b)
 {
     return a.len == b.len && (a.len == 0 || memcmp (a.ptr, b.ptr, a.len) == 0);
 }
 
-wf_str_t wf_str_c (const char *cstr)
+wf_str_t
+wf_str_c (const char *cstr)
 {
     if (!cstr)
         return (wf_str_t){"", 0};
     return (wf_str_t){cstr, strlen (cstr)};
 }
 
-bool wf_str_eq (wf_str_t s, const char *cstr)
+bool
+wf_str_eq (wf_str_t s, const char *cstr)
 {
     return s_slice_equal (s, wf_str_c (cstr));
 }
 
-void wf_buf_init (wf_buf_t *buf)
+void
+wf_buf_init (wf_buf_t *buf)
 {
     assert (buf);
     buf->data = NULL;
@@ -157,49 +162,55 @@ void wf_buf_init (wf_buf_t *buf)
     buf->capacity = 0;
 }
 
-void wf_buf_reset (wf_buf_t *buf)
+void
+wf_buf_reset (wf_buf_t *buf)
 {
     assert (buf);
     buf->size = 0;
 }
 
-void wf_buf_free (wf_buf_t *buf)
+void
+wf_buf_free (wf_buf_t *buf)
 {
     assert (buf);
     free (buf->data);
     wf_buf_init (buf);
 }
 
-const char *wf_msg_name (wf_msg_id_t id)
+const char *
+wf_msg_name (wf_msg_id_t id)
 {
     const s_msg_desc_t *desc = s_desc (id);
     return desc ? desc->wire : "?";
 }
 
-wf_msg_id_t wf_msg_lookup (const char *name, size_t len)
+wf_msg_id_t
+wf_msg_lookup (const char *name, size_t len)
 {
     if (!name)
         return WF_MSG_NONE;
     for (int id = WF_MSG_NONE + 1; id < WF_MSG_COUNT; id++) {
-        const s_msg_desc_t *desc = s_desc ((wf_msg_id_t)id);
+        const s_msg_desc_t *desc = s_desc ((wf_msg_id_t) id);
         if (desc && desc->wire_len == len && memcmp (desc->wire, name, len) == 0)
-            return (wf_msg_id_t)id;
+            return (wf_msg_id_t) id;
     }
     return WF_MSG_NONE;
 }
 
-size_t wf_msg_struct_size (wf_msg_id_t id)
+size_t
+wf_msg_struct_size (wf_msg_id_t id)
 {
     const s_msg_desc_t *desc = s_desc (id);
     return desc ? desc->struct_size : 0;
 }
 
-int64_t wf_clock_ms (void)
+int64_t
+wf_clock_ms (void)
 {
     struct timespec now;
     int rc = clock_gettime (CLOCK_REALTIME, &now);
     assert (rc == 0);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 //  ---------------------------------------------------------------------------
@@ -207,7 +218,8 @@ int64_t wf_clock_ms (void)
 
 //  msgpack-c write callback: appends to a wf_buf_t, refusing to pass
 //  WF_FRAME_BYTES_MAX. Growth doubles; out of memory aborts (STYLE.md).
-static int s_buf_write (void *data, const char *bytes, size_t len)
+static int
+s_buf_write (void *data, const char *bytes, size_t len)
 {
     wf_buf_t *buf = data;
     assert (buf->size <= WF_FRAME_BYTES_MAX);
@@ -233,7 +245,8 @@ static int s_buf_write (void *data, const char *bytes, size_t len)
 }
 
 //  Packs a str of at most `bytes_max` bytes; the limit is the caller's to keep.
-static int s_pack_str (msgpack_packer *pk, wf_str_t s, size_t bytes_max)
+static int
+s_pack_str (msgpack_packer *pk, wf_str_t s, size_t bytes_max)
 {
     assert (s.len <= bytes_max);
     assert (s.ptr || s.len == 0);
@@ -243,32 +256,33 @@ static int s_pack_str (msgpack_packer *pk, wf_str_t s, size_t bytes_max)
 static int s_encode_map (msgpack_packer *pk, const s_msg_desc_t *desc, const uint8_t *base);
 
 //  Packs one field's value from the struct at `base`.
-static int s_encode_value (msgpack_packer *pk, const s_field_desc_t *field, const uint8_t *base)
+static int
+s_encode_value (msgpack_packer *pk, const s_field_desc_t *field, const uint8_t *base)
 {
     const void *at = base + field->offset;
     switch (field->kind) {
         case S_KIND_STR:
-            return s_pack_str (pk, *(const wf_str_t *)at, field->max);
+            return s_pack_str (pk, *(const wf_str_t *) at, field->max);
         case S_KIND_BIN: {
-            wf_str_t bin = *(const wf_str_t *)at;
+            wf_str_t bin = *(const wf_str_t *) at;
             assert (bin.len <= field->max);
             assert (bin.ptr || bin.len == 0);
             return msgpack_pack_bin (pk, bin.len) || msgpack_pack_bin_body (pk, bin.ptr, bin.len);
         }
         case S_KIND_I64:
-            return msgpack_pack_int64 (pk, *(const int64_t *)at);
+            return msgpack_pack_int64 (pk, *(const int64_t *) at);
         case S_KIND_U64:
-            return msgpack_pack_uint64 (pk, *(const uint64_t *)at);
+            return msgpack_pack_uint64 (pk, *(const uint64_t *) at);
         case S_KIND_BOOL:
-            return *(const bool *)at ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+            return *(const bool *) at ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
         case S_KIND_LIST: {
-            uint32_t count = *(const uint32_t *)(base + field->count_offset);
+            uint32_t count = *(const uint32_t *) (base + field->count_offset);
             const s_msg_desc_t *elem = field->elem ();
             assert (count <= field->max);
             if (msgpack_pack_array (pk, count))
                 return -1;
             for (uint32_t i = 0; i < count; i++)
-                if (s_encode_map (pk, elem, (const uint8_t *)at + i * elem->struct_size))
+                if (s_encode_map (pk, elem, (const uint8_t *) at + i * elem->struct_size))
                     return -1;
             return 0;
         }
@@ -278,7 +292,8 @@ static int s_encode_value (msgpack_packer *pk, const s_field_desc_t *field, cons
 }
 
 //  Packs a message as a map of every field, in .def order.
-static int s_encode_map (msgpack_packer *pk, const s_msg_desc_t *desc, const uint8_t *base)
+static int
+s_encode_map (msgpack_packer *pk, const s_msg_desc_t *desc, const uint8_t *base)
 {
     if (msgpack_pack_map (pk, desc->field_count))
         return -1;
@@ -292,7 +307,8 @@ static int s_encode_map (msgpack_packer *pk, const s_msg_desc_t *desc, const uin
     return 0;
 }
 
-int wf_envelope_encode (const wf_envelope_t *env, wf_buf_t *buf)
+int
+wf_envelope_encode (const wf_envelope_t *env, wf_buf_t *buf)
 {
     assert (env && buf);
     assert (env->version == WF_PROTO_VERSION);
@@ -315,7 +331,8 @@ int wf_envelope_encode (const wf_envelope_t *env, wf_buf_t *buf)
     return 0;
 }
 
-int wf_body_encode (wf_msg_id_t id, const void *msg, wf_buf_t *buf)
+int
+wf_body_encode (wf_msg_id_t id, const void *msg, wf_buf_t *buf)
 {
     assert (msg && buf);
     const s_msg_desc_t *desc = s_desc (id);
@@ -334,7 +351,8 @@ int wf_body_encode (wf_msg_id_t id, const void *msg, wf_buf_t *buf)
 //  Decoder
 
 //  Records why decoding failed and returns -1.
-static int s_fail (wf_codec_err_t *err, const char *detail, const char *field)
+static int
+s_fail (wf_codec_err_t *err, const char *detail, const char *field)
 {
     err->detail = detail;
     err->field = field;
@@ -342,8 +360,8 @@ static int s_fail (wf_codec_err_t *err, const char *detail, const char *field)
 }
 
 //  Reads the next item; a reader failure is charged to `field` (may be NULL).
-static int s_next (wf_msgpack_scan_t *scan, wf_msgpack_item_t *item, wf_codec_err_t *err,
-                   const char *field)
+static int
+s_next (wf_msgpack_scan_t *scan, wf_msgpack_item_t *item, wf_codec_err_t *err, const char *field)
 {
     const char *detail = NULL;
     if (wf_msgpack_scan_next (scan, item, &detail))
@@ -352,8 +370,9 @@ static int s_next (wf_msgpack_scan_t *scan, wf_msgpack_item_t *item, wf_codec_er
 }
 
 //  Reads a STR (valid UTF-8) or BIN of at most `bytes_max` bytes as a slice.
-static int s_read_text (wf_msgpack_scan_t *scan, const char *field, bool utf8, uint32_t bytes_max,
-                        wf_str_t *out, wf_codec_err_t *err)
+static int
+s_read_text (wf_msgpack_scan_t *scan, const char *field, bool utf8, uint32_t bytes_max,
+             wf_str_t *out, wf_codec_err_t *err)
 {
     wf_msgpack_item_t item;
     if (s_next (scan, &item, err, field))
@@ -364,14 +383,15 @@ static int s_read_text (wf_msgpack_scan_t *scan, const char *field, bool utf8, u
         return s_fail (err, utf8 ? "string too long" : "binary too long", field);
     if (utf8 && !wf_msgpack_scan_utf8_valid (item.ptr, item.len))
         return s_fail (err, "invalid UTF-8", field);
-    *out = (wf_str_t){(const char *)item.ptr, item.len};
+    *out = (wf_str_t){(const char *) item.ptr, item.len};
     return 0;
 }
 
 //  Reads an integer of any encoding width; `is_signed` picks the int64 range,
 //  otherwise the uint64 range.
-static int s_read_int (wf_msgpack_scan_t *scan, const char *field, bool is_signed, void *out,
-                       wf_codec_err_t *err)
+static int
+s_read_int (wf_msgpack_scan_t *scan, const char *field, bool is_signed, void *out,
+            wf_codec_err_t *err)
 {
     wf_msgpack_item_t item;
     if (s_next (scan, &item, err, field))
@@ -381,17 +401,18 @@ static int s_read_int (wf_msgpack_scan_t *scan, const char *field, bool is_signe
     if (!is_signed) {
         if (item.negative)
             return s_fail (err, "negative integer for an unsigned field", field);
-        *(uint64_t *)out = item.u64;
+        *(uint64_t *) out = item.u64;
     } else if (item.negative)
-        *(int64_t *)out = item.i64;
+        *(int64_t *) out = item.i64;
     else if (item.u64 > INT64_MAX)
         return s_fail (err, "integer out of int64 range", field);
     else
-        *(int64_t *)out = (int64_t)item.u64;
+        *(int64_t *) out = (int64_t) item.u64;
     return 0;
 }
 
-int wf_envelope_decode (const uint8_t *data, size_t size, wf_envelope_t *env, wf_codec_err_t *err)
+int
+wf_envelope_decode (const uint8_t *data, size_t size, wf_envelope_t *env, wf_codec_err_t *err)
 {
     assert (env && err);
     assert (data || size == 0);
@@ -436,8 +457,9 @@ static int s_decode_map (wf_msgpack_scan_t *scan, const s_msg_desc_t *desc, uint
 
 //  Reads one known field's value into the struct at `base`. `depth` counts
 //  the containers around the value.
-static int s_decode_value (wf_msgpack_scan_t *scan, const s_field_desc_t *field, uint8_t *base,
-                           uint32_t depth, wf_codec_err_t *err)
+static int
+s_decode_value (wf_msgpack_scan_t *scan, const s_field_desc_t *field, uint8_t *base, uint32_t depth,
+                wf_codec_err_t *err)
 {
     void *at = base + field->offset;
     wf_msgpack_item_t item;
@@ -453,7 +475,7 @@ static int s_decode_value (wf_msgpack_scan_t *scan, const s_field_desc_t *field,
                 return -1;
             if (item.kind != WF_MSGPACK_BOOL)
                 return s_fail (err, "wrong type", field->name);
-            *(bool *)at = item.boolean;
+            *(bool *) at = item.boolean;
             return 0;
         case S_KIND_LIST: {
             if (s_next (scan, &item, err, field->name))
@@ -466,10 +488,10 @@ static int s_decode_value (wf_msgpack_scan_t *scan, const s_field_desc_t *field,
                 return s_fail (err, "list too long", field->name);
             const s_msg_desc_t *elem = field->elem ();
             for (uint32_t i = 0; i < item.len; i++)
-                if (s_decode_map (scan, elem, (uint8_t *)at + i * elem->struct_size, depth + 2,
+                if (s_decode_map (scan, elem, (uint8_t *) at + i * elem->struct_size, depth + 2,
                                   field->name, err))
                     return -1;
-            *(uint32_t *)(base + field->count_offset) = item.len;
+            *(uint32_t *) (base + field->count_offset) = item.len;
             return 0;
         }
     }
@@ -478,19 +500,21 @@ static int s_decode_value (wf_msgpack_scan_t *scan, const s_field_desc_t *field,
 }
 
 //  Index of the field whose wire key is the slice, or -1.
-static int s_field_find (const s_msg_desc_t *desc, const uint8_t *key, uint32_t len)
+static int
+s_field_find (const s_msg_desc_t *desc, const uint8_t *key, uint32_t len)
 {
     for (uint32_t i = 0; i < desc->field_count; i++)
         if (desc->fields[i].name_len == len && memcmp (desc->fields[i].name, key, len) == 0)
-            return (int)i;
+            return (int) i;
     return -1;
 }
 
 //  Reads one message map into the struct at `base` (zeroed by the caller).
 //  `depth` counts this map itself; `owner` names the LIST holding it, or is
 //  NULL for the body.
-static int s_decode_map (wf_msgpack_scan_t *scan, const s_msg_desc_t *desc, uint8_t *base,
-                         uint32_t depth, const char *owner, wf_codec_err_t *err)
+static int
+s_decode_map (wf_msgpack_scan_t *scan, const s_msg_desc_t *desc, uint8_t *base, uint32_t depth,
+              const char *owner, wf_codec_err_t *err)
 {
     wf_msgpack_item_t item;
     if (s_next (scan, &item, err, owner))
@@ -499,7 +523,7 @@ static int s_decode_map (wf_msgpack_scan_t *scan, const s_msg_desc_t *desc, uint
         return s_fail (err, owner ? "wrong type" : "body is not a map", owner);
     if (depth > WF_MSGPACK_DEPTH_MAX)
         return s_fail (err, "nesting too deep", owner);
-    uint64_t *present = (uint64_t *)base;
+    uint64_t *present = (uint64_t *) base;
     for (uint32_t i = 0; i < item.len; i++) {
         wf_msgpack_item_t key;
         if (s_next (scan, &key, err, owner))
@@ -526,8 +550,8 @@ static int s_decode_map (wf_msgpack_scan_t *scan, const s_msg_desc_t *desc, uint
     return 0;
 }
 
-int wf_body_decode (wf_msg_id_t id, const uint8_t *data, size_t size, void *msg,
-                    wf_codec_err_t *err)
+int
+wf_body_decode (wf_msg_id_t id, const uint8_t *data, size_t size, void *msg, wf_codec_err_t *err)
 {
     assert (msg && err);
     assert (data || size == 0);
@@ -553,7 +577,8 @@ int wf_body_decode (wf_msg_id_t id, const uint8_t *data, size_t size, void *msg,
 //  Comparison
 
 //  True when two structs of one message hold equal values, field by field.
-static bool s_equal (const s_msg_desc_t *desc, const uint8_t *a, const uint8_t *b)
+static bool
+s_equal (const s_msg_desc_t *desc, const uint8_t *a, const uint8_t *b)
 {
     for (uint32_t i = 0; i < desc->field_count; i++) {
         const s_field_desc_t *field = &desc->fields[i];
@@ -562,22 +587,22 @@ static bool s_equal (const s_msg_desc_t *desc, const uint8_t *a, const uint8_t *
         switch (field->kind) {
             case S_KIND_STR:
             case S_KIND_BIN:
-                same = s_slice_equal (*(const wf_str_t *)x, *(const wf_str_t *)y);
+                same = s_slice_equal (*(const wf_str_t *) x, *(const wf_str_t *) y);
                 break;
             case S_KIND_I64:
             case S_KIND_U64:
                 same = memcmp (x, y, sizeof (uint64_t)) == 0;
                 break;
             case S_KIND_BOOL:
-                same = *(const bool *)x == *(const bool *)y;
+                same = *(const bool *) x == *(const bool *) y;
                 break;
             case S_KIND_LIST: {
-                uint32_t count = *(const uint32_t *)(a + field->count_offset);
+                uint32_t count = *(const uint32_t *) (a + field->count_offset);
                 const s_msg_desc_t *elem = field->elem ();
-                same = count == *(const uint32_t *)(b + field->count_offset);
+                same = count == *(const uint32_t *) (b + field->count_offset);
                 for (uint32_t k = 0; same && k < count && k < field->max; k++)
-                    same = s_equal (elem, (const uint8_t *)x + k * elem->struct_size,
-                                    (const uint8_t *)y + k * elem->struct_size);
+                    same = s_equal (elem, (const uint8_t *) x + k * elem->struct_size,
+                                    (const uint8_t *) y + k * elem->struct_size);
                 break;
             }
         }
@@ -587,14 +612,16 @@ static bool s_equal (const s_msg_desc_t *desc, const uint8_t *a, const uint8_t *
     return true;
 }
 
-bool wf_body_equal (wf_msg_id_t id, const void *a, const void *b)
+bool
+wf_body_equal (wf_msg_id_t id, const void *a, const void *b)
 {
     const s_msg_desc_t *desc = s_desc (id);
     assert (desc && a && b);
     return s_equal (desc, a, b);
 }
 
-bool wf_envelope_equal (const wf_envelope_t *a, const wf_envelope_t *b)
+bool
+wf_envelope_equal (const wf_envelope_t *a, const wf_envelope_t *b)
 {
     assert (a && b);
     return a->version == b->version && a->type == b->type &&

@@ -61,15 +61,20 @@ typedef enum {
 
 //  One struct per message: wf_<c_name>_t. `present` has bit i set when field i
 //  (in .def order) was present on decode; the encoder writes every field.
-#define WF_MSG_BEGIN(ID, c_name, wire) typedef struct wf_##c_name##_s {                  \
+#define WF_MSG_BEGIN(ID, c_name, wire)                                                             \
+    typedef struct wf_##c_name##_s {                                                               \
         uint64_t present;
-#define WF_FIELD_STR(n, max, req)        wf_str_t n;
-#define WF_FIELD_BIN(n, max, req)        wf_str_t n;
-#define WF_FIELD_I64(n, req)             int64_t n;
-#define WF_FIELD_U64(n, req)             uint64_t n;
-#define WF_FIELD_BOOL(n, req)            bool n;
-#define WF_FIELD_LIST(n, elem, max, req) wf_##elem##_t n[max]; uint32_t n##_count;
-#define WF_MSG_END(ID, c_name)           } wf_##c_name##_t;
+#define WF_FIELD_STR(n, max, req) wf_str_t n;
+#define WF_FIELD_BIN(n, max, req) wf_str_t n;
+#define WF_FIELD_I64(n, req)      int64_t n;
+#define WF_FIELD_U64(n, req)      uint64_t n;
+#define WF_FIELD_BOOL(n, req)     bool n;
+#define WF_FIELD_LIST(n, elem, max, req)                                                           \
+    wf_##elem##_t n[max];                                                                          \
+    uint32_t n##_count;
+#define WF_MSG_END(ID, c_name)                                                                     \
+    }                                                                                              \
+    wf_##c_name##_t;
 #include "wf_msgs.def"
 #undef WF_MSG_BEGIN
 #undef WF_FIELD_STR
@@ -103,19 +108,19 @@ typedef union {
 
 //  The envelope. Text fields are slices (into the frame after decode).
 typedef struct {
-    uint32_t version;          //  WF_PROTO_VERSION
-    wf_msg_id_t type;          //  decoded from / encoded as the wire name
-    uint64_t correlation_id;   //  chosen by the requester, echoed in the reply
-    wf_str_t reply_to;         //  optional: service or endpoint for the reply
-    int64_t deadline_ms;       //  ms since the Unix epoch; 0 = none
-    wf_str_t request_id;       //  for logs, across actors
-    wf_str_t traceparent;      //  W3C trace context, may be empty
+    uint32_t version;        //  WF_PROTO_VERSION
+    wf_msg_id_t type;        //  decoded from / encoded as the wire name
+    uint64_t correlation_id; //  chosen by the requester, echoed in the reply
+    wf_str_t reply_to;       //  optional: service or endpoint for the reply
+    int64_t deadline_ms;     //  ms since the Unix epoch; 0 = none
+    wf_str_t request_id;     //  for logs, across actors
+    wf_str_t traceparent;    //  W3C trace context, may be empty
 } wf_envelope_t;
 
 //  Why a decode failed. `detail` is a static string (never NULL on failure).
 typedef struct {
     const char *detail;
-    const char *field;         //  field name when a field was at fault, else NULL
+    const char *field; //  field name when a field was at fault, else NULL
 } wf_codec_err_t;
 
 //  A growable output buffer reused across encodes (allocated once, kept).
@@ -126,13 +131,13 @@ typedef struct {
 } wf_buf_t;
 
 void wf_buf_init (wf_buf_t *buf);
-void wf_buf_reset (wf_buf_t *buf);            //  size = 0, keeps the memory
+void wf_buf_reset (wf_buf_t *buf); //  size = 0, keeps the memory
 void wf_buf_free (wf_buf_t *buf);
 
 //  Message table access.
-const char *wf_msg_name (wf_msg_id_t id);     //  wire name, or "?" when unknown
-wf_msg_id_t wf_msg_lookup (const char *name, size_t len);  //  WF_MSG_NONE if unknown
-size_t wf_msg_struct_size (wf_msg_id_t id);   //  sizeof (wf_<c_name>_t), 0 if unknown
+const char *wf_msg_name (wf_msg_id_t id);                 //  wire name, or "?" when unknown
+wf_msg_id_t wf_msg_lookup (const char *name, size_t len); //  WF_MSG_NONE if unknown
+size_t wf_msg_struct_size (wf_msg_id_t id);               //  sizeof (wf_<c_name>_t), 0 if unknown
 
 //  Encoders append to buf. They assert on invariants the caller owns (a string
 //  over its bytes_max, an unknown id); they return -1 only when buf would
@@ -142,8 +147,7 @@ int wf_body_encode (wf_msg_id_t id, const void *msg, wf_buf_t *buf);
 
 //  Total decoders: 0 on success, -1 with err filled on any bad input.
 //  wf_body_decode zeroes *msg (wf_msg_struct_size (id) bytes) first.
-int wf_envelope_decode (const uint8_t *data, size_t size, wf_envelope_t *env,
-                        wf_codec_err_t *err);
+int wf_envelope_decode (const uint8_t *data, size_t size, wf_envelope_t *env, wf_codec_err_t *err);
 int wf_body_decode (wf_msg_id_t id, const uint8_t *data, size_t size, void *msg,
                     wf_codec_err_t *err);
 

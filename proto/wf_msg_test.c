@@ -44,7 +44,8 @@ static const t_row_t s_rows[] = {
 #define S_ROWS (sizeof (s_rows) / sizeof (s_rows[0]))
 
 //  The field rows of one message and how many there are.
-static const t_row_t *s_fields_of (wf_msg_id_t id, size_t *count)
+static const t_row_t *
+s_fields_of (wf_msg_id_t id, size_t *count)
 {
     for (size_t i = 0; i < S_ROWS; i++)
         if (!s_rows[i].name && s_rows[i].id == id) {
@@ -64,20 +65,23 @@ typedef struct {
     msgpack_packer pk;
 } t_out_t;
 
-static void s_out_init (t_out_t *out)
+static void
+s_out_init (t_out_t *out)
 {
     msgpack_sbuffer_init (&out->sb);
     msgpack_packer_init (&out->pk, &out->sb, msgpack_sbuffer_write);
 }
 
-static void s_out_raw (t_out_t *out, const char *bytes, size_t len)
+static void
+s_out_raw (t_out_t *out, const char *bytes, size_t len)
 {
     if (len > 0) //  an empty sbuffer has no memory to append zero bytes to
         msgpack_sbuffer_write (&out->sb, bytes, len);
 }
 
 //  Packs a str of `len` bytes of `fill`.
-static void s_pack_fill (msgpack_packer *pk, char kind, size_t len, char fill)
+static void
+s_pack_fill (msgpack_packer *pk, char kind, size_t len, char fill)
 {
     char *text = malloc (len + 1);
     memset (text, fill, len);
@@ -88,13 +92,15 @@ static void s_pack_fill (msgpack_packer *pk, char kind, size_t len, char fill)
     free (text);
 }
 
-static void s_pack_cstr (msgpack_packer *pk, const char *text)
+static void
+s_pack_cstr (msgpack_packer *pk, const char *text)
 {
     msgpack_pack_str_with_body (pk, text, strlen (text));
 }
 
 //  Packs a valid value for a field row.
-static void s_pack_valid (msgpack_packer *pk, const t_row_t *row)
+static void
+s_pack_valid (msgpack_packer *pk, const t_row_t *row)
 {
     switch (row->kind) {
         case 's':
@@ -140,8 +146,8 @@ typedef enum { T_VALID, T_OMIT, T_DUP, T_VALUE, T_LEN } t_mode_t;
 
 //  Packs a body of message `id` with every field valid, except the one named
 //  `target`: omitted, doubled, given s_values[arg], or given `arg` bytes of text.
-static void s_pack_body (msgpack_packer *pk, wf_msg_id_t id, const char *target, t_mode_t mode,
-                         size_t arg)
+static void
+s_pack_body (msgpack_packer *pk, wf_msg_id_t id, const char *target, t_mode_t mode, size_t arg)
 {
     size_t count;
     const t_row_t *rows = s_fields_of (id, &count);
@@ -166,7 +172,8 @@ static void s_pack_body (msgpack_packer *pk, wf_msg_id_t id, const char *target,
 
 //  Decodes from a heap copy of exactly `size` bytes, so ASan sees overreads.
 //  The copy is freed: only the result and err may be inspected afterwards.
-static int s_decode_copy (wf_msg_id_t id, const void *data, size_t size, wf_codec_err_t *err)
+static int
+s_decode_copy (wf_msg_id_t id, const void *data, size_t size, wf_codec_err_t *err)
 {
     uint8_t *copy = size ? malloc (size) : NULL;
     if (size)
@@ -182,7 +189,8 @@ static int s_decode_copy (wf_msg_id_t id, const void *data, size_t size, wf_code
 }
 
 //  Asserts that a body built by s_pack_body fails, blaming `field` with `detail`.
-static void s_expect_fail (wf_msg_id_t id, t_out_t *out, const char *field, const char *detail)
+static void
+s_expect_fail (wf_msg_id_t id, t_out_t *out, const char *field, const char *detail)
 {
     wf_codec_err_t err;
     assert_int_equal (s_decode_copy (id, out->sb.data, out->sb.size, &err), -1);
@@ -195,7 +203,8 @@ static void s_expect_fail (wf_msg_id_t id, t_out_t *out, const char *field, cons
 }
 
 //  Encodes, decodes and compares a body; also checks every `present` bit is set.
-static void s_round_trip (wf_msg_id_t id, const void *msg)
+static void
+s_round_trip (wf_msg_id_t id, const void *msg)
 {
     wf_buf_t buf;
     wf_buf_init (&buf);
@@ -216,7 +225,8 @@ static void s_round_trip (wf_msg_id_t id, const void *msg)
 
 //  Fills a static buffer with `len` bytes of a two-byte UTF-8 letter (plus one
 //  ASCII byte when len is odd), so maximal strings are multi-byte text.
-static wf_str_t s_text (char *store, size_t len)
+static wf_str_t
+s_text (char *store, size_t len)
 {
     for (size_t i = 0; i + 1 < len; i += 2)
         memcpy (store + i, "\xc3\xa9", 2);
@@ -225,7 +235,8 @@ static wf_str_t s_text (char *store, size_t len)
     return (wf_str_t){store, len};
 }
 
-static void test_str_and_table (void **state)
+static void
+test_str_and_table (void **state)
 {
     assert_true (wf_str_eq (WF_STR ("abc"), "abc"));
     assert_false (wf_str_eq (WF_STR ("abc"), "abd"));
@@ -246,12 +257,13 @@ static void test_str_and_table (void **state)
     assert_int_equal (wf_msg_lookup (NULL, 0), WF_MSG_NONE);
     assert_int_equal (wf_msg_struct_size (WF_MSG_ERROR), sizeof (wf_error_t));
     assert_int_equal (wf_msg_struct_size (WF_MSG_NONE), 0);
-    int64_t now_ms = (int64_t)time (NULL) * 1000;
+    int64_t now_ms = (int64_t) time (NULL) * 1000;
     assert_true (llabs (wf_clock_ms () - now_ms) < 2000);
 }
 
 //  A full error message with `count` list elements, maximal strings, int64 min.
-static void s_make_error (wf_error_t *msg, uint32_t count, int64_t code)
+static void
+s_make_error (wf_error_t *msg, uint32_t count, int64_t code)
 {
     static char detail[512], field[64], text[256];
     memset (msg, 0, sizeof (*msg));
@@ -264,7 +276,8 @@ static void s_make_error (wf_error_t *msg, uint32_t count, int64_t code)
     }
 }
 
-static void test_body_round_trips (void **state)
+static void
+test_body_round_trips (void **state)
 {
     wf_any_msg_t msg;
     uint32_t counts[] = {0, 1, 16};
@@ -299,8 +312,8 @@ static void test_body_round_trips (void **state)
     assert_int_equal (back.errors_count, 2);
     assert_int_equal (back.errors[1].field.len, 62);
     assert_memory_equal (back.errors[1].message.ptr, msg.error.errors[1].message.ptr, 252);
-    assert_true ((const uint8_t *)back.detail.ptr > buf.data &&
-                 (const uint8_t *)back.detail.ptr < buf.data + buf.size);
+    assert_true ((const uint8_t *) back.detail.ptr > buf.data &&
+                 (const uint8_t *) back.detail.ptr < buf.data + buf.size);
     //  wf_body_equal notices each kind of difference.
     back.errors[1].message.len--;
     assert_false (wf_body_equal (WF_MSG_ERROR, &msg, &back));
@@ -316,7 +329,8 @@ static void test_body_round_trips (void **state)
 }
 
 //  A valid envelope with maximal strings.
-static wf_envelope_t s_make_envelope (wf_msg_id_t type)
+static wf_envelope_t
+s_make_envelope (wf_msg_id_t type)
 {
     static char reply_to[WF_REPLY_TO_BYTES_MAX], request_id[WF_REQUEST_ID_BYTES_MAX];
     static char traceparent[WF_TRACEPARENT_BYTES_MAX];
@@ -329,7 +343,8 @@ static wf_envelope_t s_make_envelope (wf_msg_id_t type)
                            s_text (traceparent, sizeof (traceparent))};
 }
 
-static void test_envelope_round_trips (void **state)
+static void
+test_envelope_round_trips (void **state)
 {
     wf_buf_t buf;
     wf_buf_init (&buf);
@@ -356,8 +371,9 @@ static void test_envelope_round_trips (void **state)
 
 //  Every proper prefix of a valid frame must fail cleanly; every single bit
 //  flip must either fail cleanly or decode to something that round-trips.
-static void s_check_hostile_edits (wf_msg_id_t id, const uint8_t *frame, size_t size,
-                                   size_t *accepted, size_t *rejected)
+static void
+s_check_hostile_edits (wf_msg_id_t id, const uint8_t *frame, size_t size, size_t *accepted,
+                       size_t *rejected)
 {
     wf_codec_err_t err;
     for (size_t len = 0; len < size; len++)
@@ -365,7 +381,7 @@ static void s_check_hostile_edits (wf_msg_id_t id, const uint8_t *frame, size_t 
     uint8_t *copy = malloc (size);
     for (size_t bit = 0; bit < size * 8; bit++) {
         memcpy (copy, frame, size);
-        copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        copy[bit / 8] ^= (uint8_t) (1u << (bit % 8));
         if (s_decode_copy (id, copy, size, &err)) {
             ++*rejected;
             continue;
@@ -391,7 +407,8 @@ static void s_check_hostile_edits (wf_msg_id_t id, const uint8_t *frame, size_t 
     free (copy);
 }
 
-static void test_truncations_and_bit_flips (void **state)
+static void
+test_truncations_and_bit_flips (void **state)
 {
     size_t accepted = 0, rejected = 0;
     wf_buf_t buf;
@@ -419,8 +436,8 @@ static void test_truncations_and_bit_flips (void **state)
 }
 
 //  Runs `check` on every field row of every message.
-static void s_each_field (void (*check) (wf_msg_id_t id, const t_row_t *row, size_t *cases),
-                          size_t cases_min)
+static void
+s_each_field (void (*check) (wf_msg_id_t id, const t_row_t *row, size_t *cases), size_t cases_min)
 {
     size_t cases = 0;
     for (int id = WF_MSG_NONE + 1; id < WF_MSG_COUNT; id++) {
@@ -433,7 +450,8 @@ static void s_each_field (void (*check) (wf_msg_id_t id, const t_row_t *row, siz
 }
 
 //  Wrong types, missing and duplicate fields, and lengths at N and N+1 for one field.
-static void s_check_field (wf_msg_id_t id, const t_row_t *row, size_t *cases)
+static void
+s_check_field (wf_msg_id_t id, const t_row_t *row, size_t *cases)
 {
     t_out_t out;
     for (size_t v = 0; v < S_VALUES; v++) {
@@ -457,7 +475,7 @@ static void s_check_field (wf_msg_id_t id, const t_row_t *row, size_t *cases)
     s_pack_body (&out.pk, id, row->name, T_OMIT, 0);
     wf_any_msg_t msg;
     wf_codec_err_t err;
-    int rc = wf_body_decode (id, (uint8_t *)out.sb.data, out.sb.size, &msg, &err);
+    int rc = wf_body_decode (id, (uint8_t *) out.sb.data, out.sb.size, &msg, &err);
     if (row->required) {
         assert_int_equal (rc, -1);
         assert_string_equal (err.detail, "required field missing");
@@ -482,7 +500,8 @@ static void s_check_field (wf_msg_id_t id, const t_row_t *row, size_t *cases)
     }
 }
 
-static void test_every_field (void **state)
+static void
+test_every_field (void **state)
 {
     s_each_field (s_check_field, 60);
     //  A valid body of each message decodes: the negative cases above differ
@@ -499,8 +518,9 @@ static void test_every_field (void **state)
 
 //  Packs an error body whose list holds `count` elements; element `bad` (if
 //  < count) has its field `target` treated by `mode`/`arg`.
-static void s_pack_error_list (t_out_t *out, size_t count, size_t bad, const char *target,
-                               t_mode_t mode, size_t arg)
+static void
+s_pack_error_list (t_out_t *out, size_t count, size_t bad, const char *target, t_mode_t mode,
+                   size_t arg)
 {
     msgpack_pack_map (&out->pk, 2);
     s_pack_cstr (&out->pk, "code");
@@ -512,7 +532,8 @@ static void s_pack_error_list (t_out_t *out, size_t count, size_t bad, const cha
                      i == bad ? mode : T_VALID, arg);
 }
 
-static void test_list_limits_and_elements (void **state)
+static void
+test_list_limits_and_elements (void **state)
 {
     t_out_t out;
     wf_any_msg_t msg;
@@ -520,7 +541,7 @@ static void test_list_limits_and_elements (void **state)
     for (size_t count = 0; count <= 17; count += 1) {
         s_out_init (&out);
         s_pack_error_list (&out, count, SIZE_MAX, NULL, T_VALID, 0);
-        int rc = wf_body_decode (WF_MSG_ERROR, (uint8_t *)out.sb.data, out.sb.size, &msg, &err);
+        int rc = wf_body_decode (WF_MSG_ERROR, (uint8_t *) out.sb.data, out.sb.size, &msg, &err);
         if (count <= 16) {
             assert_int_equal (rc, 0);
             assert_int_equal (msg.error.errors_count, count);
@@ -552,8 +573,9 @@ static void test_list_limits_and_elements (void **state)
 }
 
 //  Packs an envelope from raw parts; `version` is packed as a uint64.
-static void s_pack_envelope (t_out_t *out, uint64_t version, const char *type, size_t reply_to_len,
-                             size_t request_id_len, size_t traceparent_len)
+static void
+s_pack_envelope (t_out_t *out, uint64_t version, const char *type, size_t reply_to_len,
+                 size_t request_id_len, size_t traceparent_len)
 {
     msgpack_pack_array (&out->pk, 7);
     msgpack_pack_uint64 (&out->pk, version);
@@ -567,7 +589,8 @@ static void s_pack_envelope (t_out_t *out, uint64_t version, const char *type, s
 
 //  Decodes an envelope built in `out`: it must succeed, or fail blaming
 //  `field` (NULL: no field) with `detail` (NULL: any detail).
-static void s_expect_envelope (t_out_t *out, bool ok, const char *field, const char *detail)
+static void
+s_expect_envelope (t_out_t *out, bool ok, const char *field, const char *detail)
 {
     wf_codec_err_t err;
     if (ok)
@@ -577,7 +600,8 @@ static void s_expect_envelope (t_out_t *out, bool ok, const char *field, const c
     msgpack_sbuffer_destroy (&out->sb);
 }
 
-static void test_envelope_rules (void **state)
+static void
+test_envelope_rules (void **state)
 {
     t_out_t out;
     const size_t caps[] = {WF_REPLY_TO_BYTES_MAX, WF_REQUEST_ID_BYTES_MAX,
@@ -667,13 +691,14 @@ static void test_envelope_rules (void **state)
     char big[WF_ENVELOPE_BYTES_MAX + 1] = {0};
     wf_envelope_t env;
     wf_codec_err_t err;
-    assert_int_equal (wf_envelope_decode ((uint8_t *)big, sizeof (big), &env, &err), -1);
+    assert_int_equal (wf_envelope_decode ((uint8_t *) big, sizeof (big), &env, &err), -1);
     assert_string_equal (err.detail, "envelope too large");
 }
 
 //  Decodes raw body bytes and checks the outcome as s_expect_envelope does.
-static void s_expect_body (wf_msg_id_t id, const char *bytes, size_t len, bool ok,
-                           const char *field, const char *detail)
+static void
+s_expect_body (wf_msg_id_t id, const char *bytes, size_t len, bool ok, const char *field,
+               const char *detail)
 {
     t_out_t out;
     s_out_init (&out);
@@ -686,7 +711,8 @@ static void s_expect_body (wf_msg_id_t id, const char *bytes, size_t len, bool o
     msgpack_sbuffer_destroy (&out.sb);
 }
 
-static void test_body_rules (void **state)
+static void
+test_body_rules (void **state)
 {
     const struct {
         wf_msg_id_t id;
@@ -762,9 +788,9 @@ static void test_body_rules (void **state)
         s_expect_body (raw[i].id, raw[i].bytes, raw[i].len, raw[i].ok, raw[i].field, raw[i].detail);
     wf_any_msg_t msg;
     wf_codec_err_t err;
-    assert_int_equal (wf_body_decode (WF_MSG_NONE, (uint8_t *)"\x80", 1, &msg, &err), -1);
+    assert_int_equal (wf_body_decode (WF_MSG_NONE, (uint8_t *) "\x80", 1, &msg, &err), -1);
     assert_string_equal (err.detail, "unknown message id");
-    assert_int_equal (wf_body_decode (WF_MSG_COUNT, (uint8_t *)"\x80", 1, &msg, &err), -1);
+    assert_int_equal (wf_body_decode (WF_MSG_COUNT, (uint8_t *) "\x80", 1, &msg, &err), -1);
     uint8_t *big = calloc (1, WF_FRAME_BYTES_MAX + 1);
     big[0] = 0x80;
     assert_int_equal (wf_body_decode (WF_MSG_SYSTEM_INFO, big, WF_FRAME_BYTES_MAX + 1, &msg, &err),
@@ -774,7 +800,8 @@ static void test_body_rules (void **state)
 }
 
 //  Integer fields accept every msgpack int encoding of an in-range value.
-static void test_int_widths (void **state)
+static void
+test_int_widths (void **state)
 {
     const struct {
         const char *bytes;
@@ -808,14 +835,15 @@ static void test_int_widths (void **state)
         wf_error_t msg;
         wf_codec_err_t err;
         assert_int_equal (
-            wf_body_decode (WF_MSG_ERROR, (uint8_t *)body, 6 + ints[i].len, &msg, &err), 0);
+            wf_body_decode (WF_MSG_ERROR, (uint8_t *) body, 6 + ints[i].len, &msg, &err), 0);
         assert_int_equal (msg.code, ints[i].value);
         assert_int_equal (msg.present, 1);
     }
 }
 
 //  Entries in one container at WF_MSGPACK_ITEMS_MAX and one more.
-static void test_items_limit (void **state)
+static void
+test_items_limit (void **state)
 {
     for (size_t count = WF_MSGPACK_ITEMS_MAX; count <= WF_MSGPACK_ITEMS_MAX + 1; count++) {
         t_out_t out;
@@ -835,7 +863,8 @@ static void test_items_limit (void **state)
     }
 }
 
-static void test_utf8 (void **state)
+static void
+test_utf8 (void **state)
 {
     const struct {
         const char *bytes;
@@ -871,7 +900,7 @@ static void test_utf8 (void **state)
     };
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
         assert_int_equal (
-            wf_msgpack_scan_utf8_valid ((const uint8_t *)cases[i].bytes, cases[i].len),
+            wf_msgpack_scan_utf8_valid ((const uint8_t *) cases[i].bytes, cases[i].len),
             cases[i].valid);
         t_out_t out;
         s_out_init (&out);
@@ -890,7 +919,8 @@ static void test_utf8 (void **state)
 
 //  Encoders refuse to pass WF_FRAME_BYTES_MAX, at exactly N bytes and N+1,
 //  and leave the buffer as it was when they refuse.
-static void test_encode_frame_limit (void **state)
+static void
+test_encode_frame_limit (void **state)
 {
     wf_any_msg_t msg;
     s_make_error (&msg.error, 16, INT64_MIN);
@@ -924,7 +954,8 @@ static void test_encode_frame_limit (void **state)
     }
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_str_and_table),

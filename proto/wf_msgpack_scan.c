@@ -11,7 +11,8 @@
 #include "wf_msgpack_scan.h"
 
 //  Sets the reason and returns -1, so failures read as one statement.
-static int s_fail (const char **detail, const char *why)
+static int
+s_fail (const char **detail, const char *why)
 {
     *detail = why;
     return -1;
@@ -19,7 +20,8 @@ static int s_fail (const char **detail, const char *why)
 
 //  Reads an n-byte (1, 2, 4 or 8) big-endian unsigned number; the caller
 //  checked that the bytes are there.
-static uint64_t s_read_be (wf_msgpack_scan_t *self, size_t bytes)
+static uint64_t
+s_read_be (wf_msgpack_scan_t *self, size_t bytes)
 {
     uint64_t value = 0;
     for (size_t i = 0; i < bytes; i++)
@@ -29,7 +31,8 @@ static uint64_t s_read_be (wf_msgpack_scan_t *self, size_t bytes)
 }
 
 //  Takes `bytes` bytes off the cursor, or fails when fewer are left.
-static int s_take (wf_msgpack_scan_t *self, size_t bytes, const uint8_t **at, const char **detail)
+static int
+s_take (wf_msgpack_scan_t *self, size_t bytes, const uint8_t **at, const char **detail)
 {
     if (bytes > self->size - self->pos)
         return s_fail (detail, "truncated input");
@@ -39,7 +42,8 @@ static int s_take (wf_msgpack_scan_t *self, size_t bytes, const uint8_t **at, co
 }
 
 //  Reads a big-endian length or value field of `bytes` bytes.
-static int s_take_be (wf_msgpack_scan_t *self, size_t bytes, uint64_t *value, const char **detail)
+static int
+s_take_be (wf_msgpack_scan_t *self, size_t bytes, uint64_t *value, const char **detail)
 {
     if (bytes > self->size - self->pos)
         return s_fail (detail, "truncated input");
@@ -48,22 +52,24 @@ static int s_take_be (wf_msgpack_scan_t *self, size_t bytes, uint64_t *value, co
 }
 
 //  Fills a STR/BIN/EXT item whose payload of `len` bytes follows.
-static int s_payload (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, wf_msgpack_kind_t kind,
-                      uint64_t len, const char **detail)
+static int
+s_payload (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, wf_msgpack_kind_t kind, uint64_t len,
+           const char **detail)
 {
     item->kind = kind;
     //  A declared length is believed only when the bytes are really there.
     if (len > self->size - self->pos)
         return s_fail (detail, "declared length exceeds the bytes left");
-    item->len = (uint32_t)len;
+    item->len = (uint32_t) len;
     item->ptr = self->data + self->pos;
     self->pos += len;
     return 0;
 }
 
 //  Fills an ARRAY/MAP header after checking its declared entry count.
-static int s_container (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, wf_msgpack_kind_t kind,
-                        uint64_t count, const char **detail)
+static int
+s_container (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, wf_msgpack_kind_t kind,
+             uint64_t count, const char **detail)
 {
     item->kind = kind;
     if (count > WF_MSGPACK_ITEMS_MAX)
@@ -72,12 +78,13 @@ static int s_container (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, wf_msg
     uint64_t bytes_min = kind == WF_MSGPACK_MAP ? count * 2 : count;
     if (bytes_min > self->size - self->pos)
         return s_fail (detail, "declared count exceeds the bytes left");
-    item->len = (uint32_t)count;
+    item->len = (uint32_t) count;
     return 0;
 }
 
 //  Fills an INT item from a two's complement value already sign-extended.
-static void s_signed (wf_msgpack_item_t *item, uint64_t bits)
+static void
+s_signed (wf_msgpack_item_t *item, uint64_t bits)
 {
     item->kind = WF_MSGPACK_INT;
     if (bits <= INT64_MAX)
@@ -85,13 +92,13 @@ static void s_signed (wf_msgpack_item_t *item, uint64_t bits)
     else {
         //  Avoids the implementation-defined unsigned-to-signed conversion.
         item->negative = true;
-        item->i64 = -(int64_t)(~bits) - 1;
+        item->i64 = -(int64_t) (~bits) - 1;
     }
 }
 
 //  Reads a signed int of `bytes` bytes (int8 ... int64) and sign-extends it.
-static int s_int (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, size_t bytes,
-                  const char **detail)
+static int
+s_int (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, size_t bytes, const char **detail)
 {
     uint64_t bits;
     if (s_take_be (self, bytes, &bits, detail))
@@ -104,8 +111,9 @@ static int s_int (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, size_t bytes
 
 //  Reads an EXT item: a length of `len_bytes` bytes (0 for fixext of `fixed`
 //  bytes), a type byte, then the payload.
-static int s_ext (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, size_t len_bytes,
-                  uint64_t fixed, const char **detail)
+static int
+s_ext (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, size_t len_bytes, uint64_t fixed,
+       const char **detail)
 {
     uint64_t len = fixed;
     const uint8_t *type;
@@ -117,8 +125,8 @@ static int s_ext (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, size_t len_b
 }
 
 //  Reads the item of a first byte in 0xc0..0xdf, the formats with a tag byte.
-static int s_tagged (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, uint8_t tag,
-                     const char **detail)
+static int
+s_tagged (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, uint8_t tag, const char **detail)
 {
     //  Width in bytes of the length or value field, by the tag's place in a run.
     static const size_t widths[] = {1, 2, 4, 8};
@@ -185,7 +193,8 @@ static int s_tagged (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, uint8_t t
     }
 }
 
-void wf_msgpack_scan_init (wf_msgpack_scan_t *self, const uint8_t *data, size_t size)
+void
+wf_msgpack_scan_init (wf_msgpack_scan_t *self, const uint8_t *data, size_t size)
 {
     assert (self);
     assert (data || size == 0);
@@ -194,13 +203,15 @@ void wf_msgpack_scan_init (wf_msgpack_scan_t *self, const uint8_t *data, size_t 
     self->pos = 0;
 }
 
-size_t wf_msgpack_scan_left (const wf_msgpack_scan_t *self)
+size_t
+wf_msgpack_scan_left (const wf_msgpack_scan_t *self)
 {
     assert (self->pos <= self->size);
     return self->size - self->pos;
 }
 
-int wf_msgpack_scan_next (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, const char **detail)
+int
+wf_msgpack_scan_next (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, const char **detail)
 {
     assert (self && item && detail);
     assert (self->pos <= self->size);
@@ -226,7 +237,8 @@ int wf_msgpack_scan_next (wf_msgpack_scan_t *self, wf_msgpack_item_t *item, cons
     return s_tagged (self, item, first, detail);
 }
 
-int wf_msgpack_scan_skip (wf_msgpack_scan_t *self, uint32_t depth, const char **detail)
+int
+wf_msgpack_scan_skip (wf_msgpack_scan_t *self, uint32_t depth, const char **detail)
 {
     wf_msgpack_item_t item;
     if (wf_msgpack_scan_next (self, &item, detail))
@@ -237,14 +249,15 @@ int wf_msgpack_scan_skip (wf_msgpack_scan_t *self, uint32_t depth, const char **
     //  one byte, so skipping costs time linear in the input.
     if (depth + 1 > WF_MSGPACK_DEPTH_MAX)
         return s_fail (detail, "nesting too deep");
-    uint64_t entries = item.kind == WF_MSGPACK_MAP ? 2 * (uint64_t)item.len : item.len;
+    uint64_t entries = item.kind == WF_MSGPACK_MAP ? 2 * (uint64_t) item.len : item.len;
     for (uint64_t i = 0; i < entries; i++)
         if (wf_msgpack_scan_skip (self, depth + 1, detail))
             return -1;
     return 0;
 }
 
-bool wf_msgpack_scan_utf8_valid (const uint8_t *text, size_t len)
+bool
+wf_msgpack_scan_utf8_valid (const uint8_t *text, size_t len)
 {
     assert (text || len == 0);
     size_t i = 0;

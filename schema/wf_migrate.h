@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 typedef struct {
-    int version;             //  NNNN
-    const char *name;        //  file name
+    int version;      //  NNNN
+    const char *name; //  file name
     const char *sql;
 } wf_migration_t;
 

@@ -17,20 +17,23 @@ struct _wf_account_t {
 
 //  Slice of a NUL-terminated string (proto's wf_str_c, kept local so this
 //  library links without the proto library).
-static wf_str_t s_cstr (const char *text)
+static wf_str_t
+s_cstr (const char *text)
 {
     return (wf_str_t){text, strlen (text)};
 }
 
 //  True when the slice equals the NUL-terminated string.
-static bool s_equals (wf_str_t slice, const char *text)
+static bool
+s_equals (wf_str_t slice, const char *text)
 {
     return slice.len == strlen (text) &&
            (slice.len == 0 || memcmp (slice.ptr, text, slice.len) == 0);
 }
 
 //  Creates an empty account.
-wf_account_t *wf_account_new (void)
+wf_account_t *
+wf_account_new (void)
 {
     wf_account_t *self = calloc (1, sizeof (wf_account_t));
     assert (self); //  out of memory aborts
@@ -38,7 +41,8 @@ wf_account_t *wf_account_new (void)
 }
 
 //  Frees the account and nulls the caller's pointer.
-void wf_account_destroy (wf_account_t **self_p)
+void
+wf_account_destroy (wf_account_t **self_p)
 {
     assert (self_p);
     if (*self_p) {
@@ -48,14 +52,16 @@ void wf_account_destroy (wf_account_t **self_p)
 }
 
 //  Copies the whole state.
-void wf_account_copy (wf_account_t *dest, const wf_account_t *source)
+void
+wf_account_copy (wf_account_t *dest, const wf_account_t *source)
 {
     assert (dest && source);
     dest->state = source->state;
 }
 
 //  Compares field by field (texts up to their terminator).
-bool wf_account_equal (const wf_account_t *self, const wf_account_t *other)
+bool
+wf_account_equal (const wf_account_t *self, const wf_account_t *other)
 {
     assert (self && other);
     const wf_account_state_t *a = &self->state, *b = &other->state;
@@ -67,27 +73,31 @@ bool wf_account_equal (const wf_account_t *self, const wf_account_t *other)
 }
 
 //  Returns the read-only state.
-const wf_account_state_t *wf_account_state (const wf_account_t *self)
+const wf_account_state_t *
+wf_account_state (const wf_account_t *self)
 {
     assert (self);
     return &self->state;
 }
 
 //  Returns balance minus held.
-int64_t wf_account_available (const wf_account_t *self)
+int64_t
+wf_account_available (const wf_account_t *self)
 {
     assert (self);
     return self->state.balance - self->state.held;
 }
 
 //  True when text is NUL-terminated within its buffer of `size` bytes.
-static bool s_terminated (const char *text, size_t size)
+static bool
+s_terminated (const char *text, size_t size)
 {
     return memchr (text, 0, size) != NULL;
 }
 
 //  Checks a snapshot's state: formats, table agreement and invariants.
-static const char *s_state_problem (const wf_account_state_t *state)
+static const char *
+s_state_problem (const wf_account_state_t *state)
 {
     if (!s_terminated (state->id, sizeof state->id) ||
         !wf_account_uuid_valid (s_cstr (state->id)) ||
@@ -112,7 +122,8 @@ static const char *s_state_problem (const wf_account_state_t *state)
 }
 
 //  Restores a snapshot's state after checking it.
-int wf_account_restore (wf_account_t *self, const wf_account_state_t *state, const char **why)
+int
+wf_account_restore (wf_account_t *self, const wf_account_state_t *state, const char **why)
 {
     assert (self && state && why);
     *why = s_state_problem (state);
@@ -123,8 +134,8 @@ int wf_account_restore (wf_account_t *self, const wf_account_state_t *state, con
 }
 
 //  Fills a refusal; returns -1 so checks can `return s_refuse (...)`.
-static int s_refuse (wf_account_refusal_t *why, wf_err_t code, const char *field,
-                     const char *detail)
+static int
+s_refuse (wf_account_refusal_t *why, wf_err_t code, const char *field, const char *detail)
 {
     why->code = code;
     why->field = field;
@@ -133,7 +144,8 @@ static int s_refuse (wf_account_refusal_t *why, wf_err_t code, const char *field
 }
 
 //  Refuses commands on an account that was never opened.
-static int s_check_opened (const wf_account_t *self, wf_account_refusal_t *why)
+static int
+s_check_opened (const wf_account_t *self, wf_account_refusal_t *why)
 {
     if (self->state.status == WF_ACCOUNT_STATUS_NONE)
         return s_refuse (why, WF_ERR_NOT_FOUND, NULL, "account not found");
@@ -141,7 +153,8 @@ static int s_check_opened (const wf_account_t *self, wf_account_refusal_t *why)
 }
 
 //  Refuses a malformed id.
-static int s_check_uuid (wf_str_t text, const char *field, wf_account_refusal_t *why)
+static int
+s_check_uuid (wf_str_t text, const char *field, wf_account_refusal_t *why)
 {
     if (!wf_account_uuid_valid (text))
         return s_refuse (why, WF_ERR_VALIDATION, field, "must be a lower-case UUID");
@@ -149,7 +162,8 @@ static int s_check_uuid (wf_str_t text, const char *field, wf_account_refusal_t 
 }
 
 //  Refuses a zero or negative amount.
-static int s_check_amount (int64_t amount, wf_account_refusal_t *why)
+static int
+s_check_amount (int64_t amount, wf_account_refusal_t *why)
 {
     if (amount <= 0)
         return s_refuse (why, WF_ERR_VALIDATION, "amount", "amount must be greater than zero");
@@ -158,7 +172,8 @@ static int s_check_amount (int64_t amount, wf_account_refusal_t *why)
 
 //  Refuses a text over its limit or not valid UTF-8; an empty text is refused
 //  only when required.
-static int s_check_text (wf_str_t text, bool required, const char *field, wf_account_refusal_t *why)
+static int
+s_check_text (wf_str_t text, bool required, const char *field, wf_account_refusal_t *why)
 {
     if (text.len == 0)
         return required ? s_refuse (why, WF_ERR_VALIDATION, field, "must not be empty") : 0;
@@ -170,7 +185,8 @@ static int s_check_text (wf_str_t text, bool required, const char *field, wf_acc
 }
 
 //  Refuses a malformed or unknown currency code (the match is checked later).
-static int s_check_currency_known (wf_str_t code, bool required, wf_account_refusal_t *why)
+static int
+s_check_currency_known (wf_str_t code, bool required, wf_account_refusal_t *why)
 {
     if (code.len == 0)
         return required ? s_refuse (why, WF_ERR_VALIDATION, "currency", "currency is required") : 0;
@@ -181,8 +197,8 @@ static int s_check_currency_known (wf_str_t code, bool required, wf_account_refu
 }
 
 //  Refuses a given currency other than the account's.
-static int s_check_currency_match (const wf_account_t *self, wf_str_t code,
-                                   wf_account_refusal_t *why)
+static int
+s_check_currency_match (const wf_account_t *self, wf_str_t code, wf_account_refusal_t *why)
 {
     if (code.len > 0 && !s_equals (code, self->state.currency))
         return s_refuse (why, WF_ERR_CURRENCY_MISMATCH, "currency",
@@ -191,7 +207,8 @@ static int s_check_currency_match (const wf_account_t *self, wf_str_t code,
 }
 
 //  Refuses money movements on an account that is not Active.
-static int s_check_active (const wf_account_t *self, wf_account_refusal_t *why)
+static int
+s_check_active (const wf_account_t *self, wf_account_refusal_t *why)
 {
     if (self->state.status != WF_ACCOUNT_STATUS_ACTIVE)
         return s_refuse (why, WF_ERR_ACCOUNT_NOT_ACTIVE, NULL, "account is not active");
@@ -199,7 +216,8 @@ static int s_check_active (const wf_account_t *self, wf_account_refusal_t *why)
 }
 
 //  Refuses a debit above the available balance; the exact balance is fine.
-static int s_check_funds (const wf_account_t *self, int64_t amount, wf_account_refusal_t *why)
+static int
+s_check_funds (const wf_account_t *self, int64_t amount, wf_account_refusal_t *why)
 {
     if (amount > wf_account_available (self))
         return s_refuse (why, WF_ERR_INSUFFICIENT_FUNDS, "amount",
@@ -208,7 +226,8 @@ static int s_check_funds (const wf_account_t *self, int64_t amount, wf_account_r
 }
 
 //  Refuses a credit that would take the balance past INT64_MAX.
-static int s_check_credit (const wf_account_t *self, int64_t amount, wf_account_refusal_t *why)
+static int
+s_check_credit (const wf_account_t *self, int64_t amount, wf_account_refusal_t *why)
 {
     if (amount > INT64_MAX - self->state.balance)
         return s_refuse (why, WF_ERR_UNPROCESSABLE, "amount",
@@ -217,7 +236,8 @@ static int s_check_credit (const wf_account_t *self, int64_t amount, wf_account_
 }
 
 //  Copies a checked slice into a fixed, zeroed buffer.
-static void s_copy (char *dest, size_t size, wf_str_t text)
+static void
+s_copy (char *dest, size_t size, wf_str_t text)
 {
     assert (text.len < size);
     if (text.len)
@@ -226,8 +246,8 @@ static void s_copy (char *dest, size_t size, wf_str_t text)
 }
 
 //  Writes a money event from a checked command.
-static void s_money_event (wf_account_event_type_t type, const wf_account_cmd_t *cmd,
-                           wf_account_event_t *event)
+static void
+s_money_event (wf_account_event_type_t type, const wf_account_cmd_t *cmd, wf_account_event_t *event)
 {
     assert (cmd->now_ms >= 0);
     memset (event, 0, sizeof (*event));
@@ -244,8 +264,9 @@ static void s_money_event (wf_account_event_type_t type, const wf_account_cmd_t 
 }
 
 //  Checks the parts every money request shares: id, amount, currency code.
-static int s_check_money_request (const wf_account_cmd_t *cmd, bool currency_required,
-                                  wf_account_refusal_t *why)
+static int
+s_check_money_request (const wf_account_cmd_t *cmd, bool currency_required,
+                       wf_account_refusal_t *why)
 {
     if (s_check_uuid (cmd->transaction_id, "transactionId", why) ||
         s_check_amount (cmd->amount, why) ||
@@ -255,8 +276,9 @@ static int s_check_money_request (const wf_account_cmd_t *cmd, bool currency_req
 }
 
 //  Decides opening: only on an empty stream, with valid ids, number, currency.
-int wf_account_decide_open (const wf_account_t *self, const wf_account_open_t *cmd,
-                            wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_open (const wf_account_t *self, const wf_account_open_t *cmd,
+                        wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (self->state.status != WF_ACCOUNT_STATUS_NONE || self->state.version != 0)
@@ -279,9 +301,10 @@ int wf_account_decide_open (const wf_account_t *self, const wf_account_open_t *c
 }
 
 //  Decides a deposit: request, maximum, active, currency, overflow.
-int wf_account_decide_deposit (const wf_account_t *self, const wf_account_policy_t *policy,
-                               const wf_account_cmd_t *cmd, wf_account_event_t *event,
-                               wf_account_refusal_t *why)
+int
+wf_account_decide_deposit (const wf_account_t *self, const wf_account_policy_t *policy,
+                           const wf_account_cmd_t *cmd, wf_account_event_t *event,
+                           wf_account_refusal_t *why)
 {
     assert (self && policy && cmd && event && why);
     if (s_check_opened (self, why) || s_check_money_request (cmd, false, why) ||
@@ -300,8 +323,9 @@ int wf_account_decide_deposit (const wf_account_t *self, const wf_account_policy
 }
 
 //  Decides a withdrawal: request, active (before funds), currency, funds.
-int wf_account_decide_withdraw (const wf_account_t *self, const wf_account_cmd_t *cmd,
-                                wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_withdraw (const wf_account_t *self, const wf_account_cmd_t *cmd,
+                            wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (s_check_opened (self, why) || s_check_money_request (cmd, false, why) ||
@@ -314,8 +338,9 @@ int wf_account_decide_withdraw (const wf_account_t *self, const wf_account_cmd_t
 
 //  Decides the debit leg of a transfer; the credit leg is decide_receive on
 //  the destination, which may refuse and cause a refund.
-int wf_account_decide_transfer (const wf_account_t *self, const wf_account_cmd_t *cmd,
-                                wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_transfer (const wf_account_t *self, const wf_account_cmd_t *cmd,
+                            wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (s_check_opened (self, why) || s_check_money_request (cmd, false, why) ||
@@ -333,8 +358,9 @@ int wf_account_decide_transfer (const wf_account_t *self, const wf_account_cmd_t
 }
 
 //  Decides the credit leg of a transfer: the sender's currency must match.
-int wf_account_decide_receive (const wf_account_t *self, const wf_account_cmd_t *cmd,
-                               wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_receive (const wf_account_t *self, const wf_account_cmd_t *cmd,
+                           wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (s_check_opened (self, why) || s_check_money_request (cmd, true, why) ||
@@ -352,8 +378,9 @@ int wf_account_decide_receive (const wf_account_t *self, const wf_account_cmd_t 
 }
 
 //  Decides a refund of a refused transfer: accepted in any status.
-int wf_account_decide_refund (const wf_account_t *self, const wf_account_cmd_t *cmd,
-                              wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_refund (const wf_account_t *self, const wf_account_cmd_t *cmd,
+                          wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (s_check_opened (self, why) || s_check_money_request (cmd, false, why) ||
@@ -366,8 +393,9 @@ int wf_account_decide_refund (const wf_account_t *self, const wf_account_cmd_t *
 }
 
 //  Decides a suspension: only an Active account, with a reason.
-int wf_account_decide_suspend (const wf_account_t *self, const wf_account_cmd_t *cmd,
-                               wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_suspend (const wf_account_t *self, const wf_account_cmd_t *cmd,
+                           wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (s_check_opened (self, why) || s_check_text (cmd->reason, true, "reason", why) ||
@@ -382,8 +410,9 @@ int wf_account_decide_suspend (const wf_account_t *self, const wf_account_cmd_t 
 }
 
 //  Decides a reactivation: only a Suspended account.
-int wf_account_decide_reactivate (const wf_account_t *self, const wf_account_cmd_t *cmd,
-                                  wf_account_event_t *event, wf_account_refusal_t *why)
+int
+wf_account_decide_reactivate (const wf_account_t *self, const wf_account_cmd_t *cmd,
+                              wf_account_event_t *event, wf_account_refusal_t *why)
 {
     assert (self && cmd && event && why);
     if (s_check_opened (self, why))
@@ -401,7 +430,8 @@ int wf_account_decide_reactivate (const wf_account_t *self, const wf_account_cmd
 }
 
 //  Applies AccountOpened to an empty account.
-static void s_apply_opened (wf_account_state_t *state, const wf_account_event_t *event)
+static void
+s_apply_opened (wf_account_state_t *state, const wf_account_event_t *event)
 {
     assert (state->status == WF_ACCOUNT_STATUS_NONE && state->version == 0);
     const wf_currency_t *currency = wf_currency_lookup (s_cstr (event->currency), NULL);
@@ -418,7 +448,8 @@ static void s_apply_opened (wf_account_state_t *state, const wf_account_event_t 
 }
 
 //  Applies one event; see the header for the invariants asserted.
-void wf_account_apply (wf_account_t *self, const wf_account_event_t *event)
+void
+wf_account_apply (wf_account_t *self, const wf_account_event_t *event)
 {
     assert (self && event);
     wf_account_state_t *state = &self->state;
@@ -457,7 +488,8 @@ void wf_account_apply (wf_account_t *self, const wf_account_event_t *event)
 }
 
 //  Returns the AccountDto status name.
-const char *wf_account_status_name (wf_account_status_t status)
+const char *
+wf_account_status_name (wf_account_status_t status)
 {
     switch (status) {
         case WF_ACCOUNT_STATUS_NONE:
@@ -473,7 +505,8 @@ const char *wf_account_status_name (wf_account_status_t status)
 }
 
 //  Checks the canonical 8-4-4-4-12 lower-case hex form.
-bool wf_account_uuid_valid (wf_str_t text)
+bool
+wf_account_uuid_valid (wf_str_t text)
 {
     if (!text.ptr || text.len != WF_UUID_LEN)
         return false;

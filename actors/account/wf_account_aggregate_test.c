@@ -16,7 +16,8 @@
 static const wf_account_policy_t s_policy = {WF_DEPOSIT_MAJOR_UNITS_DEFAULT};
 
 //  Decides and applies a deposit that must succeed.
-static void s_deposit (wf_account_t *account, int64_t amount)
+static void
+s_deposit (wf_account_t *account, int64_t amount)
 {
     wf_account_cmd_t cmd = t_cmd (amount);
     wf_account_event_t event;
@@ -26,7 +27,8 @@ static void s_deposit (wf_account_t *account, int64_t amount)
 }
 
 //  Decides a withdrawal; applies it on success and returns the refusal code.
-static wf_err_t s_withdraw (wf_account_t *account, int64_t amount)
+static wf_err_t
+s_withdraw (wf_account_t *account, int64_t amount)
 {
     wf_account_cmd_t cmd = t_cmd (amount);
     wf_account_event_t event;
@@ -38,7 +40,8 @@ static wf_err_t s_withdraw (wf_account_t *account, int64_t amount)
 }
 
 //  Suspends an account, which must succeed.
-static void s_suspend (wf_account_t *account)
+static void
+s_suspend (wf_account_t *account)
 {
     wf_account_cmd_t cmd = t_cmd (0);
     cmd.reason = t_str ("fraud review");
@@ -49,13 +52,15 @@ static void s_suspend (wf_account_t *account)
 }
 
 //  Returns the account balance in minor units.
-static int64_t s_balance (const wf_account_t *account)
+static int64_t
+s_balance (const wf_account_t *account)
 {
     return wf_account_state (account)->balance;
 }
 
 //  Twin: creating an account raises one AccountOpened and it is Active.
-static void test_create_raises_account_opened_and_is_active (void **state)
+static void
+test_create_raises_account_opened_and_is_active (void **state)
 {
     char id[WF_UUID_BYTES], owner[WF_UUID_BYTES], number[WF_ACCOUNT_NUMBER_BYTES];
     wf_account_open_t cmd = t_open_cmd (1, "ARS", id, owner, number);
@@ -84,7 +89,8 @@ static void test_create_raises_account_opened_and_is_active (void **state)
 }
 
 //  Twin: deposit 1000 gives balance 1000 and one event.
-static void test_deposit_1000_sets_balance_and_raises_one_event (void **state)
+static void
+test_deposit_1000_sets_balance_and_raises_one_event (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     wf_account_cmd_t cmd = t_cmd (1000);
@@ -102,7 +108,8 @@ static void test_deposit_1000_sets_balance_and_raises_one_event (void **state)
 }
 
 //  Twin: deposit 1000, withdraw 400 leaves 600.
-static void test_deposit_1000_withdraw_400_leaves_600 (void **state)
+static void
+test_deposit_1000_withdraw_400_leaves_600 (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     s_deposit (account, 1000);
@@ -112,7 +119,8 @@ static void test_deposit_1000_withdraw_400_leaves_600 (void **state)
 }
 
 //  Twin: withdrawing 100 from an empty account is refused for funds.
-static void test_withdraw_100_from_empty_account_is_insufficient_funds (void **state)
+static void
+test_withdraw_100_from_empty_account_is_insufficient_funds (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     assert_int_equal (s_withdraw (account, 100), WF_ERR_INSUFFICIENT_FUNDS);
@@ -122,7 +130,8 @@ static void test_withdraw_100_from_empty_account_is_insufficient_funds (void **s
 }
 
 //  Twin: a negative (or zero) amount is refused by every money command.
-static void test_negative_amount_is_refused (void **state)
+static void
+test_negative_amount_is_refused (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     s_deposit (account, 1000);
@@ -152,7 +161,8 @@ static void test_negative_amount_is_refused (void **state)
 }
 
 //  Twin: transferring 300 of 1000 leaves 700 with the sender, 300 with the receiver.
-static void test_transfer_300_of_1000_leaves_700_and_300 (void **state)
+static void
+test_transfer_300_of_1000_leaves_700_and_300 (void **state)
 {
     wf_account_t *sender = t_open (1, "ARS");
     wf_account_t *receiver = t_open (2, "ARS");
@@ -180,7 +190,8 @@ static void test_transfer_300_of_1000_leaves_700_and_300 (void **state)
 }
 
 //  Twin: suspending makes the account Suspended.
-static void test_suspend_makes_account_suspended (void **state)
+static void
+test_suspend_makes_account_suspended (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     s_suspend (account);
@@ -191,7 +202,8 @@ static void test_suspend_makes_account_suspended (void **state)
 
 //  Twin: a suspended account refuses a withdrawal as "not active", even one
 //  that would also fail the funds check; deposits and transfers too.
-static void test_withdraw_from_suspended_account_is_not_active_before_funds (void **state)
+static void
+test_withdraw_from_suspended_account_is_not_active_before_funds (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     s_deposit (account, 1000);
@@ -213,7 +225,8 @@ static void test_withdraw_from_suspended_account_is_not_active_before_funds (voi
 }
 
 //  Withdrawing the exact balance is fine; one more unit is not.
-static void test_withdraw_exact_balance_is_ok (void **state)
+static void
+test_withdraw_exact_balance_is_ok (void **state)
 {
     wf_account_t *account = t_open (1, "ARS");
     s_deposit (account, 1000);
@@ -226,7 +239,8 @@ static void test_withdraw_exact_balance_is_ok (void **state)
 
 //  A deposit at the maximum passes; one minor unit more is refused, per
 //  currency scale and per configured limit.
-static void test_deposit_at_max_ok_and_max_plus_one_refused (void **state)
+static void
+test_deposit_at_max_ok_and_max_plus_one_refused (void **state)
 {
     static const struct {
         const char *currency;
@@ -253,7 +267,8 @@ static void test_deposit_at_max_ok_and_max_plus_one_refused (void **state)
 }
 
 //  Restores account 1 in USD with a balance and held amount, for edge cases.
-static wf_account_t *s_restored (int64_t balance, int64_t held)
+static wf_account_t *
+s_restored (int64_t balance, int64_t held)
 {
     wf_account_t *model = t_open (1, "USD");
     wf_account_state_t snapshot = *wf_account_state (model);
@@ -266,7 +281,8 @@ static wf_account_t *s_restored (int64_t balance, int64_t held)
 }
 
 //  Credits that would pass INT64_MAX are refused; up to it they pass.
-static void test_credit_overflow_is_refused (void **state)
+static void
+test_credit_overflow_is_refused (void **state)
 {
     wf_account_t *account = s_restored (INT64_MAX - 10, 0);
     wf_account_policy_t policy = {WF_DEPOSIT_MAJOR_UNITS_LIMIT};
@@ -297,7 +313,8 @@ static void test_credit_overflow_is_refused (void **state)
 
 //  A given currency must be the account's; malformed or unknown codes are
 //  validation errors; the credit leg requires the sender's currency.
-static void test_currency_mismatch_is_refused (void **state)
+static void
+test_currency_mismatch_is_refused (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     s_deposit (account, 1000);
@@ -340,7 +357,8 @@ static void test_currency_mismatch_is_refused (void **state)
 }
 
 //  A transfer to the same account is unprocessable, whatever the funds.
-static void test_transfer_to_itself_is_unprocessable (void **state)
+static void
+test_transfer_to_itself_is_unprocessable (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     wf_account_cmd_t cmd = t_cmd (5000);
@@ -358,7 +376,8 @@ static void test_transfer_to_itself_is_unprocessable (void **state)
 
 //  The saga's unhappy path: the destination refuses the credit (suspended),
 //  and the refund returns the money even though the sender is suspended now.
-static void test_refused_credit_is_refunded_in_any_status (void **state)
+static void
+test_refused_credit_is_refunded_in_any_status (void **state)
 {
     wf_account_t *sender = t_open (1, "USD");
     wf_account_t *receiver = t_open (2, "USD");
@@ -389,7 +408,8 @@ static void test_refused_credit_is_refunded_in_any_status (void **state)
 }
 
 //  Suspend needs a reason and an Active account; reactivate needs a Suspended one.
-static void test_suspend_and_reactivate_rules (void **state)
+static void
+test_suspend_and_reactivate_rules (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     wf_account_cmd_t cmd = t_cmd (0);
@@ -414,7 +434,8 @@ static void test_suspend_and_reactivate_rules (void **state)
 }
 
 //  Opening checks its inputs and happens once; nothing else works before it.
-static void test_open_rules_and_unopened_account (void **state)
+static void
+test_open_rules_and_unopened_account (void **state)
 {
     char id[WF_UUID_BYTES], owner[WF_UUID_BYTES], number[WF_ACCOUNT_NUMBER_BYTES];
     wf_account_open_t cmd = t_open_cmd (1, "USD", id, owner, number);
@@ -442,7 +463,8 @@ static void test_open_rules_and_unopened_account (void **state)
 }
 
 //  Descriptions: up to the byte limit, valid UTF-8, no NUL.
-static void test_description_limits (void **state)
+static void
+test_description_limits (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     char text[WF_ACCOUNT_TEXT_BYTES_MAX + 2];
@@ -467,7 +489,8 @@ static void test_description_limits (void **state)
 }
 
 //  A refused command changes neither the account nor the event buffer.
-static void test_refusal_leaves_state_and_event_untouched (void **state)
+static void
+test_refusal_leaves_state_and_event_untouched (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     s_deposit (account, 100);
@@ -487,7 +510,8 @@ static void test_refusal_leaves_state_and_event_untouched (void **state)
 }
 
 //  Debits check the available balance (balance - held), room for holds.
-static void test_debits_use_the_available_balance (void **state)
+static void
+test_debits_use_the_available_balance (void **state)
 {
     wf_account_t *account = s_restored (1000, 400);
     assert_int_equal (wf_account_available (account), 600);
@@ -498,7 +522,8 @@ static void test_debits_use_the_available_balance (void **state)
 }
 
 //  Snapshots that break an invariant are refused and change nothing.
-static void test_restore_refuses_broken_state (void **state)
+static void
+test_restore_refuses_broken_state (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     const wf_account_state_t good = *wf_account_state (account);
@@ -523,7 +548,8 @@ static void test_restore_refuses_broken_state (void **state)
 }
 
 //  Replaying the events of a random history gives the incremental state.
-static void test_replay_of_n_events_equals_incremental_state (void **state)
+static void
+test_replay_of_n_events_equals_incremental_state (void **state)
 {
     enum { EVENTS = 2000 };
     wf_account_event_t *events = calloc (EVENTS, sizeof (wf_account_event_t));
@@ -548,7 +574,8 @@ static void test_replay_of_n_events_equals_incremental_state (void **state)
 }
 
 //  Applying an event that breaks an invariant aborts (asserts stay on).
-static void test_apply_asserts_invariants (void **state)
+static void
+test_apply_asserts_invariants (void **state)
 {
     wf_account_t *account = t_open (1, "USD");
     wf_account_event_t overdraw = {.type = WF_ACCOUNT_EVENT_WITHDRAWN, .amount = 1};
@@ -567,7 +594,8 @@ static void test_apply_asserts_invariants (void **state)
 }
 
 //  Runs every test of this class.
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_create_raises_account_opened_and_is_active),

@@ -37,7 +37,7 @@ enum {
 #define S_FIELD(name, kind, member)                                                                \
     {                                                                                              \
         name, kind, offsetof (wf_account_event_t, member),                                         \
-            sizeof (((wf_account_event_t *)0)->member)                                             \
+            sizeof (((wf_account_event_t *) 0)->member)                                            \
     }
 
 static const s_field_t s_fields[F_COUNT] = {
@@ -78,7 +78,8 @@ static const struct {
 };
 
 //  Returns the stored name of a type, or NULL.
-const char *wf_account_event_type_name (wf_account_event_type_t type)
+const char *
+wf_account_event_type_name (wf_account_event_type_t type)
 {
     if (type <= WF_ACCOUNT_EVENT_NONE || type >= WF_ACCOUNT_EVENT_COUNT)
         return NULL;
@@ -86,17 +87,19 @@ const char *wf_account_event_type_name (wf_account_event_type_t type)
 }
 
 //  Finds a type by its stored name.
-wf_account_event_type_t wf_account_event_type_lookup (const char *name)
+wf_account_event_type_t
+wf_account_event_type_lookup (const char *name)
 {
     for (int type = WF_ACCOUNT_EVENT_NONE + 1; name && type < WF_ACCOUNT_EVENT_COUNT; type++)
         if (strcmp (name, s_types[type].name) == 0)
-            return (wf_account_event_type_t)type;
+            return (wf_account_event_type_t) type;
     return WF_ACCOUNT_EVENT_NONE;
 }
 
 //  Sets a member, asserting success (jansson fails only on out of memory or
 //  invalid UTF-8, and both are bugs or fatal here).
-static void s_set (json_t *object, const char *name, json_t *value)
+static void
+s_set (json_t *object, const char *name, json_t *value)
 {
     assert (value);
     int rc = json_object_set_new (object, name, value);
@@ -104,7 +107,8 @@ static void s_set (json_t *object, const char *name, json_t *value)
 }
 
 //  Encodes an event as its type, time and table fields.
-json_t *wf_account_event_to_json (const wf_account_event_t *event)
+json_t *
+wf_account_event_to_json (const wf_account_event_t *event)
 {
     assert (event);
     const char *name = wf_account_event_type_name (event->type);
@@ -117,9 +121,9 @@ json_t *wf_account_event_to_json (const wf_account_event_t *event)
         if (!(s_types[event->type].fields & B (field)))
             continue;
         const s_field_t *info = &s_fields[field];
-        const char *place = (const char *)event + info->offset;
+        const char *place = (const char *) event + info->offset;
         if (info->kind == S_AMOUNT)
-            s_set (object, info->name, json_integer (*(const int64_t *)place));
+            s_set (object, info->name, json_integer (*(const int64_t *) place));
         else
             s_set (object, info->name, json_string (place));
     }
@@ -127,7 +131,8 @@ json_t *wf_account_event_to_json (const wf_account_event_t *event)
 }
 
 //  Checks and copies one string field into its buffer.
-static const char *s_decode_text (const s_field_t *info, const json_t *value, char *place)
+static const char *
+s_decode_text (const s_field_t *info, const json_t *value, char *place)
 {
     if (!json_is_string (value))
         return "event field must be a string";
@@ -149,10 +154,10 @@ static const char *s_decode_text (const s_field_t *info, const json_t *value, ch
 }
 
 //  Checks and stores one field of an event.
-static const char *s_decode_field (const s_field_t *info, const json_t *value,
-                                   wf_account_event_t *event)
+static const char *
+s_decode_field (const s_field_t *info, const json_t *value, wf_account_event_t *event)
 {
-    char *place = (char *)event + info->offset;
+    char *place = (char *) event + info->offset;
     if (!value)
         return "event field is missing";
     if (info->kind != S_AMOUNT)
@@ -165,7 +170,8 @@ static const char *s_decode_field (const s_field_t *info, const json_t *value,
 }
 
 //  True when `key` is a member this event type may have.
-static bool s_member_known (wf_account_event_type_t type, const char *key)
+static bool
+s_member_known (wf_account_event_type_t type, const char *key)
 {
     if (strcmp (key, "type") == 0 || strcmp (key, "occurredAt") == 0)
         return true;
@@ -176,14 +182,16 @@ static bool s_member_known (wf_account_event_type_t type, const char *key)
 }
 
 //  Fails a decode with a reason.
-static int s_fail (const char **why, const char *reason)
+static int
+s_fail (const char **why, const char *reason)
 {
     *why = reason;
     return -1;
 }
 
 //  Decodes an event strictly (see the header).
-int wf_account_event_from_json (const json_t *json, wf_account_event_t *event, const char **why)
+int
+wf_account_event_from_json (const json_t *json, wf_account_event_t *event, const char **why)
 {
     assert (event && why);
     memset (event, 0, sizeof (*event));
@@ -198,7 +206,7 @@ int wf_account_event_from_json (const json_t *json, wf_account_event_t *event, c
         return s_fail (why, "event occurredAt must be a non-negative integer of ms");
     const char *key;
     const json_t *value;
-    json_object_foreach ((json_t *)json, key, value)
+    json_object_foreach ((json_t *) json, key, value)
     {
         if (!s_member_known (type, key))
             return s_fail (why, "event has an unknown field");
@@ -220,7 +228,8 @@ int wf_account_event_from_json (const json_t *json, wf_account_event_t *event, c
 }
 
 //  Encodes the state with its snapshot version.
-json_t *wf_account_snapshot_to_json (const wf_account_t *account)
+json_t *
+wf_account_snapshot_to_json (const wf_account_t *account)
 {
     assert (account);
     const wf_account_state_t *state = wf_account_state (account);
@@ -228,16 +237,17 @@ json_t *wf_account_snapshot_to_json (const wf_account_t *account)
         "{s:i, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I}", "snapshotVersion",
         WF_ACCOUNT_SNAPSHOT_VERSION, "id", state->id, "ownerId", state->owner_id, "accountNumber",
         state->number, "currency", state->currency, "digits", state->digits, "balance",
-        (json_int_t)state->balance, "held", (json_int_t)state->held, "status",
-        wf_account_status_name (state->status), "version", (json_int_t)state->version, "createdAt",
-        (json_int_t)state->created_at_ms);
+        (json_int_t) state->balance, "held", (json_int_t) state->held, "status",
+        wf_account_status_name (state->status), "version", (json_int_t) state->version, "createdAt",
+        (json_int_t) state->created_at_ms);
     assert (object);
     return object;
 }
 
 //  Copies a decoded string into a state buffer; false when it does not fit
 //  or holds NUL.
-static bool s_copy_text (char *dest, size_t size, const char *text, size_t length)
+static bool
+s_copy_text (char *dest, size_t size, const char *text, size_t length)
 {
     if (length >= size || strlen (text) != length)
         return false;
@@ -246,23 +256,25 @@ static bool s_copy_text (char *dest, size_t size, const char *text, size_t lengt
 }
 
 //  Returns the status with this AccountDto name, or NONE.
-static wf_account_status_t s_status_lookup (const char *name)
+static wf_account_status_t
+s_status_lookup (const char *name)
 {
     for (int status = WF_ACCOUNT_STATUS_ACTIVE; status <= WF_ACCOUNT_STATUS_CLOSED; status++)
-        if (strcmp (name, wf_account_status_name ((wf_account_status_t)status)) == 0)
-            return (wf_account_status_t)status;
+        if (strcmp (name, wf_account_status_name ((wf_account_status_t) status)) == 0)
+            return (wf_account_status_t) status;
     return WF_ACCOUNT_STATUS_NONE;
 }
 
 //  Decodes a snapshot strictly ('!' refuses unknown members) and restores it.
-int wf_account_snapshot_from_json (const json_t *json, wf_account_t *account, const char **why)
+int
+wf_account_snapshot_from_json (const json_t *json, wf_account_t *account, const char **why)
 {
     assert (account && why);
     json_int_t version, digits, balance, held, events, created;
     const char *id, *owner, *number, *currency, *status;
     size_t id_len, owner_len, number_len, currency_len;
     if (!json ||
-        json_unpack ((json_t *)json,
+        json_unpack ((json_t *) json,
                      "{s:I, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:s, s:I, s:I !}",
                      "snapshotVersion", &version, "id", &id, &id_len, "ownerId", &owner, &owner_len,
                      "accountNumber", &number, &number_len, "currency", &currency, &currency_len,
@@ -279,7 +291,7 @@ int wf_account_snapshot_from_json (const json_t *json, wf_account_t *account, co
         return s_fail (why, "snapshot text member is too long or holds NUL");
     if (digits < 0 || digits > WF_CURRENCY_DIGITS_MAX)
         return s_fail (why, "snapshot digits out of range");
-    state.digits = (int)digits;
+    state.digits = (int) digits;
     state.balance = balance;
     state.held = held;
     state.status = s_status_lookup (status);

@@ -8,7 +8,8 @@
 #include "wf_account_testing.h"
 
 //  One event of every type, as the decide functions produce them.
-static size_t s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
+static size_t
+s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
 {
     char id[WF_UUID_BYTES], owner[WF_UUID_BYTES], number[WF_ACCOUNT_NUMBER_BYTES];
     char other[WF_UUID_BYTES];
@@ -40,7 +41,8 @@ static size_t s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
 }
 
 //  Encodes, dumps, parses and decodes one event.
-static void s_round_trip (const wf_account_event_t *event, wf_account_event_t *back)
+static void
+s_round_trip (const wf_account_event_t *event, wf_account_event_t *back)
 {
     json_t *json = wf_account_event_to_json (event);
     char *text = json_dumps (json, JSON_COMPACT);
@@ -56,7 +58,8 @@ static void s_round_trip (const wf_account_event_t *event, wf_account_event_t *b
 }
 
 //  Every event type survives a round trip byte for byte.
-static void test_every_event_round_trips (void **state)
+static void
+test_every_event_round_trips (void **state)
 {
     wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT];
     memset (events, 0, sizeof events);
@@ -69,7 +72,8 @@ static void test_every_event_round_trips (void **state)
 }
 
 //  Type names are the stored ones, and lookups go both ways.
-static void test_type_names (void **state)
+static void
+test_type_names (void **state)
 {
     static const char *names[] = {NULL,
                                   "AccountOpened",
@@ -81,7 +85,7 @@ static void test_type_names (void **state)
                                   "AccountSuspended",
                                   "AccountReactivated"};
     for (int type = 1; type < WF_ACCOUNT_EVENT_COUNT; type++) {
-        assert_string_equal (wf_account_event_type_name ((wf_account_event_type_t)type),
+        assert_string_equal (wf_account_event_type_name ((wf_account_event_type_t) type),
                              names[type]);
         assert_int_equal (wf_account_event_type_lookup (names[type]), type);
     }
@@ -92,7 +96,8 @@ static void test_type_names (void **state)
 }
 
 //  The stored JSON has the documented shape: camelCase, integer minor units.
-static void test_event_json_shape (void **state)
+static void
+test_event_json_shape (void **state)
 {
     wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT];
     memset (events, 0, sizeof events);
@@ -105,14 +110,15 @@ static void test_event_json_shape (void **state)
               "\"destinationAccountId\":\"00000002-0000-4000-8000-000000000002\","
               "\"amount\":10050,\"description\":\"caf\xc3\xa9 \\\"quoted\\\" \\\\ "
               "\xf0\x9f\x98\x80\"}",
-              (long long)T_NOW_MS, events[3].transaction_id);
+              (long long) T_NOW_MS, events[3].transaction_id);
     assert_string_equal (text, expected);
     free (text);
     json_decref (json);
 }
 
 //  Decodes text; returns 0 or -1.
-static int s_decode_text (const char *text)
+static int
+s_decode_text (const char *text)
 {
     json_error_t error;
     json_t *json = json_loads (text, JSON_ALLOW_NUL, &error);
@@ -127,7 +133,8 @@ static int s_decode_text (const char *text)
 }
 
 //  Removing any member, or adding an unknown one, makes every event invalid.
-static void test_missing_or_unknown_fields_are_refused (void **state)
+static void
+test_missing_or_unknown_fields_are_refused (void **state)
 {
     wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT];
     memset (events, 0, sizeof events);
@@ -155,7 +162,8 @@ static void test_missing_or_unknown_fields_are_refused (void **state)
 }
 
 //  Values of the wrong type or outside their rules are refused.
-static void test_bad_values_are_refused (void **state)
+static void
+test_bad_values_are_refused (void **state)
 {
     const char *id = "\"transactionId\":\"00000001-0000-4000-8000-000000000001\"";
     const char *cases[] = {
@@ -207,8 +215,8 @@ static void test_bad_values_are_refused (void **state)
 }
 
 //  Builds a random history on a new account; returns the event count.
-static size_t s_history (wf_account_t *account, wf_account_event_t *events, size_t count,
-                         unsigned seed)
+static size_t
+s_history (wf_account_t *account, wf_account_event_t *events, size_t count, unsigned seed)
 {
     char id[WF_UUID_BYTES], owner[WF_UUID_BYTES], number[WF_ACCOUNT_NUMBER_BYTES];
     wf_account_open_t open = t_open_cmd (seed, "JPY", id, owner, number);
@@ -223,7 +231,8 @@ static size_t s_history (wf_account_t *account, wf_account_event_t *events, size
 }
 
 //  Replaying events decoded from their stored JSON gives the live state.
-static void test_replay_from_json_equals_live_state (void **state)
+static void
+test_replay_from_json_equals_live_state (void **state)
 {
     enum { EVENTS = 1000 };
     wf_account_event_t *events = calloc (EVENTS, sizeof (wf_account_event_t));
@@ -242,7 +251,8 @@ static void test_replay_from_json_equals_live_state (void **state)
 }
 
 //  Snapshot at event K, then the later events, equals the full replay.
-static void test_snapshot_then_later_events_equals_full_replay (void **state)
+static void
+test_snapshot_then_later_events_equals_full_replay (void **state)
 {
     enum { EVENTS = 600, SNAPSHOT_AT = 250 };
     wf_account_event_t *events = calloc (EVENTS, sizeof (wf_account_event_t));
@@ -272,7 +282,8 @@ static void test_snapshot_then_later_events_equals_full_replay (void **state)
 }
 
 //  Tries a snapshot with one member changed; returns the decode result.
-static int s_snapshot_with (const wf_account_t *account, const char *key, json_t *value)
+static int
+s_snapshot_with (const wf_account_t *account, const char *key, json_t *value)
 {
     json_t *json = wf_account_snapshot_to_json (account);
     if (value)
@@ -292,7 +303,8 @@ static int s_snapshot_with (const wf_account_t *account, const char *key, json_t
 }
 
 //  Snapshots are strict and checked against the invariants.
-static void test_bad_snapshots_are_refused (void **state)
+static void
+test_bad_snapshots_are_refused (void **state)
 {
     wf_account_t *account = t_open (3, "USD");
     assert_int_equal (s_snapshot_with (account, "balance", json_integer (0)), 0);
@@ -320,7 +332,8 @@ static void test_bad_snapshots_are_refused (void **state)
 }
 
 //  Runs every test of this class.
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_event_round_trips),

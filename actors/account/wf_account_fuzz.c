@@ -15,7 +15,8 @@
 
 //  Runs the money parser over a slice at every supported digit count and
 //  checks that what it accepts formats back to a positive amount.
-static void s_money (wf_str_t text)
+static void
+s_money (wf_str_t text)
 {
     for (int digits = 0; digits <= WF_CURRENCY_DIGITS_MAX; digits++) {
         int64_t minor = 0;
@@ -29,10 +30,11 @@ static void s_money (wf_str_t text)
 }
 
 //  Feeds decoded JSON to the event and snapshot decoders.
-static void s_decoders (const uint8_t *data, size_t size)
+static void
+s_decoders (const uint8_t *data, size_t size)
 {
     json_error_t error;
-    json_t *json = json_loadb ((const char *)data, size, 0, &error);
+    json_t *json = json_loadb ((const char *) data, size, 0, &error);
     if (!json)
         return;
     wf_account_event_t event;
@@ -48,9 +50,10 @@ static void s_decoders (const uint8_t *data, size_t size)
 }
 
 //  Feeds one input to every parser; a crash or an abort is a finding.
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-    const char *text = (const char *)data;
+    const char *text = (const char *) data;
     wf_json_raw_t doc;
     if (wf_json_raw_scan (text, size, &doc) == 0)
         for (size_t i = 0; i < doc.count; i++)

@@ -10,13 +10,15 @@
 #include "wf_account_number.h"
 
 //  True when the C string is a valid number.
-static bool s_valid (const char *text)
+static bool
+s_valid (const char *text)
 {
     return wf_account_number_valid ((wf_str_t){text, strlen (text)});
 }
 
 //  Known dates and bits give the numbers an independent implementation gives.
-static void test_make_matches_known_numbers (void **state)
+static void
+test_make_matches_known_numbers (void **state)
 {
     static const struct {
         int64_t date_ms;
@@ -39,7 +41,8 @@ static void test_make_matches_known_numbers (void **state)
 
 //  The check satisfies the ISO 7064 pure-system equation, computed here as a
 //  weighted sum rather than by the recursion the code uses.
-static void test_check_satisfies_the_iso_7064_equation (void **state)
+static void
+test_check_satisfies_the_iso_7064_equation (void **state)
 {
     static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*";
     srand (7064);
@@ -48,10 +51,10 @@ static void test_check_satisfies_the_iso_7064_equation (void **state)
         for (int j = 0; j < 16; j++)
             body[j] = alphabet[rand () % 36];
         char check = wf_account_number_check_char (body, 16);
-        int sum = (int)(strchr (alphabet, check) - alphabet); //  weight 2^0
+        int sum = (int) (strchr (alphabet, check) - alphabet); //  weight 2^0
         int weight = 2;
         for (int j = 15; j >= 0; j--, weight = weight * 2 % 37)
-            sum = (sum + (int)(strchr (alphabet, body[j]) - alphabet) * weight) % 37;
+            sum = (sum + (int) (strchr (alphabet, body[j]) - alphabet) * weight) % 37;
         assert_int_equal (sum, 1);
     }
     assert_int_equal (wf_account_number_check_char ("12a4", 4), '\0');
@@ -59,7 +62,8 @@ static void test_check_satisfies_the_iso_7064_equation (void **state)
 }
 
 //  Some numbers end in '*', and they validate like any other.
-static void test_star_check_character_exists_and_validates (void **state)
+static void
+test_star_check_character_exists_and_validates (void **state)
 {
     int stars = 0;
     for (uint32_t bits = 0; bits < 2000; bits++) {
@@ -72,7 +76,8 @@ static void test_star_check_character_exists_and_validates (void **state)
 }
 
 //  Malformed numbers and impossible dates are refused.
-static void test_malformed_numbers_are_refused (void **state)
+static void
+test_malformed_numbers_are_refused (void **state)
 {
     static const char *cases[] = {
         "",
@@ -103,7 +108,8 @@ static void test_malformed_numbers_are_refused (void **state)
 }
 
 //  Dates that exist are accepted, including 29 February of leap years.
-static void test_real_dates_are_accepted (void **state)
+static void
+test_real_dates_are_accepted (void **state)
 {
     static const char *dates[] = {"20000229", "20240229", "19700101", "99991231", "20261130"};
     for (size_t i = 0; i < sizeof (dates) / sizeof (dates[0]); i++) {
@@ -119,23 +125,24 @@ static void test_real_dates_are_accepted (void **state)
 
 //  Every single-character typo (any byte at any position) and every adjacent
 //  transposition is detected, over many random numbers.
-static void test_every_typo_and_adjacent_transposition_is_detected (void **state)
+static void
+test_every_typo_and_adjacent_transposition_is_detected (void **state)
 {
     srand (37);
     for (int n = 0; n < 1000; n++) {
         int64_t date_ms =
-            ((int64_t)rand () * 4096 + rand () % 4096) % WF_ACCOUNT_NUMBER_TIME_MS_MAX;
-        uint32_t bits = (uint32_t)rand () << 16 ^ (uint32_t)rand ();
+            ((int64_t) rand () * 4096 + rand () % 4096) % WF_ACCOUNT_NUMBER_TIME_MS_MAX;
+        uint32_t bits = (uint32_t) rand () << 16 ^ (uint32_t) rand ();
         char number[WF_ACCOUNT_NUMBER_BYTES];
         wf_account_number_make (date_ms, bits, number);
         assert_true (s_valid (number));
         for (int pos = 0; pos < WF_ACCOUNT_NUMBER_LEN; pos++) {
             for (int byte = 1; byte < 256; byte++) {
-                if (byte == (unsigned char)number[pos])
+                if (byte == (unsigned char) number[pos])
                     continue;
                 char typo[WF_ACCOUNT_NUMBER_BYTES];
                 memcpy (typo, number, sizeof typo);
-                typo[pos] = (char)byte;
+                typo[pos] = (char) byte;
                 if (s_valid (typo))
                     fail_msg ("typo not detected: %s -> %s", number, typo);
             }
@@ -152,7 +159,8 @@ static void test_every_typo_and_adjacent_transposition_is_detected (void **state
 }
 
 //  Runs every test of this class.
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_make_matches_known_numbers),

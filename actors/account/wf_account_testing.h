@@ -14,19 +14,22 @@
 #define T_NOW_MS 1795651200000LL //  2026-11-26T00:00:00Z
 
 //  Slice of a C string.
-static inline wf_str_t t_str (const char *text)
+static inline wf_str_t
+t_str (const char *text)
 {
     return (wf_str_t){text, text ? strlen (text) : 0};
 }
 
 //  Writes the n-th test UUID.
-static inline void t_uuid (unsigned n, char out[WF_UUID_BYTES])
+static inline void
+t_uuid (unsigned n, char out[WF_UUID_BYTES])
 {
     snprintf (out, WF_UUID_BYTES, "%08x-0000-4000-8000-%012x", n, n);
 }
 
 //  Returns a fresh transaction id from a ring, valid for the next 63 calls.
-static inline wf_str_t t_next_transaction_id (void)
+static inline wf_str_t
+t_next_transaction_id (void)
 {
     static char ring[64][WF_UUID_BYTES];
     static unsigned counter = 0;
@@ -36,7 +39,8 @@ static inline wf_str_t t_next_transaction_id (void)
 }
 
 //  A money command for `amount` minor units with a fresh transaction id.
-static inline wf_account_cmd_t t_cmd (int64_t amount)
+static inline wf_account_cmd_t
+t_cmd (int64_t amount)
 {
     return (wf_account_cmd_t){.transaction_id = t_next_transaction_id (),
                               .amount = amount,
@@ -45,9 +49,9 @@ static inline wf_account_cmd_t t_cmd (int64_t amount)
 }
 
 //  Fills the open command for account `n` (ids and number derived from n).
-static inline wf_account_open_t t_open_cmd (unsigned n, const char *currency,
-                                            char id[WF_UUID_BYTES], char owner[WF_UUID_BYTES],
-                                            char number[WF_ACCOUNT_NUMBER_BYTES])
+static inline wf_account_open_t
+t_open_cmd (unsigned n, const char *currency, char id[WF_UUID_BYTES], char owner[WF_UUID_BYTES],
+            char number[WF_ACCOUNT_NUMBER_BYTES])
 {
     t_uuid (n, id);
     t_uuid (0x10000000u + n, owner);
@@ -57,7 +61,8 @@ static inline wf_account_open_t t_open_cmd (unsigned n, const char *currency,
 }
 
 //  Creates and opens account `n` in a currency.
-static inline wf_account_t *t_open (unsigned n, const char *currency)
+static inline wf_account_t *
+t_open (unsigned n, const char *currency)
 {
     char id[WF_UUID_BYTES], owner[WF_UUID_BYTES], number[WF_ACCOUNT_NUMBER_BYTES];
     wf_account_open_t cmd = t_open_cmd (n, currency, id, owner, number);
@@ -72,7 +77,8 @@ static inline wf_account_t *t_open (unsigned n, const char *currency)
 
 //  Runs one random command against the account; on success applies the event,
 //  stores it in *event and returns true.
-static inline bool t_random_step (wf_account_t *account, wf_account_event_t *event)
+static inline bool
+t_random_step (wf_account_t *account, wf_account_event_t *event)
 {
     static const wf_account_policy_t policy = {WF_DEPOSIT_MAJOR_UNITS_DEFAULT};
     char other[WF_UUID_BYTES];

@@ -51,7 +51,8 @@ static const char *const s_not_payment[] = {
 };
 
 //  True when the slice is exactly three upper-case ASCII letters.
-static bool s_well_formed (wf_str_t code)
+static bool
+s_well_formed (wf_str_t code)
 {
     if (code.len != WF_CURRENCY_CODE_BYTES || !code.ptr)
         return false;
@@ -62,7 +63,8 @@ static bool s_well_formed (wf_str_t code)
 }
 
 //  Sets *why when the caller asked for it.
-static void s_set_why (wf_currency_err_t *why, wf_currency_err_t value)
+static void
+s_set_why (wf_currency_err_t *why, wf_currency_err_t value)
 {
     if (why)
         *why = value;
@@ -70,7 +72,8 @@ static void s_set_why (wf_currency_err_t *why, wf_currency_err_t value)
 
 //  Finds a payment currency by binary search over the sorted table, or says
 //  why the code is not one.
-const wf_currency_t *wf_currency_lookup (wf_str_t code, wf_currency_err_t *why)
+const wf_currency_t *
+wf_currency_lookup (wf_str_t code, wf_currency_err_t *why)
 {
     if (!s_well_formed (code)) {
         s_set_why (why, WF_CURRENCY_MALFORMED);
@@ -99,14 +102,16 @@ const wf_currency_t *wf_currency_lookup (wf_str_t code, wf_currency_err_t *why)
 }
 
 //  Returns the NUL-terminated code of a table row.
-const char *wf_currency_code (const wf_currency_t *self)
+const char *
+wf_currency_code (const wf_currency_t *self)
 {
     assert (self);
     return self->code;
 }
 
 //  Returns the minor unit digits of a table row.
-int wf_currency_digits (const wf_currency_t *self)
+int
+wf_currency_digits (const wf_currency_t *self)
 {
     assert (self);
     assert (self->digits >= 0 && self->digits <= WF_CURRENCY_DIGITS_MAX);
@@ -114,7 +119,8 @@ int wf_currency_digits (const wf_currency_t *self)
 }
 
 //  Returns 10^digits; digits out of range is a programming error.
-int64_t wf_currency_scale (int digits)
+int64_t
+wf_currency_scale (int digits)
 {
     assert (digits >= 0 && digits <= WF_CURRENCY_DIGITS_MAX);
     int64_t scale = 1;
@@ -125,7 +131,8 @@ int64_t wf_currency_scale (int digits)
 
 //  Converts a configured limit in major units into minor units of this
 //  currency; the limit's range makes the product fit (see the header).
-int64_t wf_currency_deposit_max_minor (const wf_currency_t *self, int64_t major_units_max)
+int64_t
+wf_currency_deposit_max_minor (const wf_currency_t *self, int64_t major_units_max)
 {
     assert (self);
     assert (major_units_max >= 1 && major_units_max <= WF_DEPOSIT_MAJOR_UNITS_LIMIT);
@@ -133,7 +140,8 @@ int64_t wf_currency_deposit_max_minor (const wf_currency_t *self, int64_t major_
 }
 
 //  Returns the problem+json sentence for a lookup failure.
-const char *wf_currency_strerror (wf_currency_err_t why)
+const char *
+wf_currency_strerror (wf_currency_err_t why)
 {
     switch (why) {
         case WF_CURRENCY_OK:
@@ -150,13 +158,15 @@ const char *wf_currency_strerror (wf_currency_err_t why)
 }
 
 //  Returns the number of payment currencies.
-size_t wf_currency_count (void)
+size_t
+wf_currency_count (void)
 {
     return S_CURRENCY_COUNT;
 }
 
 //  Returns the index-th payment currency in code order, or NULL past the end.
-const wf_currency_t *wf_currency_at (size_t index)
+const wf_currency_t *
+wf_currency_at (size_t index)
 {
     return index < S_CURRENCY_COUNT ? &s_currencies[index] : NULL;
 }

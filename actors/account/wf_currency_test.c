@@ -7,13 +7,15 @@
 #include "wf_currency.h"
 
 //  Looks up a C string, returning the currency or NULL and the reason.
-static const wf_currency_t *s_lookup (const char *code, wf_currency_err_t *why)
+static const wf_currency_t *
+s_lookup (const char *code, wf_currency_err_t *why)
 {
     return wf_currency_lookup ((wf_str_t){code, strlen (code)}, why);
 }
 
 //  Known codes have the digits ISO gives them.
-static void test_known_codes_have_their_minor_digits (void **state)
+static void
+test_known_codes_have_their_minor_digits (void **state)
 {
     static const struct {
         const char *code;
@@ -32,7 +34,8 @@ static void test_known_codes_have_their_minor_digits (void **state)
 }
 
 //  The table is sorted, well formed, and every row is found by lookup.
-static void test_table_is_sorted_and_every_row_is_found (void **state)
+static void
+test_table_is_sorted_and_every_row_is_found (void **state)
 {
     size_t count = wf_currency_count ();
     assert_true (count >= 150);
@@ -51,7 +54,8 @@ static void test_table_is_sorted_and_every_row_is_found (void **state)
 }
 
 //  Anything but three upper-case letters is malformed; lower case is not folded.
-static void test_malformed_codes_are_rejected (void **state)
+static void
+test_malformed_codes_are_rejected (void **state)
 {
     static const char *cases[] = {"usd", "Usd", "US", "USDD", "", "U$D", "US ", " USD", "U1D"};
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
@@ -69,7 +73,8 @@ static void test_malformed_codes_are_rejected (void **state)
 }
 
 //  Well-formed codes that ISO does not list (or withdrew) are unknown.
-static void test_unknown_codes_are_unknown (void **state)
+static void
+test_unknown_codes_are_unknown (void **state)
 {
     static const char *cases[] = {"ABC", "HRK", "DEM", "AAA", "ZZZ", "BTC"};
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
@@ -80,7 +85,8 @@ static void test_unknown_codes_are_unknown (void **state)
 }
 
 //  Metals, units of account and test codes are not payment currencies.
-static void test_codes_without_minor_unit_are_not_payment_currencies (void **state)
+static void
+test_codes_without_minor_unit_are_not_payment_currencies (void **state)
 {
     static const char *cases[] = {"XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XXX", "XTS", "XUA"};
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
@@ -91,7 +97,8 @@ static void test_codes_without_minor_unit_are_not_payment_currencies (void **sta
 }
 
 //  The deposit limit is 1,000,000 major units in minor units, configurable.
-static void test_deposit_max_is_one_million_major_units (void **state)
+static void
+test_deposit_max_is_one_million_major_units (void **state)
 {
     assert_int_equal (
         wf_currency_deposit_max_minor (s_lookup ("USD", NULL), WF_DEPOSIT_MAJOR_UNITS_DEFAULT),
@@ -115,14 +122,15 @@ static void test_deposit_max_is_one_million_major_units (void **state)
 }
 
 //  Scales and messages.
-static void test_scale_and_messages (void **state)
+static void
+test_scale_and_messages (void **state)
 {
     assert_int_equal (wf_currency_scale (0), 1);
     assert_int_equal (wf_currency_scale (2), 100);
     assert_int_equal (wf_currency_scale (4), 10000);
     const char *seen[4];
     for (int why = WF_CURRENCY_OK; why <= WF_CURRENCY_NOT_PAYMENT; why++) {
-        seen[why] = wf_currency_strerror ((wf_currency_err_t)why);
+        seen[why] = wf_currency_strerror ((wf_currency_err_t) why);
         assert_non_null (seen[why]);
         for (int other = 0; other < why; other++)
             assert_string_not_equal (seen[other], seen[why]);
@@ -130,7 +138,8 @@ static void test_scale_and_messages (void **state)
 }
 
 //  Runs every test of this class.
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_known_codes_have_their_minor_digits),

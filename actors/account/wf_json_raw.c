@@ -20,7 +20,8 @@ typedef struct {
 } s_parser_t;
 
 //  Records the first failure and its offset; returns -1 for tail calls.
-static int s_fail (s_parser_t *self, wf_json_raw_err_t err)
+static int
+s_fail (s_parser_t *self, wf_json_raw_err_t err)
 {
     if (self->err == WF_JSON_RAW_OK) {
         self->err = err;
@@ -30,13 +31,15 @@ static int s_fail (s_parser_t *self, wf_json_raw_err_t err)
 }
 
 //  Fails with "truncated" at the end of input, else with `err`.
-static int s_fail_at (s_parser_t *self, wf_json_raw_err_t err)
+static int
+s_fail_at (s_parser_t *self, wf_json_raw_err_t err)
 {
     return s_fail (self, self->pos >= self->len ? WF_JSON_RAW_TRUNCATED : err);
 }
 
 //  Skips JSON whitespace.
-static void s_skip_space (s_parser_t *self)
+static void
+s_skip_space (s_parser_t *self)
 {
     while (self->pos < self->len) {
         unsigned char c = self->text[self->pos];
@@ -49,7 +52,8 @@ static void s_skip_space (s_parser_t *self)
 //  Returns the length of the UTF-8 sequence at text (1..4), 0 when it is
 //  invalid, or -1 when it is cut short by the end of input. Follows Unicode
 //  table 3-7: no overlongs, no surrogates, nothing above U+10FFFF.
-static int s_utf8_length (const unsigned char *text, size_t avail)
+static int
+s_utf8_length (const unsigned char *text, size_t avail)
 {
     unsigned char c = text[0];
     unsigned char low = 0x80, high = 0xBF;
@@ -69,7 +73,7 @@ static int s_utf8_length (const unsigned char *text, size_t avail)
     } else
         return 0;
     for (int i = 1; i < length; i++) {
-        if ((size_t)i >= avail)
+        if ((size_t) i >= avail)
             return -1;
         unsigned char next = text[i];
         if (next < (i == 1 ? low : 0x80) || next > (i == 1 ? high : 0xBF))
@@ -79,7 +83,8 @@ static int s_utf8_length (const unsigned char *text, size_t avail)
 }
 
 //  Reads four hex digits after "\u" at text; -1 when they are not hex.
-static long s_hex4 (const unsigned char *text)
+static long
+s_hex4 (const unsigned char *text)
 {
     long value = 0;
     for (int i = 0; i < 4; i++) {
@@ -96,7 +101,8 @@ static long s_hex4 (const unsigned char *text)
 }
 
 //  Validates a \u escape (self->pos at the 'u'), including a surrogate pair.
-static int s_unicode_escape (s_parser_t *self)
+static int
+s_unicode_escape (s_parser_t *self)
 {
     if (self->len - self->pos < 5)
         return s_fail_at (self, WF_JSON_RAW_TRUNCATED);
@@ -126,14 +132,15 @@ static int s_unicode_escape (s_parser_t *self)
 
 //  Validates a string (self->pos at the opening quote); sets *raw to the text
 //  between the quotes and *escaped when it holds an escape.
-static int s_string (s_parser_t *self, wf_str_t *raw, bool *escaped)
+static int
+s_string (s_parser_t *self, wf_str_t *raw, bool *escaped)
 {
     size_t start = ++self->pos;
     *escaped = false;
     while (self->pos < self->len) {
         unsigned char c = self->text[self->pos];
         if (c == '"') {
-            *raw = (wf_str_t){(const char *)self->text + start, self->pos - start};
+            *raw = (wf_str_t){(const char *) self->text + start, self->pos - start};
             self->pos++;
             return 0;
         }
@@ -159,13 +166,14 @@ static int s_string (s_parser_t *self, wf_str_t *raw, bool *escaped)
             return s_fail (self, WF_JSON_RAW_TRUNCATED);
         if (length == 0)
             return s_fail (self, WF_JSON_RAW_BAD_UTF8);
-        self->pos += (size_t)length;
+        self->pos += (size_t) length;
     }
     return s_fail_at (self, WF_JSON_RAW_TRUNCATED);
 }
 
 //  Skips ASCII digits; returns how many there were.
-static size_t s_digits (s_parser_t *self)
+static size_t
+s_digits (s_parser_t *self)
 {
     size_t start = self->pos;
     while (self->pos < self->len && self->text[self->pos] >= '0' && self->text[self->pos] <= '9')
@@ -174,7 +182,8 @@ static size_t s_digits (s_parser_t *self)
 }
 
 //  Validates a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-static int s_number (s_parser_t *self)
+static int
+s_number (s_parser_t *self)
 {
     if (self->text[self->pos] == '-')
         self->pos++;
@@ -202,13 +211,14 @@ static int s_number (s_parser_t *self)
 }
 
 //  Validates one of the words true, false, null.
-static int s_word (s_parser_t *self, const char *word)
+static int
+s_word (s_parser_t *self, const char *word)
 {
     size_t length = strlen (word);
     for (size_t i = 0; i < length; i++, self->pos++) {
         if (self->pos >= self->len)
             return s_fail (self, WF_JSON_RAW_TRUNCATED);
-        if (self->text[self->pos] != (unsigned char)word[i])
+        if (self->text[self->pos] != (unsigned char) word[i])
             return s_fail (self, WF_JSON_RAW_SYNTAX);
     }
     return 0;
@@ -227,15 +237,16 @@ typedef struct {
 } s_unescape_t;
 
 //  Encodes one escaped code point (at raw[pos], after the backslash) as UTF-8.
-static void s_unescape_fill (s_unescape_t *self)
+static void
+s_unescape_fill (s_unescape_t *self)
 {
-    const unsigned char *text = (const unsigned char *)self->raw.ptr;
+    const unsigned char *text = (const unsigned char *) self->raw.ptr;
     unsigned char c = text[self->pos++];
     self->pending_pos = 0;
     self->pending_len = 1;
     const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
     if (c != 'u') {
-        self->pending[0] = (unsigned char)to[strchr (from, c) - from];
+        self->pending[0] = (unsigned char) to[strchr (from, c) - from];
         return;
     }
     long code = s_hex4 (text + self->pos);
@@ -245,33 +256,34 @@ static void s_unescape_fill (s_unescape_t *self)
         self->pos += 6;
     }
     if (code < 0x80)
-        self->pending[0] = (unsigned char)code;
+        self->pending[0] = (unsigned char) code;
     else if (code < 0x800) {
-        self->pending[0] = (unsigned char)(0xC0 | (code >> 6));
-        self->pending[1] = (unsigned char)(0x80 | (code & 0x3F));
+        self->pending[0] = (unsigned char) (0xC0 | (code >> 6));
+        self->pending[1] = (unsigned char) (0x80 | (code & 0x3F));
         self->pending_len = 2;
     } else if (code < 0x10000) {
-        self->pending[0] = (unsigned char)(0xE0 | (code >> 12));
-        self->pending[1] = (unsigned char)(0x80 | ((code >> 6) & 0x3F));
-        self->pending[2] = (unsigned char)(0x80 | (code & 0x3F));
+        self->pending[0] = (unsigned char) (0xE0 | (code >> 12));
+        self->pending[1] = (unsigned char) (0x80 | ((code >> 6) & 0x3F));
+        self->pending[2] = (unsigned char) (0x80 | (code & 0x3F));
         self->pending_len = 3;
     } else {
-        self->pending[0] = (unsigned char)(0xF0 | (code >> 18));
-        self->pending[1] = (unsigned char)(0x80 | ((code >> 12) & 0x3F));
-        self->pending[2] = (unsigned char)(0x80 | ((code >> 6) & 0x3F));
-        self->pending[3] = (unsigned char)(0x80 | (code & 0x3F));
+        self->pending[0] = (unsigned char) (0xF0 | (code >> 18));
+        self->pending[1] = (unsigned char) (0x80 | ((code >> 12) & 0x3F));
+        self->pending[2] = (unsigned char) (0x80 | ((code >> 6) & 0x3F));
+        self->pending[3] = (unsigned char) (0x80 | (code & 0x3F));
         self->pending_len = 4;
     }
 }
 
 //  Returns the next unescaped byte, or -1 at the end of the slice.
-static int s_unescape_next (s_unescape_t *self)
+static int
+s_unescape_next (s_unescape_t *self)
 {
     if (self->pending_pos < self->pending_len)
         return self->pending[self->pending_pos++];
     if (self->pos >= self->raw.len)
         return -1;
-    unsigned char c = (unsigned char)self->raw.ptr[self->pos++];
+    unsigned char c = (unsigned char) self->raw.ptr[self->pos++];
     if (c != '\\')
         return c;
     s_unescape_fill (self);
@@ -279,7 +291,8 @@ static int s_unescape_next (s_unescape_t *self)
 }
 
 //  True when two raw (validated) key slices mean the same text.
-static bool s_keys_equal (wf_str_t a, wf_str_t b)
+static bool
+s_keys_equal (wf_str_t a, wf_str_t b)
 {
     s_unescape_t left = {.raw = a}, right = {.raw = b};
     int byte;
@@ -292,7 +305,8 @@ static bool s_keys_equal (wf_str_t a, wf_str_t b)
 }
 
 //  Records a top-level member, refusing duplicates and too many members.
-static int s_record (s_parser_t *self, wf_json_raw_t *record, const wf_json_raw_member_t *member)
+static int
+s_record (s_parser_t *self, wf_json_raw_t *record, const wf_json_raw_member_t *member)
 {
     for (size_t i = 0; i < record->count; i++)
         if (s_keys_equal (record->members[i].key, member->key))
@@ -304,7 +318,8 @@ static int s_record (s_parser_t *self, wf_json_raw_t *record, const wf_json_raw_
 }
 
 //  Validates one "key": value pair (self->pos at the key's quote).
-static int s_member (s_parser_t *self, wf_json_raw_t *record)
+static int
+s_member (s_parser_t *self, wf_json_raw_t *record)
 {
     wf_json_raw_member_t member = {0};
     size_t key_offset = self->pos;
@@ -328,7 +343,8 @@ static int s_member (s_parser_t *self, wf_json_raw_t *record)
 
 //  Validates an object or array (self->pos at its opening bracket). `record`
 //  is non-NULL for the top-level object only.
-static int s_container (s_parser_t *self, bool object, wf_json_raw_t *record)
+static int
+s_container (s_parser_t *self, bool object, wf_json_raw_t *record)
 {
     if (++self->depth > WF_JSON_DEPTH_MAX)
         return s_fail (self, WF_JSON_RAW_TOO_DEEP);
@@ -365,8 +381,9 @@ static int s_container (s_parser_t *self, bool object, wf_json_raw_t *record)
 }
 
 //  Validates any value after optional whitespace; fills its kind and raw text.
-static int s_value (s_parser_t *self, wf_json_kind_t *kind, wf_str_t *raw, bool *escaped,
-                    wf_json_raw_t *record)
+static int
+s_value (s_parser_t *self, wf_json_kind_t *kind, wf_str_t *raw, bool *escaped,
+         wf_json_raw_t *record)
 {
     s_skip_space (self);
     if (self->pos >= self->len)
@@ -390,20 +407,21 @@ static int s_value (s_parser_t *self, wf_json_kind_t *kind, wf_str_t *raw, bool 
         rc = s_word (self, c == 't' ? "true" : c == 'f' ? "false" : "null");
     } else
         return s_fail (self, WF_JSON_RAW_SYNTAX);
-    *raw = (wf_str_t){(const char *)self->text + start, self->pos - start};
+    *raw = (wf_str_t){(const char *) self->text + start, self->pos - start};
     return rc;
 }
 
 //  Validates a whole document and indexes its top-level members.
-int wf_json_raw_scan (const char *json, size_t len, wf_json_raw_t *doc)
+int
+wf_json_raw_scan (const char *json, size_t len, wf_json_raw_t *doc)
 {
     assert (doc);
     assert (json || len == 0);
     memset (doc, 0, sizeof (*doc));
-    s_parser_t parser = {.text = (const unsigned char *)json, .len = len};
+    s_parser_t parser = {.text = (const unsigned char *) json, .len = len};
     const char *nul = len ? memchr (json, 0, len) : NULL;
     if (nul) {
-        parser.pos = (size_t)(nul - json);
+        parser.pos = (size_t) (nul - json);
         s_fail (&parser, WF_JSON_RAW_NUL);
     } else {
         s_skip_space (&parser);
@@ -426,17 +444,19 @@ int wf_json_raw_scan (const char *json, size_t len, wf_json_raw_t *doc)
 }
 
 //  True when a raw (validated) key slice unescapes to the plain text.
-static bool s_key_is (wf_str_t raw, wf_str_t plain)
+static bool
+s_key_is (wf_str_t raw, wf_str_t plain)
 {
     s_unescape_t key = {.raw = raw};
     for (size_t i = 0; i < plain.len; i++)
-        if (s_unescape_next (&key) != (unsigned char)plain.ptr[i])
+        if (s_unescape_next (&key) != (unsigned char) plain.ptr[i])
             return false;
     return s_unescape_next (&key) < 0;
 }
 
 //  Finds a member by comparing unescaped keys with the plain key.
-const wf_json_raw_member_t *wf_json_raw_find (const wf_json_raw_t *doc, const char *key)
+const wf_json_raw_member_t *
+wf_json_raw_find (const wf_json_raw_t *doc, const char *key)
 {
     assert (doc && key);
     wf_str_t plain = {key, strlen (key)};
@@ -447,8 +467,9 @@ const wf_json_raw_member_t *wf_json_raw_find (const wf_json_raw_t *doc, const ch
 }
 
 //  Scans and finds in one call (see the header for the return values).
-int wf_json_raw_member (const char *json, size_t len, const char *key, wf_str_t *raw,
-                        wf_json_kind_t *kind, bool *escaped)
+int
+wf_json_raw_member (const char *json, size_t len, const char *key, wf_str_t *raw,
+                    wf_json_kind_t *kind, bool *escaped)
 {
     assert (raw && kind);
     wf_json_raw_t doc;
@@ -465,7 +486,8 @@ int wf_json_raw_member (const char *json, size_t len, const char *key, wf_str_t 
 }
 
 //  Returns the problem+json sentence for a scan failure.
-const char *wf_json_raw_strerror (wf_json_raw_err_t err)
+const char *
+wf_json_raw_strerror (wf_json_raw_err_t err)
 {
     switch (err) {
         case WF_JSON_RAW_OK:
@@ -499,10 +521,11 @@ const char *wf_json_raw_strerror (wf_json_raw_err_t err)
 }
 
 //  Checks UTF-8 validity sequence by sequence, refusing NUL.
-bool wf_json_raw_utf8_valid (const char *text, size_t len)
+bool
+wf_json_raw_utf8_valid (const char *text, size_t len)
 {
     assert (text || len == 0);
-    const unsigned char *bytes = (const unsigned char *)text;
+    const unsigned char *bytes = (const unsigned char *) text;
     size_t pos = 0;
     while (pos < len) {
         if (bytes[pos] == 0)
@@ -510,7 +533,7 @@ bool wf_json_raw_utf8_valid (const char *text, size_t len)
         int length = s_utf8_length (bytes + pos, len - pos);
         if (length <= 0)
             return false;
-        pos += (size_t)length;
+        pos += (size_t) length;
     }
     return true;
 }

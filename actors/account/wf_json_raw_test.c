@@ -19,7 +19,8 @@ static const char s_rich[] =
     "\"s\":\"100.50\", \"\\u006Bey\":0}\r\n";
 
 //  Scans a C string and returns the error (WF_JSON_RAW_OK on success).
-static wf_json_raw_err_t s_scan (const char *json, size_t len)
+static wf_json_raw_err_t
+s_scan (const char *json, size_t len)
 {
     wf_json_raw_t doc;
     int rc = wf_json_raw_scan (json, len, &doc);
@@ -30,8 +31,9 @@ static wf_json_raw_err_t s_scan (const char *json, size_t len)
 }
 
 //  Asserts a member's kind and raw text.
-static void s_assert_member (const wf_json_raw_t *doc, const char *key, wf_json_kind_t kind,
-                             const char *raw, bool escaped)
+static void
+s_assert_member (const wf_json_raw_t *doc, const char *key, wf_json_kind_t kind, const char *raw,
+                 bool escaped)
 {
     const wf_json_raw_member_t *member = wf_json_raw_find (doc, key);
     assert_non_null (member);
@@ -42,7 +44,8 @@ static void s_assert_member (const wf_json_raw_t *doc, const char *key, wf_json_
 }
 
 //  Every top-level member comes back with its exact text.
-static void test_members_keep_their_raw_text (void **state)
+static void
+test_members_keep_their_raw_text (void **state)
 {
     wf_json_raw_t doc;
     assert_int_equal (wf_json_raw_scan (s_rich, sizeof s_rich - 1, &doc), 0);
@@ -66,7 +69,8 @@ static void test_members_keep_their_raw_text (void **state)
 }
 
 //  The one-shot form tells found, absent and invalid apart.
-static void test_member_one_shot (void **state)
+static void
+test_member_one_shot (void **state)
 {
     wf_str_t raw;
     wf_json_kind_t kind;
@@ -85,7 +89,8 @@ static void test_member_one_shot (void **state)
 }
 
 //  Documents that are valid, including edge forms.
-static void test_valid_documents (void **state)
+static void
+test_valid_documents (void **state)
 {
     static const char *cases[] = {
         "{}",
@@ -109,7 +114,8 @@ static void test_valid_documents (void **state)
 }
 
 //  Invalid documents, each with its reason.
-static void test_invalid_documents_have_their_reason (void **state)
+static void
+test_invalid_documents_have_their_reason (void **state)
 {
     static const struct {
         const char *json;
@@ -173,7 +179,8 @@ static void test_invalid_documents_have_their_reason (void **state)
 }
 
 //  NUL bytes are refused wherever they are, with their offset.
-static void test_nul_bytes_are_refused (void **state)
+static void
+test_nul_bytes_are_refused (void **state)
 {
     static const char with_nul[] = "{\"a\":\"x\0y\"}";
     wf_json_raw_t doc;
@@ -185,11 +192,12 @@ static void test_nul_bytes_are_refused (void **state)
 }
 
 //  Builds `{"a":` + n brackets + closers + `}`, for n nested arrays.
-static char *s_nested (size_t arrays, bool close)
+static char *
+s_nested (size_t arrays, bool close)
 {
     char *json = malloc (arrays * 2 + 16);
     size_t pos = 0;
-    pos += (size_t)sprintf (json, "{\"a\":");
+    pos += (size_t) sprintf (json, "{\"a\":");
     memset (json + pos, '[', arrays);
     pos += arrays;
     if (close) {
@@ -203,7 +211,8 @@ static char *s_nested (size_t arrays, bool close)
 
 //  Nesting is allowed to WF_JSON_DEPTH_MAX containers and refused beyond, even
 //  far beyond, without deep recursion.
-static void test_depth_limit (void **state)
+static void
+test_depth_limit (void **state)
 {
     char *json = s_nested (WF_JSON_DEPTH_MAX - 1, true);
     assert_int_equal (s_scan (json, strlen (json)), WF_JSON_RAW_OK);
@@ -217,20 +226,22 @@ static void test_depth_limit (void **state)
 }
 
 //  Builds an object with n members "k0".."k<n-1>".
-static char *s_members (int count)
+static char *
+s_members (int count)
 {
-    char *json = malloc ((size_t)count * 16 + 4);
+    char *json = malloc ((size_t) count * 16 + 4);
     size_t pos = 0;
     json[pos++] = '{';
     for (int i = 0; i < count; i++)
-        pos += (size_t)sprintf (json + pos, "%s\"k%d\":%d", i ? "," : "", i, i);
+        pos += (size_t) sprintf (json + pos, "%s\"k%d\":%d", i ? "," : "", i, i);
     json[pos++] = '}';
     json[pos] = '\0';
     return json;
 }
 
 //  Top-level members are counted: N is fine, N + 1 is refused.
-static void test_member_limit (void **state)
+static void
+test_member_limit (void **state)
 {
     char *json = s_members (WF_JSON_RAW_MEMBERS_MAX);
     wf_json_raw_t doc;
@@ -243,7 +254,8 @@ static void test_member_limit (void **state)
 }
 
 //  Every strict prefix of a valid document is refused as empty or truncated.
-static void test_truncation_at_every_byte (void **state)
+static void
+test_truncation_at_every_byte (void **state)
 {
     size_t len = sizeof s_rich - 1;
     while (s_rich[len - 1] == '\n' || s_rich[len - 1] == '\r')
@@ -259,14 +271,15 @@ static void test_truncation_at_every_byte (void **state)
 }
 
 //  Every single-byte change of a valid document is scanned without harm.
-static void test_every_byte_mutation_is_safe (void **state)
+static void
+test_every_byte_mutation_is_safe (void **state)
 {
     size_t len = sizeof s_rich - 1;
     char *copy = malloc (len);
     for (size_t pos = 0; pos < len; pos++)
         for (int byte = 0; byte < 256; byte++) {
             memcpy (copy, s_rich, len);
-            copy[pos] = (char)byte;
+            copy[pos] = (char) byte;
             wf_json_raw_t doc;
             int rc = wf_json_raw_scan (copy, len, &doc);
             assert_true (rc == 0 || doc.err != WF_JSON_RAW_OK);
@@ -276,7 +289,8 @@ static void test_every_byte_mutation_is_safe (void **state)
 }
 
 //  Random bytes from a JSON-ish alphabet never crash the scanner.
-static void test_random_input_is_safe (void **state)
+static void
+test_random_input_is_safe (void **state)
 {
     static const char alphabet[] =
         "{}[]\":,\\u0123456789abcdefABCDEF.eE+- \ntrufalsn\xc3\xa9\x80\xed";
@@ -284,7 +298,7 @@ static void test_random_input_is_safe (void **state)
     char buf[64];
     int valid = 0;
     for (int i = 0; i < 200000; i++) {
-        size_t len = (size_t)rand () % sizeof buf;
+        size_t len = (size_t) rand () % sizeof buf;
         for (size_t j = 0; j < len; j++)
             buf[j] = alphabet[rand () % (sizeof alphabet - 1)];
         if (len > 0)
@@ -303,13 +317,14 @@ static void test_random_input_is_safe (void **state)
 }
 
 //  Huge numbers are valid JSON: the raw text is handed out untouched.
-static void test_huge_numbers_are_handed_out_raw (void **state)
+static void
+test_huge_numbers_are_handed_out_raw (void **state)
 {
     char json[2100];
-    size_t pos = (size_t)sprintf (json, "{\"amount\":");
+    size_t pos = (size_t) sprintf (json, "{\"amount\":");
     memset (json + pos, '9', 2000);
     pos += 2000;
-    pos += (size_t)sprintf (json + pos, "}");
+    pos += (size_t) sprintf (json + pos, "}");
     wf_str_t raw;
     wf_json_kind_t kind;
     assert_int_equal (wf_json_raw_member (json, pos, "amount", &raw, &kind, NULL), 1);
@@ -318,7 +333,8 @@ static void test_huge_numbers_are_handed_out_raw (void **state)
 }
 
 //  The UTF-8 check for text that did not come through the scanner.
-static void test_utf8_valid (void **state)
+static void
+test_utf8_valid (void **state)
 {
     assert_true (wf_json_raw_utf8_valid ("", 0));
     assert_true (wf_json_raw_utf8_valid (NULL, 0));
@@ -331,16 +347,18 @@ static void test_utf8_valid (void **state)
 }
 
 //  Every reason has its own message.
-static void test_messages_are_distinct (void **state)
+static void
+test_messages_are_distinct (void **state)
 {
     for (int err = WF_JSON_RAW_OK; err <= WF_JSON_RAW_CONTROL_CHAR; err++)
         for (int other = WF_JSON_RAW_OK; other < err; other++)
-            assert_string_not_equal (wf_json_raw_strerror ((wf_json_raw_err_t)err),
-                                     wf_json_raw_strerror ((wf_json_raw_err_t)other));
+            assert_string_not_equal (wf_json_raw_strerror ((wf_json_raw_err_t) err),
+                                     wf_json_raw_strerror ((wf_json_raw_err_t) other));
 }
 
 //  Runs every test of this class.
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_members_keep_their_raw_text),

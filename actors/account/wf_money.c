@@ -22,7 +22,8 @@ typedef struct {
 } s_number_t;
 
 //  Returns the number of ASCII digits at text[pos...].
-static size_t s_digits_at (wf_str_t text, size_t pos)
+static size_t
+s_digits_at (wf_str_t text, size_t pos)
 {
     size_t count = 0;
     while (pos + count < text.len && text.ptr[pos + count] >= '0' && text.ptr[pos + count] <= '9')
@@ -32,7 +33,8 @@ static size_t s_digits_at (wf_str_t text, size_t pos)
 
 //  Scans a JSON number literal; returns WF_MONEY_OK and fills *number, or the
 //  syntax reason.
-static wf_money_err_t s_scan (wf_str_t text, s_number_t *number)
+static wf_money_err_t
+s_scan (wf_str_t text, s_number_t *number)
 {
     memset (number, 0, sizeof (*number));
     size_t pos = 0;
@@ -68,7 +70,8 @@ static wf_money_err_t s_scan (wf_str_t text, s_number_t *number)
 }
 
 //  Appends decimal digits to *value with overflow checks; false on overflow.
-static bool s_accumulate (int64_t *value, const char *digits, size_t count)
+static bool
+s_accumulate (int64_t *value, const char *digits, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         if (__builtin_mul_overflow (*value, 10, value) ||
@@ -79,14 +82,16 @@ static bool s_accumulate (int64_t *value, const char *digits, size_t count)
 }
 
 //  Fails a parse with a reason.
-static int s_fail (wf_money_err_t *why, wf_money_err_t reason)
+static int
+s_fail (wf_money_err_t *why, wf_money_err_t reason)
 {
     *why = reason;
     return -1;
 }
 
 //  Parses amount text exactly into minor units (rules in the header).
-int wf_money_parse (wf_str_t text, int digits, int64_t *minor, wf_money_err_t *why)
+int
+wf_money_parse (wf_str_t text, int digits, int64_t *minor, wf_money_err_t *why)
 {
     assert (minor && why);
     assert (digits >= 0 && digits <= WF_CURRENCY_DIGITS_MAX);
@@ -101,13 +106,13 @@ int wf_money_parse (wf_str_t text, int digits, int64_t *minor, wf_money_err_t *w
         return s_fail (why, WF_MONEY_EXPONENT);
     if (number.negative)
         return s_fail (why, WF_MONEY_NOT_POSITIVE);
-    if (number.frac_len > (size_t)digits)
+    if (number.frac_len > (size_t) digits)
         return s_fail (why, WF_MONEY_TOO_MANY_DECIMALS);
     int64_t value = 0;
     if (!s_accumulate (&value, text.ptr + number.int_start, number.int_len) ||
         !s_accumulate (&value, text.ptr + number.frac_start, number.frac_len))
         return s_fail (why, WF_MONEY_TOO_LARGE);
-    for (size_t i = number.frac_len; i < (size_t)digits; i++)
+    for (size_t i = number.frac_len; i < (size_t) digits; i++)
         if (__builtin_mul_overflow (value, 10, &value))
             return s_fail (why, WF_MONEY_TOO_LARGE);
     if (value == 0)
@@ -118,7 +123,8 @@ int wf_money_parse (wf_str_t text, int digits, int64_t *minor, wf_money_err_t *w
 }
 
 //  Returns the problem+json sentence for a parse failure.
-const char *wf_money_strerror (wf_money_err_t why)
+const char *
+wf_money_strerror (wf_money_err_t why)
 {
     switch (why) {
         case WF_MONEY_OK:
@@ -143,27 +149,29 @@ const char *wf_money_strerror (wf_money_err_t why)
 
 //  Formats minor units with the currency's scale; the magnitude is taken as
 //  unsigned so INT64_MIN formats too.
-int wf_money_format (int64_t minor, int digits, char *buf, size_t size)
+int
+wf_money_format (int64_t minor, int digits, char *buf, size_t size)
 {
     assert (buf && size > 0);
     assert (digits >= 0 && digits <= WF_CURRENCY_DIGITS_MAX);
-    uint64_t magnitude = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    uint64_t scale = (uint64_t)wf_currency_scale (digits);
+    uint64_t magnitude = minor < 0 ? (uint64_t) 0 - (uint64_t) minor : (uint64_t) minor;
+    uint64_t scale = (uint64_t) wf_currency_scale (digits);
     const char *sign = minor < 0 ? "-" : "";
     int length;
     if (digits == 0)
-        length = snprintf (buf, size, "%s%llu", sign, (unsigned long long)magnitude);
+        length = snprintf (buf, size, "%s%llu", sign, (unsigned long long) magnitude);
     else
         length =
-            snprintf (buf, size, "%s%llu.%0*llu", sign, (unsigned long long)(magnitude / scale),
-                      digits, (unsigned long long)(magnitude % scale));
-    if (length < 0 || (size_t)length >= size)
+            snprintf (buf, size, "%s%llu.%0*llu", sign, (unsigned long long) (magnitude / scale),
+                      digits, (unsigned long long) (magnitude % scale));
+    if (length < 0 || (size_t) length >= size)
         return -1;
     return length;
 }
 
 //  Returns the JSON number literal of an amount (see the header).
-int wf_money_json_literal (int64_t minor, int digits, char *buf, size_t size)
+int
+wf_money_json_literal (int64_t minor, int digits, char *buf, size_t size)
 {
     return wf_money_format (minor, digits, buf, size);
 }
@@ -176,19 +184,21 @@ static const char s_marker_dumped[] = "\\u0000wf-money:";
 #define S_MARKER_DUMPED_BYTES (sizeof (s_marker_dumped) - 1)
 
 //  Makes a placeholder string value carrying the amount's literal.
-json_t *wf_money_json_value (int64_t minor, int digits)
+json_t *
+wf_money_json_value (int64_t minor, int digits)
 {
     char text[S_MARKER_BYTES + WF_MONEY_TEXT_BYTES_MAX];
     memcpy (text, s_marker, S_MARKER_BYTES);
     int length = wf_money_format (minor, digits, text + S_MARKER_BYTES, WF_MONEY_TEXT_BYTES_MAX);
     assert (length > 0);
-    json_t *value = json_stringn (text, S_MARKER_BYTES + (size_t)length);
+    json_t *value = json_stringn (text, S_MARKER_BYTES + (size_t) length);
     assert (value); //  out of memory aborts
     return value;
 }
 
 //  True when text is a literal wf_money_format can produce.
-static bool s_literal_ok (const char *text, size_t len)
+static bool
+s_literal_ok (const char *text, size_t len)
 {
     s_number_t number;
     return len > 0 && len < WF_MONEY_TEXT_BYTES_MAX &&
@@ -197,7 +207,8 @@ static bool s_literal_ok (const char *text, size_t len)
 
 //  Returns the end of the JSON string token whose opening quote is at
 //  text[start] (the index just past its closing quote).
-static size_t s_string_end (const char *text, size_t start)
+static size_t
+s_string_end (const char *text, size_t start)
 {
     size_t pos = start + 1;
     while (text[pos] != '"') {
@@ -209,10 +220,11 @@ static size_t s_string_end (const char *text, size_t start)
 
 //  Rewrites the placeholder token text[start..end) as its bare literal at
 //  text[write...]; returns the literal's length, or -1 when it must not be.
-static int s_splice (char *text, size_t start, size_t end, size_t write)
+static int
+s_splice (char *text, size_t start, size_t end, size_t write)
 {
     const char *literal = text + start + 1 + S_MARKER_DUMPED_BYTES;
-    size_t length = end - 1 - (size_t)(literal - text);
+    size_t length = end - 1 - (size_t) (literal - text);
     if (!s_literal_ok (literal, length))
         return -1;
     size_t after = end;
@@ -221,12 +233,13 @@ static int s_splice (char *text, size_t start, size_t end, size_t write)
     if (text[after] == ':')
         return -1; //  a placeholder used as an object key
     memmove (text + write, literal, length);
-    return (int)length;
+    return (int) length;
 }
 
 //  Dumps a document and splices the money literals in place; the text only
 //  shrinks, so one buffer serves.
-char *wf_money_json_dumps (const json_t *doc, size_t flags)
+char *
+wf_money_json_dumps (const json_t *doc, size_t flags)
 {
     char *text = json_dumps (doc, flags);
     if (!text)
@@ -245,7 +258,7 @@ char *wf_money_json_dumps (const json_t *doc, size_t flags)
                 free (text);
                 return NULL;
             }
-            write += (size_t)length;
+            write += (size_t) length;
         } else {
             memmove (text + write, text + read, end - read);
             write += end - read;

@@ -9,7 +9,8 @@
 #include "wf_money.h"
 
 //  Parses a C string; returns the reason (WF_MONEY_OK on success).
-static wf_money_err_t s_parse (const char *text, int digits, int64_t *minor)
+static wf_money_err_t
+s_parse (const char *text, int digits, int64_t *minor)
 {
     wf_money_err_t why = WF_MONEY_OK;
     int64_t value = -1;
@@ -21,7 +22,8 @@ static wf_money_err_t s_parse (const char *text, int digits, int64_t *minor)
 }
 
 //  Plain decimals parse exactly into minor units.
-static void test_plain_decimals_parse_exactly (void **state)
+static void
+test_plain_decimals_parse_exactly (void **state)
 {
     static const struct {
         const char *text;
@@ -50,7 +52,8 @@ static void test_plain_decimals_parse_exactly (void **state)
 }
 
 //  Every refusal has its reason.
-static void test_each_refusal_has_its_reason (void **state)
+static void
+test_each_refusal_has_its_reason (void **state)
 {
     static const struct {
         const char *text;
@@ -108,7 +111,8 @@ static void test_each_refusal_has_its_reason (void **state)
 }
 
 //  A slice is read by its length, not up to a terminator, and NUL is refused.
-static void test_slices_are_read_by_length (void **state)
+static void
+test_slices_are_read_by_length (void **state)
 {
     int64_t minor = 0;
     wf_money_err_t why;
@@ -121,16 +125,18 @@ static void test_slices_are_read_by_length (void **state)
 }
 
 //  Every reason has its own message.
-static void test_messages_are_distinct (void **state)
+static void
+test_messages_are_distinct (void **state)
 {
     for (int why = WF_MONEY_OK; why <= WF_MONEY_TOO_LARGE; why++)
         for (int other = WF_MONEY_OK; other < why; other++)
-            assert_string_not_equal (wf_money_strerror ((wf_money_err_t)why),
-                                     wf_money_strerror ((wf_money_err_t)other));
+            assert_string_not_equal (wf_money_strerror ((wf_money_err_t) why),
+                                     wf_money_strerror ((wf_money_err_t) other));
 }
 
 //  Formatting keeps the currency's scale, including negative and extreme values.
-static void test_format_keeps_the_scale (void **state)
+static void
+test_format_keeps_the_scale (void **state)
 {
     static const struct {
         int64_t minor;
@@ -161,7 +167,8 @@ static void test_format_keeps_the_scale (void **state)
 }
 
 //  A buffer one byte short fails; an exact one works.
-static void test_format_refuses_a_short_buffer (void **state)
+static void
+test_format_refuses_a_short_buffer (void **state)
 {
     char buf[8];
     assert_int_equal (wf_money_format (10050, 2, buf, 6), -1);
@@ -170,12 +177,13 @@ static void test_format_refuses_a_short_buffer (void **state)
 }
 
 //  Formatting then parsing gives the value back, for every digit count.
-static void test_format_then_parse_round_trips (void **state)
+static void
+test_format_then_parse_round_trips (void **state)
 {
     srand (4217);
     for (int i = 0; i < 100000; i++) {
         int digits = i % 5;
-        int64_t minor = ((int64_t)rand () << 31 ^ rand ()) % 100000000000000LL + 1;
+        int64_t minor = ((int64_t) rand () << 31 ^ rand ()) % 100000000000000LL + 1;
         char buf[WF_MONEY_TEXT_BYTES_MAX];
         assert_true (wf_money_format (minor, digits, buf, sizeof buf) > 0);
         int64_t back = 0;
@@ -185,7 +193,8 @@ static void test_format_then_parse_round_trips (void **state)
 }
 
 //  Placeholders become number literals with their scale, anywhere in a document.
-static void test_json_dumps_splices_literals (void **state)
+static void
+test_json_dumps_splices_literals (void **state)
 {
     json_t *doc =
         json_pack ("{s:o, s:s, s:[o, o], s:o, s:o, s:s}", "amount", wf_money_json_value (10050, 2),
@@ -212,7 +221,8 @@ static void test_json_dumps_splices_literals (void **state)
 }
 
 //  A bare placeholder dumps as a bare literal (JSON_ENCODE_ANY).
-static void test_json_dumps_of_a_bare_value (void **state)
+static void
+test_json_dumps_of_a_bare_value (void **state)
 {
     json_t *value = wf_money_json_value (123456, 4);
     char *text = wf_money_json_dumps (value, JSON_ENCODE_ANY);
@@ -222,7 +232,8 @@ static void test_json_dumps_of_a_bare_value (void **state)
 }
 
 //  A placeholder used as a key, or one with a forged literal, fails closed.
-static void test_json_dumps_fails_closed (void **state)
+static void
+test_json_dumps_fails_closed (void **state)
 {
     json_t *doc = json_object ();
     static const char key[] = "\0wf-money:1.00";
@@ -237,7 +248,8 @@ static void test_json_dumps_fails_closed (void **state)
 }
 
 //  Runs every test of this class.
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_plain_decimals_parse_exactly),

@@ -20,7 +20,7 @@ typedef struct {
     wf_mdp_client_t *client;
     zsock_t *health;
     zsock_t *metrics;
-    zhashx_t *metrics_texts;     //  owner -> latest text
+    zhashx_t *metrics_texts; //  owner -> latest text
     zpoller_t *poller;
     wf_buf_t scratch;
     bool draining;
@@ -52,8 +52,7 @@ s_from_http (self_t *self, zmsg_t *msg)
             }
             self->rejected_requests++;
         }
-    }
-    else if (command && streq (command, "DONE"))
+    } else if (command && streq (command, "DONE"))
         //  The HTTP thread finished draining; zactor_destroy collects it.
         self->http_done = true;
     zstr_free (&service);
@@ -97,9 +96,9 @@ static void
 s_from_metrics (self_t *self)
 {
     char *owner = NULL, *text = NULL;
-    if (zsock_recv (self->metrics, "ss", &owner, &text) == 0 && owner && text
-        && (zhashx_lookup (self->metrics_texts, owner)
-            || zhashx_size (self->metrics_texts) < METRICS_OWNERS_MAX)) {
+    if (zsock_recv (self->metrics, "ss", &owner, &text) == 0 && owner && text &&
+        (zhashx_lookup (self->metrics_texts, owner) ||
+         zhashx_size (self->metrics_texts) < METRICS_OWNERS_MAX)) {
         zhashx_update (self->metrics_texts, owner, text);
         text = NULL;
     }
@@ -144,10 +143,10 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
     zhashx_set_destructor (self->metrics_texts, s_text_free);
     self->client = wf_mdp_client_new (config->broker_endpoint);
     self->http = zactor_new (wf_front_http_actor, (void *) &config->http);
-    if (!self->client || !self->http
-        || zsock_recv (self->http, "pi", &self->lws, &self->port) != 0 || !self->lws) {
-        wf_log (WF_LOG_ERROR, "front", "start_failed", NULL, "port=%d broker=%s",
-                config->http.port, config->broker_endpoint);
+    if (!self->client || !self->http ||
+        zsock_recv (self->http, "pi", &self->lws, &self->port) != 0 || !self->lws) {
+        wf_log (WF_LOG_ERROR, "front", "start_failed", NULL, "port=%d broker=%s", config->http.port,
+                config->broker_endpoint);
         zactor_destroy (&self->http);
         wf_mdp_client_destroy (&self->client);
         zhashx_destroy (&self->metrics_texts);
@@ -206,8 +205,7 @@ s_pipe_command (self_t *self)
         zstr_send (self->http, "DRAIN");
         lws_cancel_service (self->lws);
         wf_log (WF_LOG_INFO, "front", "draining", NULL, NULL);
-    }
-    else if (streq (command, "PORT"))
+    } else if (streq (command, "PORT"))
         zstr_sendf (self->pipe, "%d", self->port);
     zstr_free (&command);
 }
@@ -231,8 +229,7 @@ wf_front_actor (zsock_t *pipe, void *args)
             if (msg)
                 s_from_http (self, msg);
             zmsg_destroy (&msg);
-        }
-        else if (which == wf_mdp_client_sock (self->client))
+        } else if (which == wf_mdp_client_sock (self->client))
             s_from_broker (self);
         else if (which && which == self->health)
             s_from_health (self);

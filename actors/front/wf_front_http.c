@@ -13,15 +13,15 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 
-#define SLOTS_MAX              WF_HTTP_PENDING_MAX
+#define SLOTS_MAX               WF_HTTP_PENDING_MAX
 #define AUTHORIZATION_BYTES_MAX 4096
-#define SMALL_HEADER_BYTES_MAX 256
-#define RESPONSE_HEADERS_BYTES 2048
-#define PIPE_BATCH_MAX         1024
-#define DRAIN_TIMEOUT_MS       (WF_REQUEST_TIMEOUT_MS + 1000)
+#define SMALL_HEADER_BYTES_MAX  256
+#define RESPONSE_HEADERS_BYTES  2048
+#define PIPE_BATCH_MAX          1024
+#define DRAIN_TIMEOUT_MS        (WF_REQUEST_TIMEOUT_MS + 1000)
 //  The front waits this much past a request's deadline, so the broker's own
 //  answer at the deadline (UNAVAILABLE, TIMEOUT) reaches the client first.
-#define DEADLINE_GRACE_MS      500
+#define DEADLINE_GRACE_MS 500
 
 typedef enum { SLOT_FREE, SLOT_READING_BODY, SLOT_WAITING, SLOT_RESPONDING } slot_state_t;
 
@@ -45,7 +45,7 @@ typedef struct {
     int64_t start_us;
     int64_t deadline_ms;
     wf_http_response_t resp;
-    unsigned char *wbuf;          //  LWS_PRE + headers + body, reused
+    unsigned char *wbuf; //  LWS_PRE + headers + body, reused
     size_t wbuf_size;
 } slot_t;
 
@@ -60,20 +60,20 @@ struct _wf_front_http_t {
     zsock_t *pipe;
     struct lws_context *context;
     slot_t *slots;
-    uint32_t *free_slots;         //  stack of free slot indexes
+    uint32_t *free_slots; //  stack of free slot indexes
     size_t free_count;
     size_t body_bytes_max;
     int request_timeout_ms;
     const wf_front_route_def_t *defs;
     size_t defs_count;
     wf_route_t *routes;
-    slot_t *current;              //  slot whose handler is running
-    wf_any_msg_t *reply_body;     //  decode storage, allocated once
+    slot_t *current;          //  slot whose handler is running
+    wf_any_msg_t *reply_body; //  decode storage, allocated once
     wf_buf_t scratch;
     char *health_json;
     char *metrics_others;
     wf_metrics_t *metrics;
-    wf_metric_t **route_latency;  //  per route def, histogram handles
+    wf_metric_t **route_latency; //  per route def, histogram handles
     wf_metric_t *unrouted_latency;
     wf_metric_t *pending_gauge;
     bool draining;
@@ -215,8 +215,7 @@ s_slot_of (wf_front_http_t *http, pss_t *pss)
 }
 
 int
-wf_front_http_call (wf_front_http_t *http, const char *service, wf_msg_id_t type,
-                    const void *body)
+wf_front_http_call (wf_front_http_t *http, const char *service, wf_msg_id_t type, const void *body)
 {
     slot_t *slot = http->current;
     assert (slot);
@@ -261,7 +260,8 @@ s_custom_header (struct lws *wsi, const char *name, char *dst, size_t size)
     dst[0] = 0;
     int nlen = (int) strlen (name);
     int len = lws_hdr_custom_length (wsi, name, nlen);
-    if (len > 0 && (size_t) len < size && lws_hdr_custom_copy (wsi, dst, (int) size, name, nlen) < 0)
+    if (len > 0 && (size_t) len < size &&
+        lws_hdr_custom_copy (wsi, dst, (int) size, name, nlen) < 0)
         dst[0] = 0;
 }
 
@@ -307,9 +307,9 @@ s_method (struct lws *wsi)
     static const struct {
         enum lws_token_indexes token;
         wf_http_method_t method;
-    } methods[] = {{WSI_TOKEN_GET_URI, WF_HTTP_GET},       {WSI_TOKEN_POST_URI, WF_HTTP_POST},
-                   {WSI_TOKEN_PUT_URI, WF_HTTP_PUT},       {WSI_TOKEN_PATCH_URI, WF_HTTP_PATCH},
-                   {WSI_TOKEN_DELETE_URI, WF_HTTP_DELETE}, {WSI_TOKEN_HEAD_URI, WF_HTTP_HEAD},
+    } methods[] = {{WSI_TOKEN_GET_URI, WF_HTTP_GET},        {WSI_TOKEN_POST_URI, WF_HTTP_POST},
+                   {WSI_TOKEN_PUT_URI, WF_HTTP_PUT},        {WSI_TOKEN_PATCH_URI, WF_HTTP_PATCH},
+                   {WSI_TOKEN_DELETE_URI, WF_HTTP_DELETE},  {WSI_TOKEN_HEAD_URI, WF_HTTP_HEAD},
                    {WSI_TOKEN_OPTIONS_URI, WF_HTTP_OPTIONS}};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (lws_hdr_total_length (wsi, methods[i].token) > 0)
@@ -345,8 +345,7 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
     req->authorization = slot->authorization;
     s_header (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, slot->content_type, sizeof slot->content_type);
     req->content_type = slot->content_type;
-    s_custom_header (wsi, "idempotency-key:", slot->idempotency_key,
-                     sizeof slot->idempotency_key);
+    s_custom_header (wsi, "idempotency-key:", slot->idempotency_key, sizeof slot->idempotency_key);
     req->idempotency_key = slot->idempotency_key;
     lws_get_peer_simple (wsi, slot->client_ip, sizeof slot->client_ip);
     req->client_ip = slot->client_ip;
@@ -447,9 +446,9 @@ s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path,
         return 0;
     }
     char allow[64];
-    wf_route_result_t found = wf_route_match (http->routes, http->defs_count, slot->req.method,
-                                              slot->path, strlen (slot->path), &slot->req.match,
-                                              allow, sizeof allow);
+    wf_route_result_t found =
+        wf_route_match (http->routes, http->defs_count, slot->req.method, slot->path,
+                        strlen (slot->path), &slot->req.match, allow, sizeof allow);
     if (found == WF_ROUTE_NOT_FOUND) {
         slot->def = NULL;
         s_reject (slot, 404, "Not Found", "no resource at this path", false);
@@ -468,7 +467,7 @@ s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path,
         if (s_check_body_framing (http, slot, wsi) != 0)
             return 0;
         if (slot->body_expected > 0)
-            return 0;   //  LWS_CALLBACK_HTTP_BODY follows
+            return 0; //  LWS_CALLBACK_HTTP_BODY follows
     }
     s_dispatch (http, slot);
     return 0;
@@ -482,7 +481,7 @@ s_on_body (wf_front_http_t *http, pss_t *pss, const char *data, size_t len)
     if (!slot || slot->state != SLOT_READING_BODY || !slot->body)
         return 0;
     if (slot->body_len + len > slot->body_expected) {
-        slot->body_len = slot->body_expected + 1;   //  marks the overflow
+        slot->body_len = slot->body_expected + 1; //  marks the overflow
         return 0;
     }
     memcpy (slot->body + slot->body_len, data, len);
@@ -549,8 +548,8 @@ s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
     unsigned char *start = slot->wbuf + LWS_PRE, *p = start;
     unsigned char *end = start + RESPONSE_HEADERS_BYTES;
     const char *type = resp->content_type ? resp->content_type : "text/plain";
-    bool ok = lws_add_http_common_headers (wsi, (unsigned int) resp->status, type,
-                                           resp->body_len, &p, end) == 0;
+    bool ok = lws_add_http_common_headers (wsi, (unsigned int) resp->status, type, resp->body_len,
+                                           &p, end) == 0;
     ok = ok && lws_add_http_header_by_name (wsi, (const unsigned char *) "x-request-id:",
                                             (const unsigned char *) slot->request_id,
                                             (int) strlen (slot->request_id), &p, end) == 0;
@@ -563,7 +562,7 @@ s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
                                           (const unsigned char *) "close", 5, &p, end) == 0;
     ok = ok && lws_finalize_write_http_header (wsi, start, &p, end) == 0;
     if (ok && resp->body_len > 0 && slot->req.method != WF_HTTP_HEAD) {
-        unsigned char *body = slot->wbuf + LWS_PRE;   //  headers are already written
+        unsigned char *body = slot->wbuf + LWS_PRE; //  headers are already written
         memcpy (body, resp->body, resp->body_len);
         ok = lws_write (wsi, body, resp->body_len, LWS_WRITE_HTTP_FINAL) >= 0;
     }
@@ -592,12 +591,11 @@ s_on_reply (wf_front_http_t *http, zmsg_t *msg)
         return;
     slot_t *slot = &http->slots[index];
     if (slot->state != SLOT_WAITING || slot->generation != generation)
-        return;   //  the client left or the deadline passed: drop it
+        return; //  the client left or the deadline passed: drop it
     if (wf_wire_decode (msg, &env, http->reply_body, &err) != 0) {
         wf_http_respond_problem (&slot->resp, &slot->req, 502, "Bad Gateway",
                                  "a worker sent a reply that could not be decoded");
-    }
-    else if (env.type == WF_MSG_ERROR)
+    } else if (env.type == WF_MSG_ERROR)
         wf_http_respond_error (&slot->resp, &slot->req, &http->reply_body->error);
     else
         slot->def->reply (http, &slot->req, &env, http->reply_body, &slot->resp);
@@ -637,12 +635,10 @@ s_drain_pipe (wf_front_http_t *http)
         else if (streq (command, "HEALTH")) {
             free (http->health_json);
             http->health_json = zmsg_popstr (msg);
-        }
-        else if (streq (command, "METRICS")) {
+        } else if (streq (command, "METRICS")) {
             free (http->metrics_others);
             http->metrics_others = zmsg_popstr (msg);
-        }
-        else if (streq (command, "TICK"))
+        } else if (streq (command, "TICK"))
             s_expire (http);
         else if (streq (command, "DRAIN") && !http->draining) {
             http->draining = true;
@@ -661,7 +657,8 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     pss_t *pss = (pss_t *) user;
     switch (reason) {
         case LWS_CALLBACK_HTTP:
-            return s_on_http (http, wsi, pss, (const char *) in, in ? strlen ((const char *) in) : 0);
+            return s_on_http (http, wsi, pss, (const char *) in,
+                              in ? strlen ((const char *) in) : 0);
         case LWS_CALLBACK_HTTP_BODY:
             return s_on_body (http, pss, (const char *) in, len);
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
@@ -715,10 +712,9 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
     http->metrics = wf_metrics_new ("http");
     http->route_latency = (wf_metric_t **) calloc (http->defs_count, sizeof (wf_metric_t *));
     for (size_t i = 0; i < http->defs_count; i++)
-        http->route_latency[i] =
-            wf_metrics_histogram (http->metrics, "wf_http_request_duration_seconds",
-                                  "HTTP request latency by route.", "route", http->defs[i].name,
-                                  NULL);
+        http->route_latency[i] = wf_metrics_histogram (
+            http->metrics, "wf_http_request_duration_seconds", "HTTP request latency by route.",
+            "route", http->defs[i].name, NULL);
     http->unrouted_latency =
         wf_metrics_histogram (http->metrics, "wf_http_request_duration_seconds",
                               "HTTP request latency by route.", "route", "unmatched", NULL);

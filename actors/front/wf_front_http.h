@@ -30,10 +30,10 @@
 #include "wf_msg.h"
 
 typedef struct {
-    int port;                        //  0 = WF_HTTP_PORT_DEFAULT; -1 = any free port
-    const char *interface;           //  NULL = all; "127.0.0.1" for loopback only
-    size_t body_bytes_max;           //  0 = WF_HTTP_BODY_BYTES_MAX
-    int request_timeout_ms;          //  0 = WF_REQUEST_TIMEOUT_MS
+    int port;               //  0 = WF_HTTP_PORT_DEFAULT; -1 = any free port
+    const char *interface;  //  NULL = all; "127.0.0.1" for loopback only
+    size_t body_bytes_max;  //  0 = WF_HTTP_BODY_BYTES_MAX
+    int request_timeout_ms; //  0 = WF_REQUEST_TIMEOUT_MS
     const char *server_version;
 } wf_front_http_config_t;
 
@@ -42,15 +42,15 @@ typedef struct {
 typedef struct {
     wf_http_method_t method;
     const char *path;
-    const char *query;               //  "" when none
+    const char *query; //  "" when none
     wf_route_match_t match;
-    const char *body;                //  NULL when none
+    const char *body; //  NULL when none
     size_t body_len;
     const char *request_id;
     const char *trace_id;
-    const char *authorization;       //  "" when none
-    const char *content_type;        //  "" when none
-    const char *idempotency_key;     //  "" when none
+    const char *authorization;   //  "" when none
+    const char *content_type;    //  "" when none
+    const char *idempotency_key; //  "" when none
     const char *client_ip;
     bool accept_json;
 } wf_http_request_t;
@@ -59,11 +59,11 @@ typedef struct {
 
 typedef struct {
     int status;
-    const char *content_type;        //  static string
-    char *body;                      //  malloc'd, owned by the response
+    const char *content_type; //  static string
+    char *body;               //  malloc'd, owned by the response
     size_t body_len;
-    const char *header_names[WF_HTTP_EXTRA_HEADERS_MAX];   //  static, "allow:"
-    char *header_values[WF_HTTP_EXTRA_HEADERS_MAX];        //  malloc'd
+    const char *header_names[WF_HTTP_EXTRA_HEADERS_MAX]; //  static, "allow:"
+    char *header_values[WF_HTTP_EXTRA_HEADERS_MAX];      //  malloc'd
     size_t headers_count;
     bool close_connection;
 } wf_http_response_t;

@@ -8,8 +8,8 @@ static bool
 s_is_json_type (const char *content_type)
 {
     size_t len = strlen ("application/json");
-    return strncasecmp (content_type, "application/json", len) == 0
-        && (content_type[len] == 0 || content_type[len] == ';' || content_type[len] == ' ');
+    return strncasecmp (content_type, "application/json", len) == 0 &&
+           (content_type[len] == 0 || content_type[len] == ';' || content_type[len] == ' ');
 }
 
 int
@@ -62,7 +62,7 @@ wf_front_json_field_error (const wf_http_request_t *req, wf_http_response_t *res
     free (resp->body);
     resp->status = 400;
     resp->content_type = "application/problem+json; charset=utf-8";
-    resp->body = wf_problem_render (400, wf_err_title (WF_ERR_VALIDATION), NULL, req->trace_id,
-                                    &error, 1);
+    resp->body =
+        wf_problem_render (400, wf_err_title (WF_ERR_VALIDATION), NULL, req->trace_id, &error, 1);
     resp->body_len = strlen (resp->body);
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *s_method_names[] = {"GET",  "POST", "PUT",     "PATCH",
+static const char *s_method_names[] = {"GET",    "POST", "PUT",     "PATCH",
                                        "DELETE", "HEAD", "OPTIONS", "OTHER"};
 
 const char *
@@ -28,15 +28,13 @@ s_match_pattern (const char *pattern, const char *path, size_t path_len, wf_rout
             while (i < path_len && path[i] != '/')
                 i++;
             if (i == start || match->params_count >= WF_HTTP_ROUTE_PARAMS_MAX)
-                return false;   //  a parameter is never empty
+                return false; //  a parameter is never empty
             match->params[match->params_count++] = (wf_str_t){path + start, i - start};
             p = (size_t) (close - pattern) + 1;
-        }
-        else if (pattern[p] == path[i]) {
+        } else if (pattern[p] == path[i]) {
             p++;
             i++;
-        }
-        else
+        } else
             return false;
     }
     return p == plen && i == path_len;

@@ -25,8 +25,8 @@ typedef enum {
 
 typedef struct {
     wf_http_method_t method;
-    const char *pattern;      //  "/api/accounts/{id}/deposit"
-    int id;                   //  the caller's handler id
+    const char *pattern; //  "/api/accounts/{id}/deposit"
+    int id;              //  the caller's handler id
 } wf_route_t;
 
 typedef struct {
@@ -37,8 +37,8 @@ typedef struct {
 
 typedef enum {
     WF_ROUTE_FOUND,
-    WF_ROUTE_NOT_FOUND,       //  no pattern matches the path
-    WF_ROUTE_WRONG_METHOD     //  a pattern matches, but not for this method (405)
+    WF_ROUTE_NOT_FOUND,   //  no pattern matches the path
+    WF_ROUTE_WRONG_METHOD //  a pattern matches, but not for this method (405)
 } wf_route_result_t;
 
 //  Matches method + path against routes[0..count). On WRONG_METHOD, allow

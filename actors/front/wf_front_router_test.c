@@ -52,9 +52,18 @@ test_not_found (void **state)
 {
     wf_route_match_t m;
     char allow[64];
-    const char *paths[] = {"/", "", "/healthz", "/health/", "/api/accounts/", "/api/accounts//deposit",
-                           "/api/accounts/a/b", "/api/accounts/a/deposit/x", "/HEALTH",
-                           "/api/accounts/../health", "/health%00", "/health?x=1"};
+    const char *paths[] = {"/",
+                           "",
+                           "/healthz",
+                           "/health/",
+                           "/api/accounts/",
+                           "/api/accounts//deposit",
+                           "/api/accounts/a/b",
+                           "/api/accounts/a/deposit/x",
+                           "/HEALTH",
+                           "/api/accounts/../health",
+                           "/health%00",
+                           "/health?x=1"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         assert_int_equal (s_match (WF_HTTP_GET, paths[i], &m, allow), WF_ROUTE_NOT_FOUND);
     //  Segments are literal: an encoded dot-dot is just an (invalid) account id.
@@ -68,8 +77,7 @@ test_wrong_method_lists_allowed (void **state)
 {
     wf_route_match_t m;
     char allow[64];
-    assert_int_equal (s_match (WF_HTTP_DELETE, "/api/accounts", &m, allow),
-                      WF_ROUTE_WRONG_METHOD);
+    assert_int_equal (s_match (WF_HTTP_DELETE, "/api/accounts", &m, allow), WF_ROUTE_WRONG_METHOD);
     assert_string_equal (allow, "POST, GET");
     assert_int_equal (s_match (WF_HTTP_GET, "/api/accounts/x/deposit", &m, allow),
                       WF_ROUTE_WRONG_METHOD);

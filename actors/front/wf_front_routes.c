@@ -70,7 +70,8 @@ s_system_info (wf_front_http_t *http, const wf_http_request_t *req, wf_http_resp
             return WF_HANDLER_DONE;
         json_t *probe = json_object_get (root, "probe");
         if (probe && (!json_is_string (probe) || json_string_length (probe) > 64)) {
-            wf_front_json_field_error (req, resp, "probe", "probe must be a string of at most 64 bytes");
+            wf_front_json_field_error (req, resp, "probe",
+                                       "probe must be a string of at most 64 bytes");
             json_decref (root);
             return WF_HANDLER_DONE;
         }
@@ -100,8 +101,8 @@ s_system_info_reply (wf_front_http_t *http, const wf_http_request_t *req, const 
     json_object_set_new (root, "postgresVersion",
                          json_stringn (r->server_version.ptr, r->server_version.len));
     json_object_set_new (root, "worker", json_stringn (r->worker.ptr, r->worker.len));
-    json_object_set_new (root, "probe", json_stringn (r->probe.ptr ? r->probe.ptr : "",
-                                                      r->probe.len));
+    json_object_set_new (root, "probe",
+                         json_stringn (r->probe.ptr ? r->probe.ptr : "", r->probe.len));
     json_object_set_new (root, "requestId", json_string (req->request_id));
     wf_http_respond_json (resp, 200, json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER));
     json_decref (root);

@@ -9,10 +9,10 @@
 #include "wf_front_http.h"
 
 typedef struct {
-    wf_route_t route;                //  route.id is the index in the table
-    const char *name;                //  metrics/log label: the pattern
+    wf_route_t route; //  route.id is the index in the table
+    const char *name; //  metrics/log label: the pattern
     wf_route_handler_fn handle;
-    wf_route_reply_fn reply;         //  NULL when the handler never calls a service
+    wf_route_reply_fn reply; //  NULL when the handler never calls a service
 } wf_front_route_def_t;
 
 //  The route table.

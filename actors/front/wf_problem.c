@@ -8,24 +8,42 @@ const char *
 wf_problem_type (int status)
 {
     switch (status) {
-        case 400: return "https://tools.ietf.org/html/rfc9110#section-15.5.1";
-        case 401: return "https://tools.ietf.org/html/rfc9110#section-15.5.2";
-        case 403: return "https://tools.ietf.org/html/rfc9110#section-15.5.4";
-        case 404: return "https://tools.ietf.org/html/rfc9110#section-15.5.5";
-        case 405: return "https://tools.ietf.org/html/rfc9110#section-15.5.6";
-        case 409: return "https://tools.ietf.org/html/rfc9110#section-15.5.10";
-        case 411: return "https://tools.ietf.org/html/rfc9110#section-15.5.12";
-        case 413: return "https://tools.ietf.org/html/rfc9110#section-15.5.14";
-        case 414: return "https://tools.ietf.org/html/rfc9110#section-15.5.15";
-        case 415: return "https://tools.ietf.org/html/rfc9110#section-15.5.16";
-        case 422: return "https://tools.ietf.org/html/rfc9110#section-15.5.21";
-        case 429: return "https://tools.ietf.org/html/rfc6585#section-4";
-        case 431: return "https://tools.ietf.org/html/rfc6585#section-5";
-        case 500: return "https://tools.ietf.org/html/rfc9110#section-15.6.1";
-        case 502: return "https://tools.ietf.org/html/rfc9110#section-15.6.3";
-        case 503: return "https://tools.ietf.org/html/rfc9110#section-15.6.4";
-        case 504: return "https://tools.ietf.org/html/rfc9110#section-15.6.5";
-        default: return "about:blank";
+        case 400:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.1";
+        case 401:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.2";
+        case 403:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.4";
+        case 404:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.5";
+        case 405:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.6";
+        case 409:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.10";
+        case 411:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.12";
+        case 413:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.14";
+        case 414:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.15";
+        case 415:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.16";
+        case 422:
+            return "https://tools.ietf.org/html/rfc9110#section-15.5.21";
+        case 429:
+            return "https://tools.ietf.org/html/rfc6585#section-4";
+        case 431:
+            return "https://tools.ietf.org/html/rfc6585#section-5";
+        case 500:
+            return "https://tools.ietf.org/html/rfc9110#section-15.6.1";
+        case 502:
+            return "https://tools.ietf.org/html/rfc9110#section-15.6.3";
+        case 503:
+            return "https://tools.ietf.org/html/rfc9110#section-15.6.4";
+        case 504:
+            return "https://tools.ietf.org/html/rfc9110#section-15.6.5";
+        default:
+            return "about:blank";
     }
 }
 
@@ -41,9 +59,9 @@ s_add_errors (json_t *root, const wf_field_error_t *errors, size_t count)
             list = json_array ();
             json_object_setn_new (map, field_ptr, errors[i].field.len, list);
         }
-        json_array_append_new (list, json_stringn (errors[i].message.ptr ? errors[i].message.ptr
-                                                                         : "",
-                                                   errors[i].message.len));
+        json_array_append_new (list,
+                               json_stringn (errors[i].message.ptr ? errors[i].message.ptr : "",
+                                             errors[i].message.len));
     }
     json_object_set_new (root, "errors", map);
 }

@@ -34,8 +34,8 @@ typedef struct {
 } self_t;
 
 //  Builds the report json of one round; the caller frees it.
-static char *s_report_json (self_t *self, const wf_health_result_t *results, int count,
-                            int64_t ts_ms)
+static char *
+s_report_json (self_t *self, const wf_health_result_t *results, int count, int64_t ts_ms)
 {
     json_t *checks = json_array ();
     for (int index = 0; index < count; index++) {
@@ -43,10 +43,10 @@ static char *s_report_json (self_t *self, const wf_health_result_t *results, int
         json_array_append_new (checks,
                                json_pack ("{s:s, s:s, s:f, s:s}", "name", result->name, "status",
                                           result->healthy ? "Healthy" : "Unhealthy", "durationMs",
-                                          (double)result->duration_us / 1000.0, "description",
+                                          (double) result->duration_us / 1000.0, "description",
                                           result->description));
     }
-    json_t *root = json_pack ("{s:o, s:I, s:i}", "checks", checks, "ts", (json_int_t)ts_ms,
+    json_t *root = json_pack ("{s:o, s:I, s:i}", "checks", checks, "ts", (json_int_t) ts_ms,
                               "intervalMs", self->interval_ms);
     assert (root);
     char *text = json_dumps (root, JSON_COMPACT | JSON_REAL_PRECISION (9));
@@ -56,7 +56,8 @@ static char *s_report_json (self_t *self, const wf_health_result_t *results, int
 }
 
 //  Registers the metrics of one check, so they show before its first probe.
-static void s_metrics_register (self_t *self, wf_health_check_t check)
+static void
+s_metrics_register (self_t *self, wf_health_check_t check)
 {
     const char *name = wf_health_check_name (check);
     self->up[check] =
@@ -70,8 +71,9 @@ static void s_metrics_register (self_t *self, wf_health_check_t check)
 }
 
 //  Creates the probe of a check when its target is configured.
-static void s_probe_add (self_t *self, const wf_health_config_t *config, wf_health_check_t check,
-                         const char *target)
+static void
+s_probe_add (self_t *self, const wf_health_config_t *config, wf_health_check_t check,
+             const char *target)
 {
     if (!target)
         return;
@@ -80,7 +82,8 @@ static void s_probe_add (self_t *self, const wf_health_config_t *config, wf_heal
 }
 
 //  Sets up the actor's state from its configuration.
-static self_t *s_self_new (zsock_t *pipe, const wf_health_config_t *config)
+static self_t *
+s_self_new (zsock_t *pipe, const wf_health_config_t *config)
 {
     self_t *self = calloc (1, sizeof *self);
     assert (self);
@@ -112,7 +115,8 @@ static self_t *s_self_new (zsock_t *pipe, const wf_health_config_t *config)
 }
 
 //  Closes the probes' connections and frees the actor's state.
-static void s_self_destroy (self_t **self_p)
+static void
+s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     for (int check = 0; check < WF_HEALTH_CHECKS; check++)
@@ -126,7 +130,8 @@ static void s_self_destroy (self_t **self_p)
 }
 
 //  Logs a change of state of one dependency, and only a change.
-static void s_log_change (self_t *self, wf_health_check_t check, const wf_health_result_t *result)
+static void
+s_log_change (self_t *self, wf_health_check_t check, const wf_health_result_t *result)
 {
     s_state_t state = result->healthy ? S_STATE_UP : S_STATE_DOWN;
     if (state == self->states[check])
@@ -139,12 +144,13 @@ static void s_log_change (self_t *self, wf_health_check_t check, const wf_health
     wf_log (result->healthy ? WF_LOG_INFO : WF_LOG_WARN, S_ACTOR,
             result->healthy ? "dependency_up" : "dependency_down", NULL,
             "check=%s was=%s duration_ms=%.3f description=%s", result->name, before,
-            (double)result->duration_us / 1000.0, description);
+            (double) result->duration_us / 1000.0, description);
     self->states[check] = state;
 }
 
 //  Runs every configured probe, then publishes and records the round.
-static void s_round (self_t *self)
+static void
+s_round (self_t *self)
 {
     wf_health_result_t results[WF_HEALTH_CHECKS];
     int count = 0;
@@ -154,10 +160,10 @@ static void s_round (self_t *self)
         wf_health_result_t *result = &results[count++];
         wf_health_probe_run (self->probes[check], result);
         wf_metric_set (self->up[check], result->healthy ? 1 : 0);
-        wf_metric_observe (self->durations[check], (double)result->duration_us / 1e6);
+        wf_metric_observe (self->durations[check], (double) result->duration_us / 1e6);
         if (!result->healthy)
             wf_metric_inc (self->failures[check], 1);
-        s_log_change (self, (wf_health_check_t)check, result);
+        s_log_change (self, (wf_health_check_t) check, result);
     }
     free (self->report);
     self->report = s_report_json (self, results, count, zclock_time ());
@@ -166,7 +172,8 @@ static void s_round (self_t *self)
 }
 
 //  Handles one command from the pipe.
-static void s_handle_pipe (self_t *self)
+static void
+s_handle_pipe (self_t *self)
 {
     zmsg_t *message = zmsg_recv (self->pipe);
     if (!message) {
@@ -191,7 +198,8 @@ static void s_handle_pipe (self_t *self)
     zmsg_destroy (&message);
 }
 
-void wf_health_actor (zsock_t *pipe, void *args)
+void
+wf_health_actor (zsock_t *pipe, void *args)
 {
     const wf_health_config_t *config = args;
     assert (config);
@@ -200,7 +208,7 @@ void wf_health_actor (zsock_t *pipe, void *args)
     int64_t next_round_ms = zclock_mono ();
     while (!self->terminated) {
         int64_t wait_ms = next_round_ms - zclock_mono ();
-        void *which = zpoller_wait (self->poller, wait_ms > 0 ? (int)wait_ms : 0);
+        void *which = zpoller_wait (self->poller, wait_ms > 0 ? (int) wait_ms : 0);
         if (which == pipe)
             s_handle_pipe (self);
         else if (zpoller_terminated (self->poller))

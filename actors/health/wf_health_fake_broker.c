@@ -14,7 +14,8 @@ typedef struct {
 } s_fake_t;
 
 //  Answers one request (identity first) with the current code; drops what is no request.
-static void s_answer (s_fake_t *fake, zmsg_t **request_p)
+static void
+s_answer (s_fake_t *fake, zmsg_t **request_p)
 {
     zmsg_t *request = *request_p;
     zframe_t *identity = zmsg_pop (request);
@@ -33,7 +34,8 @@ static void s_answer (s_fake_t *fake, zmsg_t **request_p)
 }
 
 //  Handles one pipe command; false on $TERM.
-static bool s_command (s_fake_t *fake, zsock_t *pipe)
+static bool
+s_command (s_fake_t *fake, zsock_t *pipe)
 {
     char *command = NULL, *argument = NULL;
     zstr_recvx (pipe, &command, &argument, NULL);
@@ -55,7 +57,8 @@ static bool s_command (s_fake_t *fake, zsock_t *pipe)
     return running;
 }
 
-void wf_health_fake_broker (zsock_t *pipe, void *args)
+void
+wf_health_fake_broker (zsock_t *pipe, void *args)
 {
     s_fake_t fake = {.code = "200"};
     fake.router = zsock_new (ZMQ_ROUTER);

@@ -44,7 +44,8 @@ struct _wf_health_probe_t {
 
 static const char *s_check_names[WF_HEALTH_CHECKS] = {"postgres", "redis", "rabbitmq", "broker"};
 
-const char *wf_health_check_name (wf_health_check_t check)
+const char *
+wf_health_check_name (wf_health_check_t check)
 {
     assert (check >= 0 && check < WF_HEALTH_CHECKS);
     return s_check_names[check];
@@ -54,7 +55,8 @@ const char *wf_health_check_name (wf_health_check_t check)
 //  second line is a hint), other control characters turned into spaces and bytes past ASCII
 //  into '?' (a server's message may be in any encoding, and the report must be valid JSON),
 //  trailing spaces dropped, cut to the buffer.
-static void s_describe (char *description, const char *format, ...)
+static void
+s_describe (char *description, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
@@ -62,9 +64,9 @@ static void s_describe (char *description, const char *format, ...)
     va_end (args);
     description[strcspn (description, "\r\n")] = 0;
     for (char *p = description; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
             *p = ' ';
-        else if ((unsigned char)*p > 0x7f)
+        else if ((unsigned char) *p > 0x7f)
             *p = '?';
     size_t length = strlen (description);
     while (length > 0 && description[length - 1] == ' ')
@@ -72,34 +74,37 @@ static void s_describe (char *description, const char *format, ...)
 }
 
 //  Milliseconds left until deadline_us (monotonic), rounded up; 0 once passed.
-static int s_left_ms (int64_t deadline_us)
+static int
+s_left_ms (int64_t deadline_us)
 {
     int64_t left_us = deadline_us - zclock_usecs ();
-    return left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
+    return left_us <= 0 ? 0 : (int) ((left_us + 999) / 1000);
 }
 
 //  The time left as a timeval of at least 1 ms: a zero timeval means "no timeout" to some of
 //  the libraries, so a passed deadline must still be a short wait, never an endless one.
-static struct timeval s_left_tv (int64_t deadline_us)
+static struct timeval
+s_left_tv (int64_t deadline_us)
 {
     int64_t left_us = deadline_us - zclock_usecs ();
     if (left_us < 1000)
         left_us = 1000;
-    struct timeval tv = {(time_t)(left_us / 1000000), (suseconds_t)(left_us % 1000000)};
+    struct timeval tv = {(time_t) (left_us / 1000000), (suseconds_t) (left_us % 1000000)};
     return tv;
 }
 
 //  Parses redis://[[user]:password@]host[:port][/db] into the probe; -1 when malformed.
-static int s_redis_parse (wf_health_probe_t *self, const char *url)
+static int
+s_redis_parse (wf_health_probe_t *self, const char *url)
 {
     if (strncmp (url, "redis://", 8) != 0)
         return -1;
     const char *host = url + 8;
     const char *at = strchr (host, '@');
     if (at) {
-        const char *colon = memchr (host, ':', (size_t)(at - host));
+        const char *colon = memchr (host, ':', (size_t) (at - host));
         if (colon && colon + 1 < at)
-            self->redis_password = strndup (colon + 1, (size_t)(at - colon - 1));
+            self->redis_password = strndup (colon + 1, (size_t) (at - colon - 1));
         host = at + 1;
     }
     size_t host_length;
@@ -108,7 +113,7 @@ static int s_redis_parse (wf_health_probe_t *self, const char *url)
         const char *close = strchr (host, ']');
         if (!close)
             return -1;
-        host_length = (size_t)(close - host - 1);
+        host_length = (size_t) (close - host - 1);
         rest = close + 1;
         host++;
     } else {
@@ -125,13 +130,14 @@ static int s_redis_parse (wf_health_probe_t *self, const char *url)
         long port = strtol (rest + 1, &end, 10);
         if (end == rest + 1 || port <= 0 || port > 65535 || (*end && *end != '/'))
             return -1;
-        self->redis_port = (int)port;
+        self->redis_port = (int) port;
     }
     return 0;
 }
 
 //  Checks and stores the target for the probe's check; sets target_error when unusable.
-static void s_target_parse (wf_health_probe_t *self)
+static void
+s_target_parse (wf_health_probe_t *self)
 {
     if (strlen (self->target) >= WF_HEALTH_TARGET_BYTES_MAX)
         s_describe (self->target_error, "target longer than %d bytes",
@@ -148,11 +154,12 @@ static void s_target_parse (wf_health_probe_t *self)
         //  amqp_parse_url reads "amqp://host:port/" as the vhost "", which RabbitMQ cannot
         //  have; the URL means the default vhost "/" (write %2f to be explicit).
         if (self->amqp_info.vhost && !*self->amqp_info.vhost)
-            self->amqp_info.vhost = (char *)"/";
+            self->amqp_info.vhost = (char *) "/";
     }
 }
 
-wf_health_probe_t *wf_health_probe_new (wf_health_check_t check, const char *target, int timeout_ms)
+wf_health_probe_t *
+wf_health_probe_new (wf_health_check_t check, const char *target, int timeout_ms)
 {
     assert (check >= 0 && check < WF_HEALTH_CHECKS);
     assert (target);
@@ -169,7 +176,8 @@ wf_health_probe_t *wf_health_probe_new (wf_health_check_t check, const char *tar
 //  Postgres -----------------------------------------------------------------------------
 
 //  Waits until fd is readable (or writable), or the deadline: 1 ready, 0 timeout, -1 error.
-static int s_wait_fd (int fd, bool for_write, int64_t deadline_us)
+static int
+s_wait_fd (int fd, bool for_write, int64_t deadline_us)
 {
     struct pollfd item = {fd, for_write ? POLLOUT : POLLIN, 0};
     while (true) {
@@ -183,7 +191,8 @@ static int s_wait_fd (int fd, bool for_write, int64_t deadline_us)
 }
 
 //  Opens the PostgreSQL connection, driving PQconnectPoll until the deadline.
-static int s_pg_connect (wf_health_probe_t *self, int64_t deadline_us, char *error)
+static int
+s_pg_connect (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     //  connect_timeout is libpq's own backstop; it has a 2 s floor, so the deadline here rules.
     const char *keywords[] = {"dbname", "connect_timeout", "application_name", NULL};
@@ -209,7 +218,8 @@ static int s_pg_connect (wf_health_probe_t *self, int64_t deadline_us, char *err
 }
 
 //  Sends SELECT 1 and reads its result without blocking past the deadline.
-static int s_pg_select (wf_health_probe_t *self, int64_t deadline_us, char *error)
+static int
+s_pg_select (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     PGconn *pg = self->pg;
     if (!PQsendQuery (pg, "SELECT 1")) {
@@ -244,7 +254,8 @@ static int s_pg_select (wf_health_probe_t *self, int64_t deadline_us, char *erro
 }
 
 //  Probes PostgreSQL: connect when needed, then SELECT 1.
-static int s_pg_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
+static int
+s_pg_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     if (self->pg && PQstatus (self->pg) != CONNECTION_OK) {
         PQfinish (self->pg);
@@ -263,8 +274,9 @@ static int s_pg_probe (wf_health_probe_t *self, int64_t deadline_us, char *error
 //  Redis --------------------------------------------------------------------------------
 
 //  Sends one command; 0 when the reply is the expected status text.
-static int s_redis_command (wf_health_probe_t *self, const char *expected, char *error,
-                            const char *format, ...)
+static int
+s_redis_command (wf_health_probe_t *self, const char *expected, char *error, const char *format,
+                 ...)
 {
     va_list args;
     va_start (args, format);
@@ -274,13 +286,13 @@ static int s_redis_command (wf_health_probe_t *self, const char *expected, char 
         //  A read past the socket timeout fails with EAGAIN, which hiredis reports verbatim.
         bool timed_out =
             self->redis->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-        s_describe (error, "%.*s: %s", (int)strcspn (format, " "), format,
+        s_describe (error, "%.*s: %s", (int) strcspn (format, " "), format,
                     timed_out ? "timed out" : self->redis->errstr);
         return -1;
     }
     int rc = reply->type == REDIS_REPLY_STATUS && strcmp (reply->str, expected) == 0 ? 0 : -1;
     if (rc != 0)
-        s_describe (error, "%.*s: unexpected reply: %s", (int)strcspn (format, " "), format,
+        s_describe (error, "%.*s: unexpected reply: %s", (int) strcspn (format, " "), format,
                     reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_STATUS
                         ? reply->str
                         : "(not a status)");
@@ -289,7 +301,8 @@ static int s_redis_command (wf_health_probe_t *self, const char *expected, char 
 }
 
 //  Probes Redis: connect (and AUTH) when needed, then PING.
-static int s_redis_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
+static int
+s_redis_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     int rc = 0;
     if (!self->redis) {
@@ -318,7 +331,8 @@ static int s_redis_probe (wf_health_probe_t *self, int64_t deadline_us, char *er
 //  RabbitMQ -----------------------------------------------------------------------------
 
 //  Describes a failed AMQP RPC reply.
-static void s_amqp_describe (char *error, const char *step, amqp_rpc_reply_t reply)
+static void
+s_amqp_describe (char *error, const char *step, amqp_rpc_reply_t reply)
 {
     if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
         s_describe (error, "%s: %s", step, amqp_error_string2 (reply.library_error));
@@ -326,19 +340,20 @@ static void s_amqp_describe (char *error, const char *step, amqp_rpc_reply_t rep
              reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         amqp_connection_close_t *close = reply.reply.decoded;
         s_describe (error, "%s: server closed the connection: %u %.*s", step, close->reply_code,
-                    (int)close->reply_text.len, (const char *)close->reply_text.bytes);
+                    (int) close->reply_text.len, (const char *) close->reply_text.bytes);
     } else if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
                reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
         amqp_channel_close_t *close = reply.reply.decoded;
         s_describe (error, "%s: server closed the channel: %u %.*s", step, close->reply_code,
-                    (int)close->reply_text.len, (const char *)close->reply_text.bytes);
+                    (int) close->reply_text.len, (const char *) close->reply_text.bytes);
     } else
-        s_describe (error, "%s: failed (reply type %d)", step, (int)reply.reply_type);
+        s_describe (error, "%s: failed (reply type %d)", step, (int) reply.reply_type);
 }
 
 //  Opens socket, logs in (heartbeat 0: we probe, nobody keeps the link busy) and opens the
 //  probe channel, each step bounded by what is left of the deadline.
-static int s_amqp_connect (wf_health_probe_t *self, int64_t deadline_us, char *error)
+static int
+s_amqp_connect (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     self->amqp = amqp_new_connection ();
     assert (self->amqp);
@@ -374,7 +389,8 @@ static int s_amqp_connect (wf_health_probe_t *self, int64_t deadline_us, char *e
 
 //  Probes RabbitMQ: connect when needed, then passively declare amq.direct, which every
 //  broker has, to prove the connection and channel still work.
-static int s_amqp_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
+static int
+s_amqp_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     int rc = self->amqp ? 0 : s_amqp_connect (self, deadline_us, error);
     if (rc == 0) {
@@ -397,11 +413,12 @@ static int s_amqp_probe (wf_health_probe_t *self, int64_t deadline_us, char *err
 }
 
 //  Closes a working AMQP connection politely, bounded by the probe's timeout.
-static void s_amqp_close (wf_health_probe_t *self)
+static void
+s_amqp_close (wf_health_probe_t *self)
 {
     if (!self->amqp)
         return;
-    int64_t deadline_us = zclock_usecs () + (int64_t)self->timeout_ms * 1000;
+    int64_t deadline_us = zclock_usecs () + (int64_t) self->timeout_ms * 1000;
     struct timeval left = s_left_tv (deadline_us);
     amqp_set_rpc_timeout (self->amqp, &left);
     amqp_rpc_reply_t reply =
@@ -415,7 +432,8 @@ static void s_amqp_close (wf_health_probe_t *self)
 //  Broker -------------------------------------------------------------------------------
 
 //  Creates the DEALER and connects it to the broker; -1 when the endpoint is refused.
-static int s_broker_connect (wf_health_probe_t *self, char *error)
+static int
+s_broker_connect (wf_health_probe_t *self, char *error)
 {
     self->dealer = zsock_new (ZMQ_DEALER);
     assert (self->dealer);
@@ -433,7 +451,8 @@ static int s_broker_connect (wf_health_probe_t *self, char *error)
 }
 
 //  Reads the mmi.service code from a reply; NULL when the reply is not one.
-static const char *s_broker_code (zmsg_t *reply)
+static const char *
+s_broker_code (zmsg_t *reply)
 {
     if (zmsg_size (reply) != 4)
         return NULL;
@@ -446,7 +465,7 @@ static const char *s_broker_code (zmsg_t *reply)
     frame = zmsg_next (reply);
     if (zframe_size (frame) != 3)
         return NULL;
-    const char *code = (const char *)zframe_data (frame);
+    const char *code = (const char *) zframe_data (frame);
     for (int index = 0; index < 3; index++)
         if (code[index] < '0' || code[index] > '9')
             return NULL;
@@ -454,7 +473,8 @@ static const char *s_broker_code (zmsg_t *reply)
 }
 
 //  Sends the mmi.service request and waits for its reply until the deadline.
-static int s_broker_ask (wf_health_probe_t *self, int64_t deadline_us, char *description)
+static int
+s_broker_ask (wf_health_probe_t *self, int64_t deadline_us, char *description)
 {
     //  Nothing should be waiting; whatever is, belongs to no probe.
     zsock_set_rcvtimeo (self->dealer, 0);
@@ -493,7 +513,8 @@ static int s_broker_ask (wf_health_probe_t *self, int64_t deadline_us, char *des
 }
 
 //  Probes the broker; a DEALER whose request went unanswered is replaced.
-static int s_broker_probe (wf_health_probe_t *self, int64_t deadline_us, char *description)
+static int
+s_broker_probe (wf_health_probe_t *self, int64_t deadline_us, char *description)
 {
     if (!self->dealer && s_broker_connect (self, description) != 0)
         return -1;
@@ -506,7 +527,8 @@ static int s_broker_probe (wf_health_probe_t *self, int64_t deadline_us, char *d
 //  Runs and results -------------------------------------------------------------------------
 
 //  Runs the probe of the check once; a failure drops the connection.
-static int s_probe_once (wf_health_probe_t *self, int64_t deadline_us, char *description)
+static int
+s_probe_once (wf_health_probe_t *self, int64_t deadline_us, char *description)
 {
     strcpy (description, "ok");
     if (self->check == WF_HEALTH_POSTGRES)
@@ -518,14 +540,15 @@ static int s_probe_once (wf_health_probe_t *self, int64_t deadline_us, char *des
     return s_broker_probe (self, deadline_us, description);
 }
 
-int wf_health_probe_run (wf_health_probe_t *self, wf_health_result_t *result)
+int
+wf_health_probe_run (wf_health_probe_t *self, wf_health_result_t *result)
 {
     assert (self);
     assert (result);
     memset (result, 0, sizeof *result);
     result->name = s_check_names[self->check];
     int64_t started_us = zclock_usecs ();
-    int64_t deadline_us = started_us + (int64_t)self->timeout_ms * 1000;
+    int64_t deadline_us = started_us + (int64_t) self->timeout_ms * 1000;
     int rc = -1;
     if (self->target_error[0])
         s_describe (result->description, "%s", self->target_error);
@@ -543,13 +566,15 @@ int wf_health_probe_run (wf_health_probe_t *self, wf_health_result_t *result)
     return rc;
 }
 
-wf_health_check_t wf_health_probe_check (wf_health_probe_t *self)
+wf_health_check_t
+wf_health_probe_check (wf_health_probe_t *self)
 {
     assert (self);
     return self->check;
 }
 
-void wf_health_probe_destroy (wf_health_probe_t **self_p)
+void
+wf_health_probe_destroy (wf_health_probe_t **self_p)
 {
     assert (self_p);
     wf_health_probe_t *self = *self_p;

@@ -23,7 +23,8 @@
 #define S_SLACK_MS         250 //  scheduling noise on a shared 2-core machine
 
 //  The value of a required environment variable; fails the test when unset.
-static const char *s_env (const char *name)
+static const char *
+s_env (const char *name)
 {
     const char *value = getenv (name);
     if (!value || !*value)
@@ -33,7 +34,8 @@ static const char *s_env (const char *name)
 }
 
 //  Runs a probe expecting the given health, within timeout_ms (plus slack).
-static void s_expect (wf_health_probe_t *probe, bool healthy, int timeout_ms)
+static void
+s_expect (wf_health_probe_t *probe, bool healthy, int timeout_ms)
 {
     wf_health_result_t result;
     int rc = wf_health_probe_run (probe, &result);
@@ -42,16 +44,17 @@ static void s_expect (wf_health_probe_t *probe, bool healthy, int timeout_ms)
                   result.description);
     assert_int_equal (rc, healthy ? 0 : -1);
     assert_true (result.duration_us >= 0);
-    if (result.duration_us > (int64_t)(timeout_ms + S_SLACK_MS) * 1000)
-        fail_msg ("%s took %lld us, timeout %d ms (%s)", result.name, (long long)result.duration_us,
-                  timeout_ms, result.description);
+    if (result.duration_us > (int64_t) (timeout_ms + S_SLACK_MS) * 1000)
+        fail_msg ("%s took %lld us, timeout %d ms (%s)", result.name,
+                  (long long) result.duration_us, timeout_ms, result.description);
     assert_null (strchr (result.description, '\n'));
     if (healthy)
         assert_true (strncmp (result.description, "ok", 2) == 0);
 }
 
 //  A real server is healthy, and stays so over several probes on the kept connection.
-static void s_expect_up (wf_health_check_t check, const char *variable)
+static void
+s_expect_up (wf_health_check_t check, const char *variable)
 {
     wf_health_probe_t *probe = wf_health_probe_new (check, s_env (variable), 0);
     assert_int_equal (wf_health_probe_check (probe), check);
@@ -62,23 +65,27 @@ static void s_expect_up (wf_health_check_t check, const char *variable)
     wf_health_probe_destroy (&probe);
 }
 
-static void test_postgres_up (void **state)
+static void
+test_postgres_up (void **state)
 {
     s_expect_up (WF_HEALTH_POSTGRES, "WF_PG_URL");
 }
 
-static void test_redis_up (void **state)
+static void
+test_redis_up (void **state)
 {
     s_expect_up (WF_HEALTH_REDIS, "WF_REDIS_URL");
 }
 
-static void test_rabbitmq_up (void **state)
+static void
+test_rabbitmq_up (void **state)
 {
     s_expect_up (WF_HEALTH_RABBITMQ, "WF_AMQP_URL");
 }
 
 //  The server drops the probe's kept connection: the next probe reconnects and is healthy.
-static void test_connection_dropped_by_server (void **state)
+static void
+test_connection_dropped_by_server (void **state)
 {
     wf_health_probe_t *postgres = wf_health_probe_new (WF_HEALTH_POSTGRES, s_env ("WF_PG_URL"), 0);
     s_expect (postgres, true, WF_HEALTH_PROBE_TIMEOUT_MS);
@@ -113,7 +120,8 @@ static void test_connection_dropped_by_server (void **state)
 }
 
 //  The targets of every check at one port of 127.0.0.1.
-static void s_targets (int port, char targets[WF_HEALTH_CHECKS][128])
+static void
+s_targets (int port, char targets[WF_HEALTH_CHECKS][128])
 {
     snprintf (targets[WF_HEALTH_POSTGRES], 128, "postgresql://postgres@127.0.0.1:%d/postgres",
               port);
@@ -123,7 +131,8 @@ static void s_targets (int port, char targets[WF_HEALTH_CHECKS][128])
 }
 
 //  Nothing listens on port 1: every probe reports down, within its timeout, twice.
-static void test_closed_port (void **state)
+static void
+test_closed_port (void **state)
 {
     char targets[WF_HEALTH_CHECKS][128];
     s_targets (1, targets);
@@ -137,16 +146,17 @@ static void test_closed_port (void **state)
 
 //  A server that accepts TCP connections (in its backlog) and never says a word: the
 //  deadline, not the peer, must end each probe.
-static void test_silent_server (void **state)
+static void
+test_silent_server (void **state)
 {
     int listener = socket (AF_INET, SOCK_STREAM, 0);
     assert_true (listener >= 0);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
     address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (bind (listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal (bind (listener, (struct sockaddr *) &address, sizeof address), 0);
     assert_int_equal (listen (listener, 64), 0);
     socklen_t length = sizeof address;
-    assert_int_equal (getsockname (listener, (struct sockaddr *)&address, &length), 0);
+    assert_int_equal (getsockname (listener, (struct sockaddr *) &address, &length), 0);
     char targets[WF_HEALTH_CHECKS][128];
     s_targets (ntohs (address.sin_port), targets);
     for (int check = 0; check < WF_HEALTH_BROKER; check++) {
@@ -159,7 +169,8 @@ static void test_silent_server (void **state)
 }
 
 //  Targets that cannot be parsed are reported at once, never probed.
-static void test_invalid_targets (void **state)
+static void
+test_invalid_targets (void **state)
 {
     static const struct {
         wf_health_check_t check;
@@ -181,7 +192,8 @@ static void test_invalid_targets (void **state)
 }
 
 //  Starts the fake broker and reads its endpoint.
-static zactor_t *s_fake_broker (char **endpoint)
+static zactor_t *
+s_fake_broker (char **endpoint)
 {
     zactor_t *fake = zactor_new (wf_health_fake_broker, NULL);
     assert_non_null (fake);
@@ -191,25 +203,28 @@ static zactor_t *s_fake_broker (char **endpoint)
 }
 
 //  Sends a command to the fake broker and waits until it is done.
-static void s_fake_command (zactor_t *fake, const char *command, const char *argument)
+static void
+s_fake_command (zactor_t *fake, const char *command, const char *argument)
 {
     zstr_sendx (fake, command, argument, NULL);
     zsock_wait (fake);
 }
 
 //  Runs a broker probe expecting health and a description that contains text.
-static void s_expect_broker (wf_health_probe_t *probe, bool healthy, const char *text)
+static void
+s_expect_broker (wf_health_probe_t *probe, bool healthy, const char *text)
 {
     wf_health_result_t result;
     wf_health_probe_run (probe, &result);
     if (result.healthy != healthy || !strstr (result.description, text))
         fail_msg ("broker: expected %s with \"%s\", got \"%s\"", healthy ? "up" : "down", text,
                   result.description);
-    assert_true (result.duration_us <= (int64_t)(S_SHORT_TIMEOUT_MS + S_SLACK_MS) * 1000);
+    assert_true (result.duration_us <= (int64_t) (S_SHORT_TIMEOUT_MS + S_SLACK_MS) * 1000);
 }
 
 //  A broker answering mmi.service is up, with or without a system worker.
-static void test_broker_up (void **state)
+static void
+test_broker_up (void **state)
 {
     char *endpoint;
     zactor_t *fake = s_fake_broker (&endpoint);
@@ -229,7 +244,8 @@ static void test_broker_up (void **state)
 }
 
 //  A reply that comes after its probe timed out is never taken for the next probe's.
-static void test_broker_late_reply (void **state)
+static void
+test_broker_late_reply (void **state)
 {
     char *endpoint;
     zactor_t *fake = s_fake_broker (&endpoint);
@@ -246,7 +262,8 @@ static void test_broker_late_reply (void **state)
 }
 
 //  No broker at all: down within the timeout, every time.
-static void test_broker_absent (void **state)
+static void
+test_broker_absent (void **state)
 {
     wf_health_probe_t *probe =
         wf_health_probe_new (WF_HEALTH_BROKER, "tcp://127.0.0.1:1", S_SHORT_TIMEOUT_MS);
@@ -255,7 +272,8 @@ static void test_broker_absent (void **state)
     wf_health_probe_destroy (&probe);
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_postgres_up),

@@ -37,25 +37,27 @@ typedef struct {
     int count;
 } s_view_t;
 
-void wf_health_timespan (int64_t duration_us, char *text, size_t size)
+void
+wf_health_timespan (int64_t duration_us, char *text, size_t size)
 {
     assert (text && size >= 32);
     if (duration_us < 0)
         duration_us = 0;
     int64_t seconds = duration_us / 1000000;
-    int ticks = (int)(duration_us % 1000000) * 10;
-    int days = (int)(seconds / 86400);
-    int hours = (int)(seconds / 3600 % 24);
-    int minutes = (int)(seconds / 60 % 60);
+    int ticks = (int) (duration_us % 1000000) * 10;
+    int days = (int) (seconds / 86400);
+    int hours = (int) (seconds / 3600 % 24);
+    int minutes = (int) (seconds / 60 % 60);
     if (days > 0)
-        snprintf (text, size, "%d.%02d:%02d:%02d.%07d", days, hours, minutes, (int)(seconds % 60),
+        snprintf (text, size, "%d.%02d:%02d:%02d.%07d", days, hours, minutes, (int) (seconds % 60),
                   ticks);
     else
-        snprintf (text, size, "%02d:%02d:%02d.%07d", hours, minutes, (int)(seconds % 60), ticks);
+        snprintf (text, size, "%02d:%02d:%02d.%07d", hours, minutes, (int) (seconds % 60), ticks);
 }
 
 //  Index of a known dependency check, or -1.
-static int s_known (const char *name)
+static int
+s_known (const char *name)
 {
     for (int index = 0; index < S_CHECK_NAMES; index++)
         if (strcmp (name, s_check_names[index]) == 0)
@@ -64,7 +66,8 @@ static int s_known (const char *name)
 }
 
 //  True when the view already has an entry of this name.
-static bool s_listed (const s_view_t *view, const char *name)
+static bool
+s_listed (const s_view_t *view, const char *name)
 {
     for (int index = 0; index < view->count; index++)
         if (strcmp (view->entries[index].name, name) == 0)
@@ -73,7 +76,8 @@ static bool s_listed (const s_view_t *view, const char *name)
 }
 
 //  Adds an entry for name; a fresh check carries its own result, a stale one "no probe".
-static void s_add (s_view_t *view, const char *name, json_t *check)
+static void
+s_add (s_view_t *view, const char *name, json_t *check)
 {
     if (view->count == WF_HEALTH_REPORT_ENTRIES_MAX || s_listed (view, name))
         return;
@@ -93,7 +97,7 @@ static void s_add (s_view_t *view, const char *name, json_t *check)
         entry->status = S_DEGRADED;
     double duration_ms = json_number_value (json_object_get (check, "durationMs"));
     if (isfinite (duration_ms) && duration_ms > 0)
-        entry->duration_us = duration_ms * 1000 < (double)S_DURATION_US_MAX
+        entry->duration_us = duration_ms * 1000 < (double) S_DURATION_US_MAX
                                  ? llround (duration_ms * 1000)
                                  : S_DURATION_US_MAX;
     const char *description = json_string_value (json_object_get (check, "description"));
@@ -101,7 +105,8 @@ static void s_add (s_view_t *view, const char *name, json_t *check)
 }
 
 //  Fills the view from the report's checks; fresh says whether their results still count.
-static void s_collect (s_view_t *view, json_t *checks, wf_health_kind_t kind, bool fresh)
+static void
+s_collect (s_view_t *view, json_t *checks, wf_health_kind_t kind, bool fresh)
 {
     size_t index;
     json_t *check;
@@ -118,7 +123,8 @@ static void s_collect (s_view_t *view, json_t *checks, wf_health_kind_t kind, bo
 }
 
 //  Reads a report's checks, and whether it is recent; NULL checks when it is not a report.
-static json_t *s_report_checks (json_t *root, int64_t now_ms, bool *fresh)
+static json_t *
+s_report_checks (json_t *root, int64_t now_ms, bool *fresh)
 {
     *fresh = false;
     json_t *checks = json_object_get (root, "checks");
@@ -134,7 +140,8 @@ static json_t *s_report_checks (json_t *root, int64_t now_ms, bool *fresh)
 }
 
 //  The answer's status: the worst of the entries, an optional check weighing Degraded.
-static s_status_t s_overall (const s_view_t *view)
+static s_status_t
+s_overall (const s_view_t *view)
 {
     s_status_t overall = S_HEALTHY;
     for (int index = 0; index < view->count; index++) {
@@ -149,7 +156,8 @@ static s_status_t s_overall (const s_view_t *view)
 }
 
 //  Renders the JSON body of HealthChecks.UI's writer.
-static char *s_json_body (const s_view_t *view, s_status_t overall)
+static char *
+s_json_body (const s_view_t *view, s_status_t overall)
 {
     json_t *entries = json_object ();
     int64_t total_us = 0;
@@ -174,8 +182,9 @@ static char *s_json_body (const s_view_t *view, s_status_t overall)
     return body;
 }
 
-int wf_health_render (const char *report_json, wf_health_kind_t kind, bool want_json,
-                      int64_t now_ms, int *http_status, char **body, const char **content_type)
+int
+wf_health_render (const char *report_json, wf_health_kind_t kind, bool want_json, int64_t now_ms,
+                  int *http_status, char **body, const char **content_type)
 {
     assert (kind == WF_HEALTH_LIVE || kind == WF_HEALTH_READY || kind == WF_HEALTH_ALL);
     assert (http_status && body && content_type);

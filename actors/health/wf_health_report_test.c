@@ -20,7 +20,8 @@ typedef struct {
 } s_answer_t;
 
 //  Renders and keeps the answer; the caller frees body.
-static s_answer_t s_render (const char *report, wf_health_kind_t kind, bool want_json)
+static s_answer_t
+s_render (const char *report, wf_health_kind_t kind, bool want_json)
 {
     s_answer_t answer = {0};
     answer.rc = wf_health_render (report, kind, want_json, S_NOW_MS, &answer.status, &answer.body,
@@ -30,7 +31,8 @@ static s_answer_t s_render (const char *report, wf_health_kind_t kind, bool want
 }
 
 //  Asserts the plain-text answer of report for kind.
-static void s_expect (const char *report, wf_health_kind_t kind, int status, const char *body)
+static void
+s_expect (const char *report, wf_health_kind_t kind, int status, const char *body)
 {
     s_answer_t answer = s_render (report, kind, false);
     assert_int_equal (answer.status, status);
@@ -40,26 +42,28 @@ static void s_expect (const char *report, wf_health_kind_t kind, int status, con
 }
 
 //  Builds a fresh report with the four checks; each status letter is H(ealthy), U(nhealthy).
-static char *s_report (const char *statuses, int64_t ts_ms)
+static char *
+s_report (const char *statuses, int64_t ts_ms)
 {
     static const char *names[] = {"postgres", "redis", "rabbitmq", "broker"};
     char *report = malloc (2048);
     assert_non_null (report);
     int length = snprintf (report, 2048, "{\"checks\":[");
     for (int index = 0; index < 4; index++)
-        length += snprintf (report + length, 2048 - (size_t)length,
+        length += snprintf (report + length, 2048 - (size_t) length,
                             "%s{\"name\":\"%s\",\"status\":\"%s\",\"durationMs\":1,"
                             "\"description\":\"%s\"}",
                             index ? "," : "", names[index],
                             statuses[index] == 'H' ? "Healthy" : "Unhealthy",
                             statuses[index] == 'H' ? "ok" : "down");
-    snprintf (report + length, 2048 - (size_t)length, "],\"ts\":%lld,\"intervalMs\":1000}",
-              (long long)ts_ms);
+    snprintf (report + length, 2048 - (size_t) length, "],\"ts\":%lld,\"intervalMs\":1000}",
+              (long long) ts_ms);
     return report;
 }
 
 //  LIVE is Healthy whatever the dependencies say, even with no report at all.
-static void test_live (void **state)
+static void
+test_live (void **state)
 {
     char *report = s_report ("UUUU", S_NOW_MS);
     s_expect (report, WF_HEALTH_LIVE, 200, "Healthy");
@@ -74,7 +78,8 @@ static void test_live (void **state)
 }
 
 //  READY and ALL: postgres and broker are required, redis and rabbitmq degrade.
-static void test_ready_and_all_rules (void **state)
+static void
+test_ready_and_all_rules (void **state)
 {
     static const struct {
         const char *statuses; //  postgres redis rabbitmq broker
@@ -94,7 +99,8 @@ static void test_ready_and_all_rules (void **state)
 }
 
 //  The exact JSON body: entries in report order, TimeSpan durations, their sum.
-static void test_json_body (void **state)
+static void
+test_json_body (void **state)
 {
     const char *report =
         "{\"checks\":[{\"name\":\"postgres\",\"status\":\"Healthy\",\"durationMs\":1.5,"
@@ -114,7 +120,8 @@ static void test_json_body (void **state)
 }
 
 //  A check READY does not know is left out of READY; ALL lists it and degrades on it.
-static void test_unknown_check (void **state)
+static void
+test_unknown_check (void **state)
 {
     const char *report =
         "{\"checks\":[{\"name\":\"postgres\",\"status\":\"Healthy\",\"durationMs\":1},"
@@ -130,7 +137,8 @@ static void test_unknown_check (void **state)
 }
 
 //  A report exactly 3 intervals old still counts; one ms older it is stale.
-static void test_stale_boundary (void **state)
+static void
+test_stale_boundary (void **state)
 {
     char *report = s_report ("HHHH", S_NOW_MS - 3 * 1000);
     s_expect (report, WF_HEALTH_READY, 200, "Healthy");
@@ -154,7 +162,8 @@ static void test_stale_boundary (void **state)
 
 //  No report, the empty report before the first round, and garbage: all dependencies
 //  Unhealthy with "no recent probe".
-static void test_no_report (void **state)
+static void
+test_no_report (void **state)
 {
     const char *reports[] = {NULL,
                              "{\"checks\":[],\"ts\":0,\"intervalMs\":1000}",
@@ -177,14 +186,16 @@ static void test_no_report (void **state)
 }
 
 //  A fresh report with no checks (nothing configured) is Healthy.
-static void test_nothing_configured (void **state)
+static void
+test_nothing_configured (void **state)
 {
     s_expect ("{\"checks\":[],\"ts\":1795725084000,\"intervalMs\":1000}", WF_HEALTH_READY, 200,
               "Healthy");
 }
 
 //  Odd content reads as unhealthy, never as healthy; sizes stay bounded.
-static void test_hostile_report (void **state)
+static void
+test_hostile_report (void **state)
 {
     //  Status spelled otherwise, missing fields, wrong types.
     const char *odd =
@@ -209,9 +220,9 @@ static void test_hostile_report (void **state)
     int length = snprintf (many, 64 * 1024, "{\"checks\":[");
     for (int index = 0; index < 100; index++)
         length +=
-            snprintf (many + length, 64 * 1024 - (size_t)length,
+            snprintf (many + length, 64 * 1024 - (size_t) length,
                       "%s{\"name\":\"c%d\",\"status\":\"Unhealthy\"}", index ? "," : "", index);
-    snprintf (many + length, 64 * 1024 - (size_t)length, "],\"ts\":1795725084000}");
+    snprintf (many + length, 64 * 1024 - (size_t) length, "],\"ts\":1795725084000}");
     answer = s_render (many, WF_HEALTH_ALL, true);
     assert_int_equal (answer.status, 200);
     assert_non_null (strstr (answer.body, "\"c15\":"));
@@ -225,7 +236,8 @@ static void test_hostile_report (void **state)
 }
 
 //  .NET TimeSpan text: seven fraction digits, days only past a day.
-static void test_timespan (void **state)
+static void
+test_timespan (void **state)
 {
     char text[32];
     wf_health_timespan (0, text, sizeof text);
@@ -240,7 +252,8 @@ static void test_timespan (void **state)
     assert_string_equal (text, "00:00:00.0000000");
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_live),

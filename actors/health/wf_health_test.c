@@ -24,7 +24,8 @@ static int s_saved_stderr = -1;
 static int s_capture = -1;
 
 //  Sends stderr into a pipe, so the test can count log lines.
-static void s_capture_stderr (void)
+static void
+s_capture_stderr (void)
 {
     int fds[2];
     assert_int_equal (pipe (fds), 0);
@@ -36,7 +37,8 @@ static void s_capture_stderr (void)
 }
 
 //  Restores stderr and returns what was captured (caller frees), echoing it for the record.
-static char *s_release_stderr (void)
+static char *
+s_release_stderr (void)
 {
     if (s_saved_stderr < 0)
         return NULL;
@@ -47,7 +49,7 @@ static char *s_release_stderr (void)
     char *text = malloc (size);
     ssize_t got;
     while (length + 1 < size && (got = read (s_capture, text + length, size - 1 - length)) > 0)
-        length += (size_t)got;
+        length += (size_t) got;
     text[length] = 0;
     close (s_capture);
     fputs (text, stderr);
@@ -55,19 +57,21 @@ static char *s_release_stderr (void)
 }
 
 //  Puts stderr back even when a test failed half-way.
-static int s_teardown (void **state)
+static int
+s_teardown (void **state)
 {
     free (s_release_stderr ());
     return 0;
 }
 
 //  Counts the lines of text that contain both needles.
-static int s_count_lines (const char *text, const char *first, const char *second)
+static int
+s_count_lines (const char *text, const char *first, const char *second)
 {
     int count = 0;
     for (const char *line = text; *line;) {
         const char *end = strchr (line, '\n');
-        size_t length = end ? (size_t)(end - line) : strlen (line);
+        size_t length = end ? (size_t) (end - line) : strlen (line);
         char *copy = strndup (line, length);
         count += strstr (copy, first) && strstr (copy, second);
         free (copy);
@@ -77,7 +81,8 @@ static int s_count_lines (const char *text, const char *first, const char *secon
 }
 
 //  Receives the next published report, checked for its frame shape.
-static json_t *s_next_report (zsock_t *subscriber)
+static json_t *
+s_next_report (zsock_t *subscriber)
 {
     char *topic = NULL, *text = NULL;
     assert_int_equal (zstr_recvx (subscriber, &topic, &text, NULL), 2);
@@ -90,14 +95,16 @@ static json_t *s_next_report (zsock_t *subscriber)
 }
 
 //  The status string of check number index in a report.
-static const char *s_status (json_t *report, size_t index)
+static const char *
+s_status (json_t *report, size_t index)
 {
     json_t *check = json_array_get (json_object_get (report, "checks"), index);
     return json_string_value (json_object_get (check, "status"));
 }
 
 //  Reads reports until the broker check has the wanted status; fails after S_REPORTS_MAX.
-static void s_wait_broker (zsock_t *subscriber, const char *status)
+static void
+s_wait_broker (zsock_t *subscriber, const char *status)
 {
     for (int count = 0; count < S_REPORTS_MAX; count++) {
         json_t *report = s_next_report (subscriber);
@@ -110,7 +117,8 @@ static void s_wait_broker (zsock_t *subscriber, const char *status)
 }
 
 //  Asks the actor a pipe command and returns the one-frame answer.
-static char *s_ask (zactor_t *actor, const char *command)
+static char *
+s_ask (zactor_t *actor, const char *command)
 {
     zstr_send (actor, command);
     char *answer = zstr_recv (actor);
@@ -119,7 +127,8 @@ static char *s_ask (zactor_t *actor, const char *command)
 }
 
 //  Checks the shape of one report of the test's configuration.
-static void s_check_report (json_t *report)
+static void
+s_check_report (json_t *report)
 {
     json_t *checks = json_object_get (report, "checks");
     assert_int_equal (json_array_size (checks), 2);
@@ -136,7 +145,8 @@ static void s_check_report (json_t *report)
 }
 
 //  The actor's whole life: reports, commands, a broker outage and recovery, $TERM.
-static void test_actor (void **state)
+static void
+test_actor (void **state)
 {
     char *endpoint = NULL;
     zactor_t *fake = zactor_new (wf_health_fake_broker, NULL);
@@ -201,7 +211,8 @@ static void test_actor (void **state)
 }
 
 //  With no check and an endpoint it cannot bind, the actor still starts and answers.
-static void test_actor_without_checks (void **state)
+static void
+test_actor_without_checks (void **state)
 {
     wf_health_config_t config = {.publish_endpoint = "bogus://nowhere"};
     zactor_t *actor = zactor_new (wf_health_actor, &config);
@@ -220,7 +231,8 @@ static void test_actor_without_checks (void **state)
     zactor_destroy (&actor);
 }
 
-int main (void)
+int
+main (void)
 {
     setenv ("WF_LOG_LEVEL", "info", 1);
     unsetenv ("WF_LOG_FORMAT");

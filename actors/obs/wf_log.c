@@ -43,7 +43,8 @@ static wf_log_format_t s_format = WF_LOG_FORMAT_LOGFMT;
 static const char *s_level_names[] = {"debug", "info", "warn", "error"};
 
 //  Reads the environment; runs once per process.
-static void s_init (void)
+static void
+s_init (void)
 {
     wf_log_level_t level;
     if (wf_log_level_parse (getenv ("WF_LOG_LEVEL"), &level) == 0)
@@ -53,38 +54,43 @@ static void s_init (void)
         s_format = WF_LOG_FORMAT_JSON;
 }
 
-void wf_log_init (void)
+void
+wf_log_init (void)
 {
     pthread_once (&s_init_once, s_init);
 }
 
-bool wf_log_enabled (wf_log_level_t level)
+bool
+wf_log_enabled (wf_log_level_t level)
 {
     wf_log_init ();
     return level >= s_threshold;
 }
 
-int wf_log_level_parse (const char *text, wf_log_level_t *level)
+int
+wf_log_level_parse (const char *text, wf_log_level_t *level)
 {
     assert (level);
     if (!text)
         return -1;
     for (int index = 0; index <= WF_LOG_ERROR; index++)
         if (strcasecmp (text, s_level_names[index]) == 0) {
-            *level = (wf_log_level_t)index;
+            *level = (wf_log_level_t) index;
             return 0;
         }
     return -1;
 }
 
-const char *wf_log_level_name (wf_log_level_t level)
+const char *
+wf_log_level_name (wf_log_level_t level)
 {
     assert (level >= WF_LOG_DEBUG && level <= WF_LOG_ERROR);
     return s_level_names[level];
 }
 
 //  Appends n bytes whole, or marks the line truncated and appends nothing.
-static bool s_put (s_writer_t *w, const char *bytes, size_t n)
+static bool
+s_put (s_writer_t *w, const char *bytes, size_t n)
 {
     if (w->truncated || w->length + n > w->capacity) {
         w->truncated = true;
@@ -96,14 +102,16 @@ static bool s_put (s_writer_t *w, const char *bytes, size_t n)
 }
 
 //  Appends a C string whole.
-static bool s_puts (s_writer_t *w, const char *text)
+static bool
+s_puts (s_writer_t *w, const char *text)
 {
     return s_put (w, text, strlen (text));
 }
 
 //  Writes one byte as it must appear inside a double-quoted value. The escapes are those of
 //  JSON, which logfmt readers (Go's strconv.Unquote) also accept.
-static bool s_put_escaped (s_writer_t *w, unsigned char c)
+static bool
+s_put_escaped (s_writer_t *w, unsigned char c)
 {
     switch (c) {
         case '"':
@@ -124,22 +132,24 @@ static bool s_put_escaped (s_writer_t *w, unsigned char c)
         snprintf (escape, sizeof escape, "\\u%04x", c);
         return s_put (w, escape, 6);
     }
-    return s_put (w, (const char *)&c, 1);
+    return s_put (w, (const char *) &c, 1);
 }
 
 //  True when a logfmt value must be quoted to be read back as one value.
-static bool s_needs_quotes (const char *value)
+static bool
+s_needs_quotes (const char *value)
 {
     if (!value || !*value)
         return true;
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+    for (const unsigned char *p = (const unsigned char *) value; *p; p++)
         if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
             return true;
     return false;
 }
 
 //  Writes value as a logfmt value, quoted when needed; as much as fits.
-static void s_put_value (s_writer_t *w, const char *value)
+static void
+s_put_value (s_writer_t *w, const char *value)
 {
     if (!s_needs_quotes (value)) {
         for (const char *p = value; *p; p++)
@@ -150,14 +160,15 @@ static void s_put_value (s_writer_t *w, const char *value)
     if (!s_put (w, "\"", 1))
         return;
     w->in_quotes = true;
-    for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++)
+    for (const unsigned char *p = (const unsigned char *) (value ? value : ""); *p; p++)
         if (!s_put_escaped (w, *p))
             return;
     if (s_put (w, "\"", 1))
         w->in_quotes = false;
 }
 
-const char *wf_log_quote (char *buffer, size_t size, const char *value)
+const char *
+wf_log_quote (char *buffer, size_t size, const char *value)
 {
     assert (buffer);
     assert (size >= 8);
@@ -176,25 +187,27 @@ const char *wf_log_quote (char *buffer, size_t size, const char *value)
 }
 
 //  Writes an ISO 8601 UTC timestamp with milliseconds.
-static void s_put_timestamp (s_writer_t *w, int64_t ts_ms)
+static void
+s_put_timestamp (s_writer_t *w, int64_t ts_ms)
 {
     assert (ts_ms >= 0);
-    time_t seconds = (time_t)(ts_ms / 1000);
+    time_t seconds = (time_t) (ts_ms / 1000);
     struct tm tm;
     gmtime_r (&seconds, &tm);
     char text[40];
-    int length =
-        snprintf (text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_ms % 1000));
-    assert (length > 0 && (size_t)length < sizeof text);
-    s_put (w, text, (size_t)length);
+    int length = snprintf (text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                           tm.tm_sec, (int) (ts_ms % 1000));
+    assert (length > 0 && (size_t) length < sizeof text);
+    s_put (w, text, (size_t) length);
 }
 
 //  Copies the caller's key=value text. Control characters that slipped through unquoted are
 //  escaped; quotes are tracked so that a cut line can be closed.
-static void s_put_kv_logfmt (s_writer_t *w, const char *kv)
+static void
+s_put_kv_logfmt (s_writer_t *w, const char *kv)
 {
-    for (const unsigned char *p = (const unsigned char *)kv; *p && !w->truncated; p++) {
+    for (const unsigned char *p = (const unsigned char *) kv; *p && !w->truncated; p++) {
         unsigned char c = *p;
         if (c < 0x20 || c == 0x7f) {
             s_put_escaped (w, c);
@@ -204,7 +217,7 @@ static void s_put_kv_logfmt (s_writer_t *w, const char *kv)
         //  The state changes only once the byte is in: a refused byte leaves it as it was.
         bool escapes_next = !w->escape_open && c == '\\' && w->in_quotes;
         bool toggles_quotes = !w->escape_open && c == '"';
-        if (!s_put (w, (const char *)&c, 1))
+        if (!s_put (w, (const char *) &c, 1))
             break;
         w->escape_open = escapes_next;
         if (toggles_quotes)
@@ -213,8 +226,9 @@ static void s_put_kv_logfmt (s_writer_t *w, const char *kv)
 }
 
 //  Writes the fixed fields and the caller's part of a logfmt line.
-static void s_format_logfmt (s_writer_t *w, int64_t ts_ms, wf_log_level_t level, const char *actor,
-                             const char *event, const char *request_id, const char *kv)
+static void
+s_format_logfmt (s_writer_t *w, int64_t ts_ms, wf_log_level_t level, const char *actor,
+                 const char *event, const char *request_id, const char *kv)
 {
     s_puts (w, "ts=");
     s_put_timestamp (w, ts_ms);
@@ -235,16 +249,18 @@ static void s_format_logfmt (s_writer_t *w, int64_t ts_ms, wf_log_level_t level,
 }
 
 //  Writes text as a JSON string.
-static void s_put_json_string (s_writer_t *w, const char *text, size_t length)
+static void
+s_put_json_string (s_writer_t *w, const char *text, size_t length)
 {
     s_put (w, "\"", 1);
     for (size_t index = 0; index < length; index++)
-        s_put_escaped (w, (unsigned char)text[index]);
+        s_put_escaped (w, (unsigned char) text[index]);
     s_put (w, "\"", 1);
 }
 
 //  True when text is a JSON number, so a logged count stays a number in JSON.
-static bool s_is_json_number (const char *text, size_t length)
+static bool
+s_is_json_number (const char *text, size_t length)
 {
     size_t index = 0;
     if (index < length && text[index] == '-')
@@ -265,7 +281,8 @@ static bool s_is_json_number (const char *text, size_t length)
 }
 
 //  True when p (at a backslash) starts an escape that JSON accepts as it is.
-static bool s_is_json_escape (const char *p)
+static bool
+s_is_json_escape (const char *p)
 {
     if (!p[1] || !strchr ("\"\\/bfnrtu", p[1]))
         return false;
@@ -278,7 +295,8 @@ static bool s_is_json_escape (const char *p)
 }
 
 //  Writes the logfmt value at p as a JSON value and returns the position after it.
-static const char *s_put_json_value (s_writer_t *w, const char *p)
+static const char *
+s_put_json_value (s_writer_t *w, const char *p)
 {
     if (*p != '"') {
         size_t length = strcspn (p, " ");
@@ -295,14 +313,15 @@ static const char *s_put_json_value (s_writer_t *w, const char *p)
             s_put (w, p, length);
             p += length - 1;
         } else
-            s_put_escaped (w, (unsigned char)*p);
+            s_put_escaped (w, (unsigned char) *p);
     }
     s_put (w, "\"", 1);
     return *p ? p + 1 : p;
 }
 
 //  Converts the caller's key=value text to JSON members, each put whole or not at all.
-static void s_put_kv_json (s_writer_t *w, const char *kv)
+static void
+s_put_kv_json (s_writer_t *w, const char *kv)
 {
     const char *p = kv;
     while (!w->truncated) {
@@ -326,7 +345,8 @@ static void s_put_kv_json (s_writer_t *w, const char *kv)
 }
 
 //  Writes one "key":"value" member whole, or nothing.
-static void s_put_json_member (s_writer_t *w, const char *key, const char *value)
+static void
+s_put_json_member (s_writer_t *w, const char *key, const char *value)
 {
     size_t mark = w->length;
     s_put (w, ",\"", 2);
@@ -338,8 +358,9 @@ static void s_put_json_member (s_writer_t *w, const char *key, const char *value
 }
 
 //  Writes the fixed fields and the caller's part of a JSON line, without the closing brace.
-static void s_format_json (s_writer_t *w, int64_t ts_ms, wf_log_level_t level, const char *actor,
-                           const char *event, const char *request_id, const char *kv)
+static void
+s_format_json (s_writer_t *w, int64_t ts_ms, wf_log_level_t level, const char *actor,
+               const char *event, const char *request_id, const char *kv)
 {
     s_puts (w, "{\"ts\":\"");
     s_put_timestamp (w, ts_ms);
@@ -353,7 +374,8 @@ static void s_format_json (s_writer_t *w, int64_t ts_ms, wf_log_level_t level, c
 }
 
 //  Closes the line in the reserved room: quote, marker, brace, newline, NUL.
-static size_t s_finish (s_writer_t *w, wf_log_format_t format)
+static size_t
+s_finish (s_writer_t *w, wf_log_format_t format)
 {
     if (w->escape_open)
         w->length--;
@@ -369,9 +391,10 @@ static size_t s_finish (s_writer_t *w, wf_log_format_t format)
     return w->length;
 }
 
-size_t wf_log_vformat (char *line, size_t line_size, wf_log_format_t format, int64_t ts_ms,
-                       wf_log_level_t level, const char *actor, const char *event,
-                       const char *request_id, const char *fmt_kv, va_list args)
+size_t
+wf_log_vformat (char *line, size_t line_size, wf_log_format_t format, int64_t ts_ms,
+                wf_log_level_t level, const char *actor, const char *event, const char *request_id,
+                const char *fmt_kv, va_list args)
 {
     assert (line);
     assert (line_size >= 4 * S_LINE_RESERVE_BYTES);
@@ -380,7 +403,7 @@ size_t wf_log_vformat (char *line, size_t line_size, wf_log_format_t format, int
     bool kv_truncated = false;
     if (fmt_kv) {
         int length = vsnprintf (kv, sizeof kv, fmt_kv, args);
-        kv_truncated = length < 0 || (size_t)length >= sizeof kv;
+        kv_truncated = length < 0 || (size_t) length >= sizeof kv;
     }
     s_writer_t w = {line, line_size - S_LINE_RESERVE_BYTES, 0, false, false, false};
     if (format == WF_LOG_FORMAT_JSON)
@@ -393,9 +416,10 @@ size_t wf_log_vformat (char *line, size_t line_size, wf_log_format_t format, int
     return length;
 }
 
-size_t wf_log_format (char *line, size_t line_size, wf_log_format_t format, int64_t ts_ms,
-                      wf_log_level_t level, const char *actor, const char *event,
-                      const char *request_id, const char *fmt_kv, ...)
+size_t
+wf_log_format (char *line, size_t line_size, wf_log_format_t format, int64_t ts_ms,
+               wf_log_level_t level, const char *actor, const char *event, const char *request_id,
+               const char *fmt_kv, ...)
 {
     va_list args;
     va_start (args, fmt_kv);
@@ -406,15 +430,17 @@ size_t wf_log_format (char *line, size_t line_size, wf_log_format_t format, int6
 }
 
 //  Wall-clock time in milliseconds since the epoch.
-static int64_t s_now_ms (void)
+static int64_t
+s_now_ms (void)
 {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-void wf_log (wf_log_level_t level, const char *actor, const char *event, const char *request_id,
-             const char *fmt_kv, ...)
+void
+wf_log (wf_log_level_t level, const char *actor, const char *event, const char *request_id,
+        const char *fmt_kv, ...)
 {
     if (!wf_log_enabled (level))
         return;

@@ -20,14 +20,15 @@
 #define S_TS_MS 1795725084123LL //  2026-11-26T20:31:24.123Z
 
 //  Asserts that a logfmt line has one newline, at its end, and balanced quotes.
-static void s_assert_well_formed (const char *line)
+static void
+s_assert_well_formed (const char *line)
 {
     size_t length = strlen (line);
     assert_true (length > 0);
     assert_int_equal (line[length - 1], '\n');
     bool in_quotes = false;
     for (size_t at = 0; at + 1 < length; at++) {
-        unsigned char c = (unsigned char)line[at];
+        unsigned char c = (unsigned char) line[at];
         assert_true (c >= 0x20 && c != 0x7f);
         if (in_quotes && c == '\\')
             at++;
@@ -38,7 +39,8 @@ static void s_assert_well_formed (const char *line)
 }
 
 //  A plain line has the fixed fields in order and the caller's pairs after them.
-static void test_logfmt_line (void **state)
+static void
+test_logfmt_line (void **state)
 {
     char line[WF_LOG_LINE_BYTES_MAX];
     size_t length = wf_log_format (line, sizeof line, WF_LOG_FORMAT_LOGFMT, S_TS_MS, WF_LOG_INFO,
@@ -53,7 +55,8 @@ static void test_logfmt_line (void **state)
 }
 
 //  Values that would break a logfmt reader are quoted and escaped; others stay bare.
-static void test_quote (void **state)
+static void
+test_quote (void **state)
 {
     char buffer[WF_LOG_VALUE_BYTES_MAX];
     assert_string_equal (wf_log_quote (buffer, sizeof buffer, "plain-value_1.0"),
@@ -71,7 +74,8 @@ static void test_quote (void **state)
 }
 
 //  A value too long for the buffer is cut with "..." and stays closed.
-static void test_quote_truncated (void **state)
+static void
+test_quote_truncated (void **state)
 {
     char buffer[8];
     assert_string_equal (wf_log_quote (buffer, sizeof buffer, "abcdefghijkl"), "abc...");
@@ -84,7 +88,8 @@ static void test_quote_truncated (void **state)
 }
 
 //  A client's newline cannot start a forged line, even when the caller forgot to quote.
-static void test_no_forged_lines (void **state)
+static void
+test_no_forged_lines (void **state)
 {
     char line[WF_LOG_LINE_BYTES_MAX];
     const char *hostile = "bob\nts=2026-11-26T20:31:24.123Z level=error event=forged";
@@ -102,7 +107,8 @@ static void test_no_forged_lines (void **state)
 }
 
 //  A long line is cut at the buffer with the marker; a cut quoted value is closed first.
-static void test_logfmt_truncated (void **state)
+static void
+test_logfmt_truncated (void **state)
 {
     char big[3000];
     memset (big, 'a', sizeof big - 1);
@@ -127,7 +133,8 @@ static void test_logfmt_truncated (void **state)
 }
 
 //  JSON lines carry the same fields; numbers stay numbers; the result parses.
-static void test_json_line (void **state)
+static void
+test_json_line (void **state)
 {
     char line[WF_LOG_LINE_BYTES_MAX];
     wf_log_format (line, sizeof line, WF_LOG_FORMAT_JSON, S_TS_MS, WF_LOG_WARN, "front", "request",
@@ -144,11 +151,12 @@ static void test_json_line (void **state)
 }
 
 //  Hostile ASCII in every position still gives one parseable JSON line.
-static void test_json_hostile (void **state)
+static void
+test_json_hostile (void **state)
 {
     char hostile[160];
     for (int c = 1; c < 128; c++)
-        hostile[c - 1] = (char)c;
+        hostile[c - 1] = (char) c;
     hostile[127] = 0;
     char line[WF_LOG_LINE_BYTES_MAX];
     for (size_t size = 128; size < sizeof line; size += 97) {
@@ -164,7 +172,8 @@ static void test_json_hostile (void **state)
 }
 
 //  Level names parse in any case; unknown names are refused.
-static void test_level_parse (void **state)
+static void
+test_level_parse (void **state)
 {
     wf_log_level_t level = WF_LOG_INFO;
     assert_int_equal (wf_log_level_parse ("DEBUG", &level), 0);
@@ -177,7 +186,8 @@ static void test_level_parse (void **state)
 }
 
 //  With WF_LOG_LEVEL=warn (set in main), info is dropped and warn is one whole line.
-static void test_threshold_and_write (void **state)
+static void
+test_threshold_and_write (void **state)
 {
     int fds[2];
     assert_int_equal (pipe (fds), 0);
@@ -200,7 +210,8 @@ static void test_threshold_and_write (void **state)
     assert_null (strstr (text, "dropped"));
 }
 
-int main (void)
+int
+main (void)
 {
     setenv ("WF_LOG_LEVEL", "warn", 1);
     unsetenv ("WF_LOG_FORMAT");

@@ -62,7 +62,8 @@ struct _wf_metrics_t {
 };
 
 //  True when name matches [a-zA-Z_:][a-zA-Z0-9_:]* (colons only when allowed).
-static bool s_valid_name (const char *name, bool colons)
+static bool
+s_valid_name (const char *name, bool colons)
 {
     if (!name || !*name || (*name >= '0' && *name <= '9'))
         return false;
@@ -75,7 +76,8 @@ static bool s_valid_name (const char *name, bool colons)
     return true;
 }
 
-wf_metrics_t *wf_metrics_new (const char *owner)
+wf_metrics_t *
+wf_metrics_new (const char *owner)
 {
     assert (s_valid_name (owner, false));
     assert (strlen (owner) < WF_METRICS_OWNER_BYTES_MAX);
@@ -94,7 +96,8 @@ wf_metrics_t *wf_metrics_new (const char *owner)
     return self;
 }
 
-void wf_metrics_destroy (wf_metrics_t **self_p)
+void
+wf_metrics_destroy (wf_metrics_t **self_p)
 {
     assert (self_p);
     wf_metrics_t *self = *self_p;
@@ -108,7 +111,8 @@ void wf_metrics_destroy (wf_metrics_t **self_p)
 }
 
 //  Copies at most size - 1 bytes of source and terminates; cuts long text.
-static void s_copy (char *target, size_t size, const char *source)
+static void
+s_copy (char *target, size_t size, const char *source)
 {
     size_t length = strnlen (source, size - 1);
     memcpy (target, source, length);
@@ -116,9 +120,10 @@ static void s_copy (char *target, size_t size, const char *source)
 }
 
 //  FNV-1a over a string and its terminator, continuing from hash.
-static uint32_t s_hash (uint32_t hash, const char *text)
+static uint32_t
+s_hash (uint32_t hash, const char *text)
 {
-    const unsigned char *p = (const unsigned char *)text;
+    const unsigned char *p = (const unsigned char *) text;
     do {
         hash ^= *p;
         hash *= 16777619u;
@@ -127,7 +132,8 @@ static uint32_t s_hash (uint32_t hash, const char *text)
 }
 
 //  Fills key with the (cut) labels from the argument list, and its hash with name.
-static void s_key_fill (wf_metric_t *key, const char *name, va_list args)
+static void
+s_key_fill (wf_metric_t *key, const char *name, va_list args)
 {
     memset (key, 0, sizeof *key);
     key->hash = s_hash (2166136261u, name);
@@ -145,7 +151,8 @@ static void s_key_fill (wf_metric_t *key, const char *name, va_list args)
 }
 
 //  True when series has the labels of key.
-static bool s_same_labels (const wf_metric_t *series, const wf_metric_t *key)
+static bool
+s_same_labels (const wf_metric_t *series, const wf_metric_t *key)
 {
     if (series->label_count != key->label_count)
         return false;
@@ -157,7 +164,8 @@ static bool s_same_labels (const wf_metric_t *series, const wf_metric_t *key)
 }
 
 //  Finds a family by name, or registers it; -1 when the family limit is reached.
-static int s_family (wf_metrics_t *self, const char *name, const char *help, s_kind_t kind)
+static int
+s_family (wf_metrics_t *self, const char *name, const char *help, s_kind_t kind)
 {
     for (int at = 0; at < self->family_count; at++)
         if (strcmp (self->families[at].name, name) == 0) {
@@ -175,7 +183,8 @@ static int s_family (wf_metrics_t *self, const char *name, const char *help, s_k
 }
 
 //  Adds series number at to its family's chain.
-static void s_chain (wf_metrics_t *self, int at)
+static void
+s_chain (wf_metrics_t *self, int at)
 {
     wf_metric_t *series = &self->series[at];
     s_family_t *family = &self->families[series->family];
@@ -192,8 +201,8 @@ static void s_chain (wf_metrics_t *self, int at)
 }
 
 //  Finds or registers the series (kind, name, labels in args).
-static wf_metric_t *s_lookup (wf_metrics_t *self, s_kind_t kind, const char *name, const char *help,
-                              va_list args)
+static wf_metric_t *
+s_lookup (wf_metrics_t *self, s_kind_t kind, const char *name, const char *help, va_list args)
 {
     assert (self);
     assert (s_valid_name (name, true) && strlen (name) < WF_METRICS_NAME_BYTES_MAX);
@@ -224,7 +233,8 @@ static wf_metric_t *s_lookup (wf_metrics_t *self, s_kind_t kind, const char *nam
     return series;
 }
 
-wf_metric_t *wf_metrics_counter (wf_metrics_t *self, const char *name, const char *help, ...)
+wf_metric_t *
+wf_metrics_counter (wf_metrics_t *self, const char *name, const char *help, ...)
 {
     va_list args;
     va_start (args, help);
@@ -233,7 +243,8 @@ wf_metric_t *wf_metrics_counter (wf_metrics_t *self, const char *name, const cha
     return series;
 }
 
-wf_metric_t *wf_metrics_gauge (wf_metrics_t *self, const char *name, const char *help, ...)
+wf_metric_t *
+wf_metrics_gauge (wf_metrics_t *self, const char *name, const char *help, ...)
 {
     va_list args;
     va_start (args, help);
@@ -242,7 +253,8 @@ wf_metric_t *wf_metrics_gauge (wf_metrics_t *self, const char *name, const char 
     return series;
 }
 
-wf_metric_t *wf_metrics_histogram (wf_metrics_t *self, const char *name, const char *help, ...)
+wf_metric_t *
+wf_metrics_histogram (wf_metrics_t *self, const char *name, const char *help, ...)
 {
     va_list args;
     va_start (args, help);
@@ -251,8 +263,8 @@ wf_metric_t *wf_metrics_histogram (wf_metrics_t *self, const char *name, const c
     return series;
 }
 
-void wf_metrics_counter_add (wf_metrics_t *self, const char *name, const char *help, uint64_t n,
-                             ...)
+void
+wf_metrics_counter_add (wf_metrics_t *self, const char *name, const char *help, uint64_t n, ...)
 {
     va_list args;
     va_start (args, n);
@@ -260,14 +272,16 @@ void wf_metrics_counter_add (wf_metrics_t *self, const char *name, const char *h
     va_end (args);
 }
 
-void wf_metric_inc (wf_metric_t *metric, uint64_t n)
+void
+wf_metric_inc (wf_metric_t *metric, uint64_t n)
 {
     assert (metric);
     assert (metric->kind == S_KIND_COUNTER || metric->kind == S_KIND_OVERFLOW);
     metric->count += metric->kind == S_KIND_OVERFLOW ? 1 : n;
 }
 
-void wf_metric_set (wf_metric_t *metric, double value)
+void
+wf_metric_set (wf_metric_t *metric, double value)
 {
     assert (metric);
     assert (metric->kind == S_KIND_GAUGE || metric->kind == S_KIND_OVERFLOW);
@@ -277,7 +291,8 @@ void wf_metric_set (wf_metric_t *metric, double value)
         metric->value = value;
 }
 
-void wf_metric_add (wf_metric_t *metric, double delta)
+void
+wf_metric_add (wf_metric_t *metric, double delta)
 {
     assert (metric);
     assert (metric->kind == S_KIND_GAUGE || metric->kind == S_KIND_OVERFLOW);
@@ -287,7 +302,8 @@ void wf_metric_add (wf_metric_t *metric, double delta)
         metric->value += delta;
 }
 
-void wf_metric_observe (wf_metric_t *metric, double value)
+void
+wf_metric_observe (wf_metric_t *metric, double value)
 {
     assert (metric);
     assert (metric->kind == S_KIND_HISTOGRAM || metric->kind == S_KIND_OVERFLOW);
@@ -305,13 +321,15 @@ void wf_metric_observe (wf_metric_t *metric, double value)
     metric->value += value;
 }
 
-size_t wf_metrics_series (wf_metrics_t *self)
+size_t
+wf_metrics_series (wf_metrics_t *self)
 {
     assert (self);
-    return (size_t)self->series_count;
+    return (size_t) self->series_count;
 }
 
-uint64_t wf_metrics_dropped (wf_metrics_t *self)
+uint64_t
+wf_metrics_dropped (wf_metrics_t *self)
 {
     assert (self);
     return self->overflow.count;
@@ -327,7 +345,8 @@ typedef struct {
 } s_out_t;
 
 //  Appends n bytes (as many as fit stay in the buffer; all are counted).
-static void s_out (s_out_t *out, const char *bytes, size_t n)
+static void
+s_out (s_out_t *out, const char *bytes, size_t n)
 {
     if (out->length + 1 < out->size) {
         size_t room = out->size - 1 - out->length;
@@ -337,13 +356,15 @@ static void s_out (s_out_t *out, const char *bytes, size_t n)
 }
 
 //  Appends a C string.
-static void s_outs (s_out_t *out, const char *text)
+static void
+s_outs (s_out_t *out, const char *text)
 {
     s_out (out, text, strlen (text));
 }
 
 //  Appends text with the escapes of HELP lines (\\ \n) or, with quote, of label values (\").
-static void s_out_escaped (s_out_t *out, const char *text, bool quote)
+static void
+s_out_escaped (s_out_t *out, const char *text, bool quote)
 {
     for (const char *p = text; *p; p++) {
         if (*p == '\\')
@@ -358,7 +379,8 @@ static void s_out_escaped (s_out_t *out, const char *text, bool quote)
 }
 
 //  Appends a sample value: the shortest of %.15g / %.17g that reads back exactly.
-static void s_out_double (s_out_t *out, double value)
+static void
+s_out_double (s_out_t *out, double value)
 {
     char text[40];
     if (isnan (value))
@@ -374,16 +396,18 @@ static void s_out_double (s_out_t *out, double value)
 }
 
 //  Appends an unsigned integer sample value.
-static void s_out_u64 (s_out_t *out, uint64_t value)
+static void
+s_out_u64 (s_out_t *out, uint64_t value)
 {
     char text[24];
-    snprintf (text, sizeof text, "%llu", (unsigned long long)value);
+    snprintf (text, sizeof text, "%llu", (unsigned long long) value);
     s_outs (out, text);
 }
 
 //  Appends "name{labels,le="..."} " for one series; le may be NULL.
-static void s_out_series (s_out_t *out, const char *name, const char *suffix,
-                          const wf_metric_t *series, const char *le)
+static void
+s_out_series (s_out_t *out, const char *name, const char *suffix, const wf_metric_t *series,
+              const char *le)
 {
     s_outs (out, name);
     s_outs (out, suffix);
@@ -407,7 +431,8 @@ static void s_out_series (s_out_t *out, const char *name, const char *suffix,
 }
 
 //  Appends the lines of one histogram series: cumulative buckets, sum, count.
-static void s_out_histogram (s_out_t *out, const char *name, const wf_metric_t *series)
+static void
+s_out_histogram (s_out_t *out, const char *name, const wf_metric_t *series)
 {
     uint64_t cumulative = 0;
     for (int bucket = 0; bucket < WF_METRICS_BUCKETS; bucket++) {
@@ -425,7 +450,8 @@ static void s_out_histogram (s_out_t *out, const char *name, const wf_metric_t *
 }
 
 //  Appends the # HELP and # TYPE lines of a family.
-static void s_out_family_head (s_out_t *out, const char *name, const char *help, s_kind_t kind)
+static void
+s_out_family_head (s_out_t *out, const char *name, const char *help, s_kind_t kind)
 {
     s_outs (out, "# HELP ");
     s_outs (out, name);
@@ -439,7 +465,8 @@ static void s_out_family_head (s_out_t *out, const char *name, const char *help,
 }
 
 //  Appends one family with all its series.
-static void s_out_family (s_out_t *out, wf_metrics_t *self, const s_family_t *family)
+static void
+s_out_family (s_out_t *out, wf_metrics_t *self, const s_family_t *family)
 {
     s_out_family_head (out, family->name, family->help, family->kind);
     for (int at = family->first; at >= 0; at = self->series[at].next) {
@@ -457,7 +484,8 @@ static void s_out_family (s_out_t *out, wf_metrics_t *self, const s_family_t *fa
     }
 }
 
-size_t wf_metrics_render (wf_metrics_t *self, char *buffer, size_t size)
+size_t
+wf_metrics_render (wf_metrics_t *self, char *buffer, size_t size)
 {
     assert (self);
     assert (buffer || size == 0);
@@ -479,7 +507,8 @@ size_t wf_metrics_render (wf_metrics_t *self, char *buffer, size_t size)
     return out.length;
 }
 
-char *wf_metrics_text (wf_metrics_t *self)
+char *
+wf_metrics_text (wf_metrics_t *self)
 {
     size_t length = wf_metrics_render (self, NULL, 0);
     char *text = malloc (length + 1);

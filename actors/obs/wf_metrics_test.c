@@ -12,7 +12,8 @@
 #include <string.h>
 
 //  The whole exposition of counters, a gauge and a histogram, escapes included.
-static void test_render_exact (void **state)
+static void
+test_render_exact (void **state)
 {
     wf_metrics_t *metrics = wf_metrics_new ("test");
     wf_metric_t *ok = wf_metrics_counter (metrics, "wf_http_requests_total", "HTTP requests",
@@ -65,7 +66,8 @@ static void test_render_exact (void **state)
 }
 
 //  Reads the cumulative count of bucket le from a histogram without labels.
-static unsigned long long s_bucket (const char *text, const char *name, const char *le)
+static unsigned long long
+s_bucket (const char *text, const char *name, const char *le)
 {
     char prefix[128];
     snprintf (prefix, sizeof prefix, "%s_bucket{le=\"%s\"} ", name, le);
@@ -75,7 +77,8 @@ static unsigned long long s_bucket (const char *text, const char *name, const ch
 }
 
 //  A value equal to a bound falls in that bucket; the next double up falls in the next one.
-static void test_bucket_boundaries (void **state)
+static void
+test_bucket_boundaries (void **state)
 {
     static const double bounds[] = {.0005, .001, .0025, .005, .01, .025, .05,
                                     .1,    .25,  .5,    1,    2.5, 5,    10};
@@ -106,7 +109,8 @@ static void test_bucket_boundaries (void **state)
 }
 
 //  Exactly WF_METRICS_SERIES_MAX series fit; the next one goes to the overflow counter.
-static void test_series_limit (void **state)
+static void
+test_series_limit (void **state)
 {
     wf_metrics_t *metrics = wf_metrics_new ("test");
     static wf_metric_t *handles[WF_METRICS_SERIES_MAX];
@@ -143,7 +147,8 @@ static void test_series_limit (void **state)
 }
 
 //  Exactly WF_METRICS_FAMILIES_MAX families fit; a new family beyond goes to overflow.
-static void test_family_limit (void **state)
+static void
+test_family_limit (void **state)
 {
     wf_metrics_t *metrics = wf_metrics_new ("fam");
     char name[32];
@@ -162,7 +167,8 @@ static void test_family_limit (void **state)
 }
 
 //  One series per (name, labels); label values are cut at the limit before comparing.
-static void test_lookup (void **state)
+static void
+test_lookup (void **state)
 {
     wf_metrics_t *metrics = wf_metrics_new ("test");
     wf_metric_t *first = wf_metrics_counter (metrics, "wf_a_total", "a", "k", "v", NULL);
@@ -190,7 +196,8 @@ static void test_lookup (void **state)
 }
 
 //  Gauge values render exactly and shortest; specials use Prometheus spelling.
-static void test_values (void **state)
+static void
+test_values (void **state)
 {
     wf_metrics_t *metrics = wf_metrics_new ("test");
     wf_metric_t *tenth = wf_metrics_gauge (metrics, "wf_g", "g", "v", "tenth", NULL);
@@ -219,7 +226,8 @@ static void test_values (void **state)
 }
 
 //  Rendering into a short buffer cuts and terminates, and reports the full length.
-static void test_render_buffer (void **state)
+static void
+test_render_buffer (void **state)
 {
     wf_metrics_t *metrics = wf_metrics_new ("test");
     assert_int_equal (wf_metrics_render (metrics, NULL, 0), 0);
@@ -238,7 +246,8 @@ static void test_render_buffer (void **state)
     wf_metrics_destroy (&metrics);
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_render_exact),  cmocka_unit_test (test_bucket_boundaries),

@@ -6,7 +6,7 @@ struct _wf_pg_t {
     char *url;
     char *owner;
     PGconn *conn;
-    int64_t retry_at_ms;         //  mono: no attempt before this
+    int64_t retry_at_ms; //  mono: no attempt before this
     int backoff_ms;
     bool was_up;
 };

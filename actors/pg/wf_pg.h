@@ -13,9 +13,9 @@
 
 typedef struct _wf_pg_t wf_pg_t;
 
-#define WF_PG_CONNECT_TIMEOUT_S     2
-#define WF_PG_STATEMENT_TIMEOUT_MS  5000
-#define WF_PG_BACKOFF_MS_MAX        2000
+#define WF_PG_CONNECT_TIMEOUT_S    2
+#define WF_PG_STATEMENT_TIMEOUT_MS 5000
+#define WF_PG_BACKOFF_MS_MAX       2000
 
 //  Remembers the URL; connects lazily. owner names the actor in logs.
 wf_pg_t *wf_pg_new (const char *url, const char *owner);

@@ -28,7 +28,8 @@ s_migrate (const wf_config_t *config)
 {
     PGconn *conn = wf_pg_connect_url (config->pg_url);
     if (!conn) {
-        wf_log (WF_LOG_ERROR, "main", "migrate_failed", NULL, "reason=\"cannot connect to postgres\"");
+        wf_log (WF_LOG_ERROR, "main", "migrate_failed", NULL,
+                "reason=\"cannot connect to postgres\"");
         return -1;
     }
     char err[512];

@@ -8,16 +8,17 @@
 typedef enum { KIND_TEXT, KIND_INT, KIND_ACTORS, KIND_MODE } kind_t;
 
 typedef struct {
-    const char *flag;        //  "--http-port"
-    const char *env;         //  "WF_HTTP_PORT"
+    const char *flag; //  "--http-port"
+    const char *env;  //  "WF_HTTP_PORT"
     kind_t kind;
     size_t offset;
-    size_t size;             //  text buffers
-    long min, max;           //  ints
+    size_t size;   //  text buffers
+    long min, max; //  ints
     const char *help;
 } option_t;
 
-#define TEXT(field) KIND_TEXT, offsetof (wf_config_t, field), sizeof (((wf_config_t *) 0)->field), 0, 0
+#define TEXT(field)                                                                                \
+    KIND_TEXT, offsetof (wf_config_t, field), sizeof (((wf_config_t *) 0)->field), 0, 0
 #define INT(field, lo, hi) KIND_INT, offsetof (wf_config_t, field), 0, lo, hi
 
 static const option_t s_options[] = {
@@ -53,8 +54,10 @@ wf_config_actors (const char *list, unsigned *actors)
     static const struct {
         const char *name;
         unsigned bit;
-    } names[] = {{"broker", WF_ACTOR_BROKER}, {"front", WF_ACTOR_FRONT},
-                 {"system", WF_ACTOR_SYSTEM}, {"health", WF_ACTOR_HEALTH},
+    } names[] = {{"broker", WF_ACTOR_BROKER},
+                 {"front", WF_ACTOR_FRONT},
+                 {"system", WF_ACTOR_SYSTEM},
+                 {"health", WF_ACTOR_HEALTH},
                  {"all", WF_ACTORS_ALL}};
     *actors = 0;
     const char *p = list;
@@ -104,9 +107,10 @@ s_set (wf_config_t *config, const option_t *option, const char *value, const cha
     }
     if (option->kind == KIND_ACTORS) {
         if (wf_config_actors (value, (unsigned *) field) != 0) {
-            snprintf (error, error_size,
-                      "%s (%s): unknown actor in \"%.64s\" (known: broker, front, system, health, all)",
-                      option->flag, source, value);
+            snprintf (
+                error, error_size,
+                "%s (%s): unknown actor in \"%.64s\" (known: broker, front, system, health, all)",
+                option->flag, source, value);
             return -1;
         }
         return 0;
@@ -172,8 +176,8 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     config->heartbeat_interval_ms = 1000;
     for (size_t i = 0; i < OPTIONS; i++) {
         const char *value = getenv_fn ? getenv_fn (s_options[i].env) : NULL;
-        if (value && *value && s_set (config, &s_options[i], value, s_options[i].env, error,
-                                      error_size) != 0)
+        if (value && *value &&
+            s_set (config, &s_options[i], value, s_options[i].env, error, error_size) != 0)
             return -1;
     }
     if (s_parse_argv (config, argc, argv, error, error_size) != 0)
@@ -186,7 +190,8 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
                   "the system actor needs PostgreSQL: set --pg-url or WF_PG_URL");
         return -1;
     }
-    if (!(config->actors & WF_ACTOR_BROKER) && strncmp (config->broker_connect, "inproc:", 7) == 0) {
+    if (!(config->actors & WF_ACTOR_BROKER) &&
+        strncmp (config->broker_connect, "inproc:", 7) == 0) {
         snprintf (error, error_size,
                   "no broker runs in this process: --broker must name a tcp:// endpoint");
         return -1;
@@ -202,6 +207,5 @@ wf_config_usage (FILE *out)
                   "Each option can also come from the environment variable shown.\n"
                   "Options:\n");
     for (size_t i = 0; i < OPTIONS; i++)
-        fprintf (out, "  %-22s %-22s %s\n", s_options[i].flag, s_options[i].env,
-                 s_options[i].help);
+        fprintf (out, "  %-22s %-22s %s\n", s_options[i].flag, s_options[i].env, s_options[i].help);
 }

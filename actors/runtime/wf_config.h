@@ -23,8 +23,8 @@ typedef enum {
 #define WF_ACTORS_ALL (WF_ACTOR_BROKER | WF_ACTOR_FRONT | WF_ACTOR_SYSTEM | WF_ACTOR_HEALTH)
 
 typedef struct {
-    unsigned actors;                               //  wf_actor_set_t bits
-    bool production;                               //  --mode production
+    unsigned actors; //  wf_actor_set_t bits
+    bool production; //  --mode production
     int http_port;
     char http_interface[64];                       //  "" = all interfaces
     char broker_bind[WF_CONFIG_TEXT_BYTES_MAX];    //  where an in-process broker binds

@@ -54,7 +54,7 @@ test_defaults_and_env (void **state)
     assert_false (config.production);
     const char *args[] = {"--http-port", "7000", "--mode=production", NULL};
     assert_int_equal (s_parse (&config, error, args), 0);
-    assert_int_equal (config.http_port, 7000);   //  flag beats environment
+    assert_int_equal (config.http_port, 7000); //  flag beats environment
     assert_true (config.production);
 }
 

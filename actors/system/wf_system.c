@@ -11,7 +11,7 @@ typedef struct {
     wf_mdp_worker_t *worker;
     wf_pg_t *pg;
     wf_buf_t scratch;
-    wf_any_msg_t *body;          //  decoded request, allocated once
+    wf_any_msg_t *body; //  decoded request, allocated once
 } self_t;
 
 //  Answers one system.info request.
@@ -80,8 +80,8 @@ wf_system_actor (zsock_t *pipe, void *args)
     wf_buf_init (&self.scratch);
     self.body = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
     zsock_signal (pipe, self.worker ? 0 : 1);
-    zpoller_t *poller = self.worker ? zpoller_new (pipe, wf_mdp_worker_sock (self.worker), NULL)
-                                    : NULL;
+    zpoller_t *poller =
+        self.worker ? zpoller_new (pipe, wf_mdp_worker_sock (self.worker), NULL) : NULL;
     while (poller) {
         void *which = zpoller_wait (poller, wf_mdp_worker_timeout_ms (self.worker));
         if (which == pipe) {
@@ -90,8 +90,7 @@ wf_system_actor (zsock_t *pipe, void *args)
             zstr_free (&command);
             if (term)
                 break;
-        }
-        else if (which) {
+        } else if (which) {
             for (int i = 0; i < SYSTEM_BATCH_MAX; i++) {
                 zmsg_t *request = wf_mdp_worker_recv (self.worker);
                 if (request)
@@ -100,8 +99,7 @@ wf_system_actor (zsock_t *pipe, void *args)
                 if (!(zsock_events (wf_mdp_worker_sock (self.worker)) & ZMQ_POLLIN))
                     break;
             }
-        }
-        else if (zpoller_terminated (poller))
+        } else if (zpoller_terminated (poller))
             break;
         wf_mdp_worker_tick (self.worker);
     }

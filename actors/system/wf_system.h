@@ -14,9 +14,9 @@
 typedef struct {
     const char *broker_endpoint;
     const char *pg_url;
-    const char *worker_name;          //  reported in replies, e.g. "host:pid/system"
-    int heartbeat_interval_ms;        //  0 = default
-    zcert_t *curve_client_cert;       //  NULL = plain
+    const char *worker_name;    //  reported in replies, e.g. "host:pid/system"
+    int heartbeat_interval_ms;  //  0 = default
+    zcert_t *curve_client_cert; //  NULL = plain
     const char *curve_server_key;
 } wf_system_config_t;
 

@@ -14,7 +14,8 @@
 static const char *s_dir;
 
 //  Writes one seed file: the selector byte, then the frame.
-static void s_write (const char *name, uint8_t selector, const void *frame, size_t size)
+static void
+s_write (const char *name, uint8_t selector, const void *frame, size_t size)
 {
     char path[1024];
     snprintf (path, sizeof (path), "%s/%s", s_dir, name);
@@ -27,7 +28,8 @@ static void s_write (const char *name, uint8_t selector, const void *frame, size
 }
 
 //  Encodes an envelope and writes it as a seed.
-static void s_envelope (const char *name, const wf_envelope_t *env)
+static void
+s_envelope (const char *name, const wf_envelope_t *env)
 {
     wf_buf_t buf;
     wf_buf_init (&buf);
@@ -38,20 +40,22 @@ static void s_envelope (const char *name, const wf_envelope_t *env)
 }
 
 //  Encodes a body and writes it as a seed.
-static void s_body (const char *name, wf_msg_id_t id, const void *msg)
+static void
+s_body (const char *name, wf_msg_id_t id, const void *msg)
 {
     wf_buf_t buf;
     wf_buf_init (&buf);
     if (wf_body_encode (id, msg, &buf))
         exit (1);
-    s_write (name, (uint8_t)id, buf.data, buf.size);
+    s_write (name, (uint8_t) id, buf.data, buf.size);
     wf_buf_free (&buf);
 }
 
 //  A byte string literal and its length.
 #define S_RAW(literal) literal, sizeof (literal) - 1
 
-int main (int argc, char *argv[])
+int
+main (int argc, char *argv[])
 {
     if (argc != 2) {
         fprintf (stderr, "usage: %s DIR\n", argv[0]);

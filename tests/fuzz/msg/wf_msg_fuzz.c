@@ -25,7 +25,8 @@
 static wf_buf_t s_first, s_second;
 
 //  Round-trips an envelope that decoded.
-static void s_envelope (const uint8_t *data, size_t size)
+static void
+s_envelope (const uint8_t *data, size_t size)
 {
     wf_envelope_t env, again;
     wf_codec_err_t err;
@@ -44,7 +45,8 @@ static void s_envelope (const uint8_t *data, size_t size)
 
 //  The `present` bits of a fully decoded message `id`: those of a zeroed
 //  message after encoding (which writes every field) and decoding.
-static uint64_t s_present_all (wf_msg_id_t id)
+static uint64_t
+s_present_all (wf_msg_id_t id)
 {
     wf_any_msg_t zero, back;
     wf_codec_err_t err;
@@ -60,7 +62,8 @@ static uint64_t s_present_all (wf_msg_id_t id)
 }
 
 //  Round-trips a body of message `id` that decoded.
-static void s_body (wf_msg_id_t id, const uint8_t *data, size_t size)
+static void
+s_body (wf_msg_id_t id, const uint8_t *data, size_t size)
 {
     wf_any_msg_t msg, again;
     wf_codec_err_t err;
@@ -86,11 +89,12 @@ static void s_body (wf_msg_id_t id, const uint8_t *data, size_t size)
 }
 
 //  libFuzzer entry point.
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    wf_msg_id_t id = (wf_msg_id_t)(data[0] % WF_MSG_COUNT);
+    wf_msg_id_t id = (wf_msg_id_t) (data[0] % WF_MSG_COUNT);
     wf_buf_reset (&s_first);
     wf_buf_reset (&s_second);
     if (id == WF_MSG_NONE)
