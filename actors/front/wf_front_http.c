@@ -147,7 +147,12 @@ wf_http_respond_error (wf_http_response_t *resp, const wf_http_request_t *req,
     resp->body = wf_problem_render (status, wf_err_title (code), detail, req->trace_id,
                                     error->errors, error->errors_count);
     resp->body_len = strlen (resp->body);
-    if (status == 503)
+    if (error->retry_after_s > 0) {
+        char seconds[24];
+        snprintf (seconds, sizeof seconds, "%" PRId64, error->retry_after_s);
+        wf_http_add_header (resp, "retry-after:", seconds);
+    }
+    else if (status == 503 || status == 429)
         wf_http_add_header (resp, "retry-after:", "1");
 }
 
