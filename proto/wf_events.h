@@ -1,0 +1,58 @@
+/*  wf_events - the integration events WalletFlow commits to its outbox.
+
+    Each row of `outbox` carries one event: `type` is the event name below,
+    `payload` a JSON object with exactly these camelCase fields. Money is an
+    integer of minor units plus its ISO 4217 currency (the currency's digits
+    come from actors/account/wf_currency). Times are ISO-8601 UTC with
+    milliseconds and a `Z` ("2026-11-26T20:00:00.123Z"). Ids are lower-case
+    uuids. The same payloads reach every destination (account shards, the
+    notifier, the AMQP bridge).
+
+    UserRegistered      -> account, amqp
+        {userId, email, firstName, lastName, occurredAt}
+    AccountOpened       -> notifier, amqp
+        {accountId, ownerId, accountNumber, currency, isDefault, occurredAt}
+    MoneyDeposited      -> notifier, amqp
+    MoneyWithdrawn      -> notifier, amqp
+        {transactionId, accountId, ownerId, amount, currency, balanceAfter,
+         description, occurredAt}
+    TransferSent        -> account (the credit leg), notifier, amqp
+        {transactionId, accountId, destinationAccountId, ownerId, amount,
+         currency, balanceAfter, description, occurredAt}
+    TransferReceived    -> notifier, amqp
+        {transactionId, accountId, sourceAccountId, ownerId, amount, currency,
+         balanceAfter, description, occurredAt}
+    TransferCreditFailed -> account (the refund leg, to the source shard)
+        {transactionId, accountId (source), destinationAccountId, amount,
+         currency, reason, occurredAt}
+    TransferRefunded    -> notifier, amqp
+        {transactionId, accountId, ownerId, amount, currency, balanceAfter,
+         reason, occurredAt}
+    AccountSuspended / AccountReactivated -> amqp
+        {accountId, ownerId, reason, occurredAt}
+
+    The outbox row's route_key is the account whose shard must apply an
+    `account` delivery: for UserRegistered the default account's id (derived
+    from the user id, see wf_account_default_id), for TransferSent the
+    destination account, for TransferCreditFailed the source account.
+*/
+#ifndef WF_EVENTS_H_INCLUDED
+#define WF_EVENTS_H_INCLUDED
+
+#define WF_EVENT_USER_REGISTERED        "UserRegistered"
+#define WF_EVENT_ACCOUNT_OPENED         "AccountOpened"
+#define WF_EVENT_MONEY_DEPOSITED        "MoneyDeposited"
+#define WF_EVENT_MONEY_WITHDRAWN        "MoneyWithdrawn"
+#define WF_EVENT_TRANSFER_SENT          "TransferSent"
+#define WF_EVENT_TRANSFER_RECEIVED      "TransferReceived"
+#define WF_EVENT_TRANSFER_CREDIT_FAILED "TransferCreditFailed"
+#define WF_EVENT_TRANSFER_REFUNDED      "TransferRefunded"
+#define WF_EVENT_ACCOUNT_SUSPENDED      "AccountSuspended"
+#define WF_EVENT_ACCOUNT_REACTIVATED    "AccountReactivated"
+
+//  Destination names in outbox.destinations.
+#define WF_DEST_ACCOUNT  "account"
+#define WF_DEST_NOTIFIER "notifier"
+#define WF_DEST_AMQP     "amqp"
+
+#endif
