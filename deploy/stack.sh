@@ -470,7 +470,7 @@ s_print_env () {
     printf 'export WF_AMQP_DIST_PORT=%s\n' "$AMQP_DIST_PORT"
     printf 'export WF_PG_URL=postgresql://postgres@127.0.0.1:%s/%s\n' "$PG_PORT" "$DB_NAME"
     printf 'export WF_REDIS_URL=redis://127.0.0.1:%s\n' "$REDIS_PORT"
-    printf 'export WF_AMQP_URL=amqp://guest:guest@127.0.0.1:%s/\n' "$AMQP_PORT"
+    printf 'export WF_AMQP_URL=amqp://guest:guest@127.0.0.1:%s/%%2f\n' "$AMQP_PORT"
 }
 
 s_usage () {

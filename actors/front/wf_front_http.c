@@ -64,7 +64,7 @@ struct _wf_front_http_t {
     size_t free_count;
     size_t body_bytes_max;
     int request_timeout_ms;
-    const wf_front_route_def_t *defs;
+    wf_front_route_def_t *defs;
     size_t defs_count;
     wf_route_t *routes;
     slot_t *current;          //  slot whose handler is running
@@ -706,7 +706,7 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
     http->free_slots = (uint32_t *) calloc (SLOTS_MAX, sizeof (uint32_t));
     for (uint32_t i = 0; i < SLOTS_MAX; i++)
         http->free_slots[http->free_count++] = SLOTS_MAX - 1 - i;
-    http->defs = wf_front_routes (&http->defs_count);
+    http->defs = wf_front_routes_collect (&http->defs_count);
     http->routes = (wf_route_t *) calloc (http->defs_count, sizeof (wf_route_t));
     for (size_t i = 0; i < http->defs_count; i++) {
         http->routes[i] = http->defs[i].route;
@@ -754,6 +754,7 @@ s_http_destroy (wf_front_http_t **http_p)
     free (http->slots);
     free (http->free_slots);
     free (http->routes);
+    free (http->defs);
     free (http->reply_body);
     free (http->health_json);
     free (http->metrics_others);

@@ -118,8 +118,33 @@ static const wf_front_route_def_t s_routes[] = {
 };
 
 const wf_front_route_def_t *
-wf_front_routes (size_t *count)
+wf_front_routes_system (size_t *count)
 {
     *count = sizeof s_routes / sizeof s_routes[0];
     return s_routes;
+}
+
+//  Every area of the API registers its provider here, one line each.
+static const wf_front_routes_fn s_providers[] = {
+    wf_front_routes_system,
+};
+
+wf_front_route_def_t *
+wf_front_routes_collect (size_t *count)
+{
+    size_t total = 0, n;
+    for (size_t p = 0; p < sizeof s_providers / sizeof s_providers[0]; p++) {
+        s_providers[p](&n);
+        total += n;
+    }
+    wf_front_route_def_t *defs = (wf_front_route_def_t *) calloc (total, sizeof *defs);
+    assert (defs);
+    size_t at = 0;
+    for (size_t p = 0; p < sizeof s_providers / sizeof s_providers[0]; p++) {
+        const wf_front_route_def_t *part = s_providers[p](&n);
+        memcpy (defs + at, part, n * sizeof *part);
+        at += n;
+    }
+    *count = total;
+    return defs;
 }

@@ -15,7 +15,14 @@ typedef struct {
     wf_route_reply_fn reply; //  NULL when the handler never calls a service
 } wf_front_route_def_t;
 
-//  The route table.
-const wf_front_route_def_t *wf_front_routes (size_t *count);
+//  A part of the API contributes its routes through one provider function.
+typedef const wf_front_route_def_t *(*wf_front_routes_fn) (size_t *count);
+
+//  The skeleton's routes: health, metrics, system info.
+const wf_front_route_def_t *wf_front_routes_system (size_t *count);
+
+//  Every route of the API, joined from the providers listed in
+//  wf_front_routes.c, in a fresh array the caller frees.
+wf_front_route_def_t *wf_front_routes_collect (size_t *count);
 
 #endif
