@@ -71,7 +71,9 @@ static void
 s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
 {
     memset (ac, 0, sizeof *ac);
-    snprintf (ac->worker_name, sizeof ac->worker_name, "%s:%d", zsys_hostname (), (int) getpid ());
+    char *host = zsys_hostname ();
+    snprintf (ac->worker_name, sizeof ac->worker_name, "%s:%d", host ? host : "?", (int) getpid ());
+    zstr_free (&host);
     ac->broker.endpoint = "inproc://wf-broker";
     ac->broker.heartbeat_interval_ms = config->heartbeat_interval_ms;
     ac->broker.request_timeout_ms = config->request_timeout_ms;
