@@ -35,6 +35,7 @@ typedef struct {
     size_t body_bytes_max;  //  0 = WF_HTTP_BODY_BYTES_MAX
     int request_timeout_ms; //  0 = WF_REQUEST_TIMEOUT_MS
     const char *server_version;
+    int account_shards;              //  N of "account.<n>" (proto/wf_shard.h); 0 = 1
 } wf_front_http_config_t;
 
 //  What a route handler sees of a request. Strings are NUL-terminated and live

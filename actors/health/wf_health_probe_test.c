@@ -94,7 +94,8 @@ test_connection_dropped_by_server (void **state)
     PGresult *result = PQexec (admin, "SELECT count(pg_terminate_backend (pid)) FROM "
                                       "pg_stat_activity WHERE application_name = 'wf-health'");
     assert_int_equal (PQresultStatus (result), PGRES_TUPLES_OK);
-    assert_string_equal (PQgetvalue (result, 0, 0), "1");
+    //  At least ours (another walletflow on the same server may have its own).
+    assert_true (atoi (PQgetvalue (result, 0, 0)) >= 1);
     PQclear (result);
     PQfinish (admin);
     s_expect (postgres, true, WF_HEALTH_PROBE_TIMEOUT_MS);

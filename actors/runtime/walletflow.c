@@ -16,8 +16,13 @@
 #include "wf_health.h"
 #include "wf_log.h"
 #include "wf_migrate.h"
+#include "wf_audit.h"
 #include "wf_pg.h"
 #include "wf_system.h"
+#include "wf_account.h"
+#include "wf_query.h"
+#include "wf_relay.h"
+#include "wf_shard.h"
 
 #define WATCH_INTERVAL_MS  100
 #define METRICS_PUBLISH_MS 1000
@@ -61,6 +66,10 @@ s_publish_metrics (zactor_t *actor, const char *owner, zsock_t *pub)
 typedef struct {
     wf_broker_config_t broker;
     wf_system_config_t system;
+    wf_account_config_t account[WF_SHARDS_MAX];
+    bool served[WF_SHARDS_MAX];
+    wf_relay_config_t relay;
+    wf_query_config_t query;
     wf_health_config_t health;
     wf_front_config_t front;
     char worker_name[128];
@@ -81,6 +90,23 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     ac->system.pg_url = config->pg_url;
     ac->system.worker_name = ac->worker_name;
     ac->system.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    wf_config_shards (config, ac->served, WF_SHARDS_MAX);
+    for (int i = 0; i < config->account_shards; i++) {
+        ac->account[i].broker_endpoint = config->broker_connect;
+        ac->account[i].pg_url = config->pg_url;
+        ac->account[i].shard = i;
+        ac->account[i].shards = config->account_shards;
+        ac->account[i].default_currency = config->default_currency;
+        ac->account[i].policy = WF_ACCOUNT_POLICY_DEFAULT;
+        ac->account[i].heartbeat_interval_ms = config->heartbeat_interval_ms;
+    }
+    ac->relay.broker_endpoint = config->broker_connect;
+    ac->relay.pg_url = config->pg_url;
+    ac->relay.shards = config->account_shards;
+    ac->query.broker_endpoint = config->broker_connect;
+    ac->query.pg_url = config->pg_url;
+    ac->query.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->front.http.account_shards = config->account_shards;
     ac->health.pg_url = *config->pg_url ? config->pg_url : NULL;
     ac->health.redis_url = *config->redis_url ? config->redis_url : NULL;
     ac->health.amqp_url = *config->amqp_url ? config->amqp_url : NULL;
@@ -122,6 +148,7 @@ s_run (const wf_config_t *config)
     actor_configs_t ac;
     s_actor_configs (config, &ac);
     zactor_t *broker = NULL, *system = NULL, *health = NULL, *front = NULL;
+    zactor_t *relay = NULL, *query = NULL, *shards[WF_SHARDS_MAX] = {NULL};
     bool ok = true;
     if (config->actors & WF_ACTOR_BROKER) {
         ok = (broker = s_start (wf_broker_actor, &ac.broker, "broker")) != NULL;
@@ -136,6 +163,13 @@ s_run (const wf_config_t *config)
     }
     if (ok && (config->actors & WF_ACTOR_SYSTEM))
         ok = (system = s_start (wf_system_actor, &ac.system, "system")) != NULL;
+    for (int i = 0; ok && (config->actors & WF_ACTOR_ACCOUNT) && i < config->account_shards; i++)
+        if (ac.served[i])
+            ok = (shards[i] = s_start (wf_account_actor, &ac.account[i], "account")) != NULL;
+    if (ok && (config->actors & WF_ACTOR_QUERY))
+        ok = (query = s_start (wf_query_actor, &ac.query, "query")) != NULL;
+    if (ok && (config->actors & WF_ACTOR_RELAY))
+        ok = (relay = s_start (wf_relay_actor, &ac.relay, "relay")) != NULL;
     if (ok && (config->actors & WF_ACTOR_HEALTH))
         ok = (health = s_start (wf_health_actor, &ac.health, "health")) != NULL;
     if (ok && (config->actors & WF_ACTOR_FRONT))
@@ -157,6 +191,13 @@ s_run (const wf_config_t *config)
         if (zclock_mono () >= metrics_at) {
             s_publish_metrics (broker, "broker", metrics_pub);
             s_publish_metrics (health, "health", metrics_pub);
+            s_publish_metrics (relay, "relay", metrics_pub);
+            s_publish_metrics (query, "query", metrics_pub);
+            for (int i = 0; i < config->account_shards; i++) {
+                char owner[32];
+                snprintf (owner, sizeof owner, "account.%d", i);
+                s_publish_metrics (shards[i], owner, metrics_pub);
+            }
             metrics_at = zclock_mono () + METRICS_PUBLISH_MS;
         }
     }
@@ -165,6 +206,10 @@ s_run (const wf_config_t *config)
     //  Reverse order: the front drains while the workers still answer.
     zactor_destroy (&front);
     zactor_destroy (&health);
+    zactor_destroy (&relay);
+    zactor_destroy (&query);
+    for (int i = 0; i < WF_SHARDS_MAX; i++)
+        zactor_destroy (&shards[i]);
     zactor_destroy (&system);
     zactor_destroy (&broker);
     zsock_destroy (&metrics_pub);
@@ -184,7 +229,8 @@ main (int argc, char **argv)
 {
     wf_log_init ();
     bool migrate_only = argc > 1 && streq (argv[1], "migrate");
-    if (migrate_only) {
+    bool audit = argc > 1 && streq (argv[1], "audit");
+    if (migrate_only || audit) {
         argv[1] = argv[0];
         argc--;
         argv++;
@@ -208,11 +254,21 @@ main (int argc, char **argv)
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
     signal (SIGPIPE, SIG_IGN);
-    bool needs_pg = (config.actors & WF_ACTOR_SYSTEM) || migrate_only;
+    bool needs_pg = (config.actors & WF_ACTORS_PG) || migrate_only || audit;
     if (needs_pg && s_migrate (&config) != 0)
         return 1;
     if (migrate_only)
         return 0;
+    if (audit) {
+        PGconn *conn = *config.pg_url ? wf_pg_connect_url (config.pg_url) : NULL;
+        int violations = conn ? wf_audit_run (conn, stdout) : -1;
+        if (conn)
+            PQfinish (conn);
+        if (violations != 0)
+            fprintf (stderr, "walletflow audit: %s\n",
+                     violations < 0 ? "could not read the event store" : "invariants violated");
+        return violations == 0 ? 0 : 1;
+    }
     int rc = s_run (&config);
     zsys_shutdown ();
     return rc;

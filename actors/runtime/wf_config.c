@@ -45,6 +45,12 @@ static const option_t s_options[] = {
      "deadline of a request through the broker (default 5000)"},
     {"--heartbeat-ms", "WF_HEARTBEAT_MS", INT (heartbeat_interval_ms, 10, 60000),
      "broker/worker heartbeat interval (default 1000)"},
+    {"--account-shards", "WF_ACCOUNT_SHARDS", INT (account_shards, 1, 256),
+     "number of account shards, the same in every process (default 4)"},
+    {"--shards", "WF_SHARDS", TEXT (shard_list),
+     "account shards this process serves, e.g. 0,1 (default: all)"},
+    {"--default-currency", "WF_DEFAULT_CURRENCY", TEXT (default_currency),
+     "currency of the wallet opened at registration (default ARS)"},
 };
 #define OPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -109,7 +115,7 @@ s_set (wf_config_t *config, const option_t *option, const char *value, const cha
         if (wf_config_actors (value, (unsigned *) field) != 0) {
             snprintf (
                 error, error_size,
-                "%s (%s): unknown actor in \"%.64s\" (known: broker, front, system, health, all)",
+                "%s (%s): unknown actor in \"%.64s\" (see --help)",
                 option->flag, source, value);
             return -1;
         }
@@ -174,6 +180,8 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     strcpy (config->health_endpoint, "inproc://wf-health");
     config->request_timeout_ms = 5000;
     config->heartbeat_interval_ms = 1000;
+    config->account_shards = 4;
+    strcpy (config->default_currency, "ARS");
     for (size_t i = 0; i < OPTIONS; i++) {
         const char *value = getenv_fn ? getenv_fn (s_options[i].env) : NULL;
         if (value && *value &&
@@ -184,10 +192,17 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
         return -1;
     if (config->help)
         return 0;
-    bool needs_pg = config->actors & (WF_ACTOR_SYSTEM);
+    bool needs_pg = config->actors & WF_ACTORS_PG;
     if (needs_pg && !*config->pg_url) {
         snprintf (error, error_size,
-                  "the system actor needs PostgreSQL: set --pg-url or WF_PG_URL");
+                  "the system, account, relay and query actors need PostgreSQL: set --pg-url or "
+                  "WF_PG_URL");
+        return -1;
+    }
+    bool served[256];
+    if (wf_config_shards (config, served, 256) < 0) {
+        snprintf (error, error_size, "--shards \"%.64s\" must list numbers from 0 to %d",
+                  config->shard_list, config->account_shards - 1);
         return -1;
     }
     if (!(config->actors & WF_ACTOR_BROKER) &&
@@ -203,9 +218,35 @@ void
 wf_config_usage (FILE *out)
 {
     fprintf (out, "usage: walletflow [options]\n"
-                  "       walletflow migrate [options]   apply schema migrations, then exit\n\n"
+                  "       walletflow migrate [options]   apply schema migrations, then exit\n"
+                  "       walletflow audit [options]     check the money invariants, exit 1 on "
+                  "a violation\n\n"
                   "Each option can also come from the environment variable shown.\n"
                   "Options:\n");
     for (size_t i = 0; i < OPTIONS; i++)
         fprintf (out, "  %-22s %-22s %s\n", s_options[i].flag, s_options[i].env, s_options[i].help);
+}
+
+int
+wf_config_shards (const wf_config_t *config, bool *served, size_t served_size)
+{
+    int shards = config->account_shards;
+    if (shards <= 0 || (size_t) shards > served_size)
+        return -1;
+    for (int i = 0; i < shards; i++)
+        served[i] = !*config->shard_list;
+    if (!*config->shard_list)
+        return shards;
+    int count = 0;
+    for (const char *p = config->shard_list; *p;) {
+        char *end = NULL;
+        long n = strtol (p, &end, 10);
+        if (end == p || n < 0 || n >= shards || (*end && *end != ','))
+            return -1;
+        if (!served[n])
+            count++;
+        served[n] = true;
+        p = *end ? end + 1 : end;
+    }
+    return count;
 }

@@ -18,9 +18,16 @@ typedef enum {
     WF_ACTOR_FRONT = 1 << 1,
     WF_ACTOR_SYSTEM = 1 << 2,
     WF_ACTOR_HEALTH = 1 << 3,
+    WF_ACTOR_ACCOUNT = 1 << 4,
+    WF_ACTOR_RELAY = 1 << 5,
+    WF_ACTOR_QUERY = 1 << 6,
 } wf_actor_set_t;
 
-#define WF_ACTORS_ALL (WF_ACTOR_BROKER | WF_ACTOR_FRONT | WF_ACTOR_SYSTEM | WF_ACTOR_HEALTH)
+#define WF_ACTORS_ALL                                                                            \
+    (WF_ACTOR_BROKER | WF_ACTOR_FRONT | WF_ACTOR_SYSTEM | WF_ACTOR_HEALTH | WF_ACTOR_ACCOUNT      \
+     | WF_ACTOR_RELAY | WF_ACTOR_QUERY)
+//  Actors that need PostgreSQL.
+#define WF_ACTORS_PG (WF_ACTOR_SYSTEM | WF_ACTOR_ACCOUNT | WF_ACTOR_RELAY | WF_ACTOR_QUERY)
 
 typedef struct {
     unsigned actors; //  wf_actor_set_t bits
@@ -36,6 +43,9 @@ typedef struct {
     char amqp_url[WF_CONFIG_TEXT_BYTES_MAX];
     int request_timeout_ms;
     int heartbeat_interval_ms;
+    int account_shards;                            //  N of account.<n>, the same everywhere
+    char shard_list[WF_CONFIG_TEXT_BYTES_MAX];     //  shards served here: "" = all, "0,2"
+    char default_currency[8];                      //  of the wallet opened at registration
     bool help;
 } wf_config_t;
 
@@ -49,6 +59,10 @@ int wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_geten
 
 //  Parses "broker,front" / "all" into actor bits; -1 when a name is unknown.
 int wf_config_actors (const char *list, unsigned *actors);
+
+//  Which shards this process serves (served[0..account_shards)). Returns the
+//  count, or -1 when shard_list names a shard outside 0..account_shards-1.
+int wf_config_shards (const wf_config_t *config, bool *served, size_t served_size);
 
 //  Prints the --help text.
 void wf_config_usage (FILE *out);

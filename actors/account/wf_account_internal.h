@@ -1,0 +1,72 @@
+/*  wf_account_internal - state shared by the shard's loop (wf_account.c) and
+    its request handlers (wf_account_handle.c). Private to the account actor.
+*/
+#ifndef WF_ACCOUNT_INTERNAL_H_INCLUDED
+#define WF_ACCOUNT_INTERNAL_H_INCLUDED
+
+#include "wf_account.h"
+#include "wf_account_store.h"
+#include "wf_metrics.h"
+#include "wf_mdp_worker.h"
+#include "wf_pg.h"
+#include "wf_wire.h"
+
+#define ITEM_DETAIL_BYTES 256
+
+//  One request of a batch and what was decided for it.
+typedef struct {
+    zmsg_t *msg;                  //  [envelope][body]; decoded slices point here
+    zframe_t *client;
+    wf_envelope_t env;
+    wf_any_msg_t *body;           //  allocated once per batch slot
+    bool valid;                   //  decoded
+    //  Outcome
+    bool decided;
+    wf_msg_id_t reply_type;       //  a reply type, or WF_MSG_ERROR
+    wf_buf_t reply;               //  encoded reply body when not an error
+    wf_err_t err;
+    char detail[ITEM_DETAIL_BYTES];
+    char field[32];
+} item_t;
+
+//  A cached aggregate.
+typedef struct {
+    wf_account_t *account;
+    bool touched;                 //  changed by the open batch
+    uint64_t checked_batch;       //  batch in which its version was last checked
+} entry_t;
+
+typedef struct {
+    const wf_account_config_t *config;
+    char service[32];
+    wf_mdp_worker_t *worker;
+    wf_pg_t *pg;
+    PGconn *conn;                 //  the batch's connection, valid during a batch
+    zhashx_t *cache;              //  account id -> entry_t
+    zhashx_t *batch_keys;         //  "user|key" -> item_t *, during a batch
+    item_t *items;
+    uint64_t batch;               //  counts transactions, for the version checks
+    size_t batch_max;
+    size_t cache_max;
+    wf_buf_t scratch;
+    wf_metrics_t *metrics;
+    wf_metric_t *batches;
+    wf_metric_t *batch_size;
+    wf_metric_t *batch_failures;
+    wf_metric_t *commit_seconds;
+} self_t;
+
+//  Handlers (wf_account_handle.c): decide one request inside the open
+//  transaction. Return 0 when the item is decided (success or refusal), -1
+//  when the database failed (the batch must roll back).
+int wf_account_handle_command (self_t *self, item_t *item);
+int wf_account_handle_delivery (self_t *self, item_t *item);
+
+//  Cache access (wf_account.c): the entry of an account, loaded on a miss.
+//  NULL on a database error.
+entry_t *wf_account_entry (self_t *self, const char *account_id);
+
+//  Decides an item as refused.
+void wf_account_refuse (item_t *item, wf_err_t code, const char *detail, const char *field);
+
+#endif

@@ -1,0 +1,260 @@
+/*  wf_query - the query service over the read models.  */
+#include "wf_query.h"
+#include "wf_account_aggregate.h"
+#include "wf_currency.h"
+#include "wf_log.h"
+#include "wf_mdp_worker.h"
+#include "wf_metrics.h"
+#include "wf_pg.h"
+#include "wf_wire.h"
+
+_Static_assert (WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list");
+
+#define ACCOUNT_COLUMNS                                                                          \
+    "id::text, owner_id::text, number, currency, balance, status, "                              \
+    "(extract (epoch FROM created_at) * 1000)::bigint, version, is_default"
+
+typedef struct {
+    const wf_query_config_t *config;
+    wf_mdp_worker_t *worker;
+    wf_pg_t *pg;
+    wf_any_msg_t *request;
+    wf_any_msg_t *reply;
+    wf_buf_t scratch;
+    wf_metrics_t *metrics;
+} self_t;
+
+//  The minor digits of a currency code (2 when unknown).
+static int
+s_digits (const char *code)
+{
+    wf_currency_err_t why;
+    const wf_currency_t *currency = wf_currency_lookup (wf_str_c (code), &why);
+    return currency ? wf_currency_digits (currency) : 2;
+}
+
+//  Fills an AccountDto from row i (slices point into res).
+static void
+s_account_row (PGresult *res, int i, wf_account_info_t *info)
+{
+    info->id = wf_str_c (PQgetvalue (res, i, 0));
+    info->owner_id = wf_str_c (PQgetvalue (res, i, 1));
+    info->number = wf_str_c (PQgetvalue (res, i, 2));
+    info->currency = wf_str_c (PQgetvalue (res, i, 3));
+    info->balance = atoll (PQgetvalue (res, i, 4));
+    info->status = wf_str_c (PQgetvalue (res, i, 5));
+    info->created_at_ms = atoll (PQgetvalue (res, i, 6));
+    info->version = atoll (PQgetvalue (res, i, 7));
+    info->is_default = streq (PQgetvalue (res, i, 8), "t");
+    info->digits = s_digits (PQgetvalue (res, i, 3));
+}
+
+//  Runs a query with text parameters; NULL (and the connection marked) on failure.
+static PGresult *
+s_select (self_t *self, const char *sql, int count, const char *const *params)
+{
+    PGconn *conn = wf_pg_conn (self->pg);
+    if (!conn)
+        return NULL;
+    PGresult *res = PQexecParams (conn, sql, count, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        wf_pg_failed (self->pg);
+        return NULL;
+    }
+    return res;
+}
+
+//  True when the caller owns account_id (which is a valid uuid).
+static int
+s_owned (self_t *self, const char *account_id, const char *user_id)
+{
+    const char *params[] = {account_id, user_id};
+    PGresult *res = s_select (self, "SELECT 1 FROM accounts WHERE id = $1 AND owner_id = $2", 2,
+                              params);
+    if (!res)
+        return -1;
+    int owned = PQntuples (res) == 1;
+    PQclear (res);
+    return owned;
+}
+
+//  Copies a slice into a C string.
+static void
+s_copy (char *dst, size_t size, wf_str_t src)
+{
+    snprintf (dst, size, "%.*s", (int) src.len, src.ptr ? src.ptr : "");
+}
+
+//  Answers one query; PGresults stay alive until the reply is sent.
+static void
+s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_account_query_t *q)
+{
+    char user[WF_UUID_BYTES], account[WF_UUID_BYTES];
+    s_copy (user, sizeof user, q->user_id);
+    bool has_account = wf_account_uuid_valid (q->account_id);
+    s_copy (account, sizeof account, has_account ? q->account_id : (wf_str_t){"", 0});
+    PGresult *res = NULL;
+    if (!wf_account_uuid_valid (q->user_id)) {
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_UNAUTHORIZED, "bad caller",
+                                   &self->scratch);
+        return;
+    }
+    if (wf_str_eq (q->kind, "list")) {
+        const char *params[] = {user};
+        res = s_select (self,
+                        "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE owner_id = $1 "
+                        "ORDER BY created_at, id LIMIT 100",
+                        1, params);
+        if (res) {
+            wf_account_list_t *list = &self->reply->account_list;
+            memset (list, 0, sizeof *list);
+            for (int i = 0; i < PQntuples (res); i++)
+                s_account_row (res, i, &list->items[list->items_count++]);
+            wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_LIST, list,
+                                 &self->scratch);
+        }
+    }
+    else if (wf_str_eq (q->kind, "get") && has_account) {
+        const char *params[] = {account, user};
+        res = s_select (self,
+                        "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = $1 AND owner_id = $2",
+                        2, params);
+        if (res && PQntuples (res) == 1) {
+            wf_account_info_t info;
+            memset (&info, 0, sizeof info);
+            s_account_row (res, 0, &info);
+            wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_INFO, &info,
+                                 &self->scratch);
+        }
+        else if (res)
+            wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
+                                       "No such account.", &self->scratch);
+    }
+    else if (wf_str_eq (q->kind, "transactions") && has_account) {
+        int owned = s_owned (self, account, user);
+        if (owned == 0)
+            wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
+                                       "No such account.", &self->scratch);
+        if (owned != 1)
+            goto done;
+        int64_t limit = q->limit > 0 && q->limit <= WF_QUERY_PAGE_MAX ? q->limit
+                                                                      : WF_QUERY_PAGE_DEFAULT;
+        char limit_text[24], before[24];
+        snprintf (limit_text, sizeof limit_text, "%" PRId64, limit + 1);
+        snprintf (before, sizeof before, "%" PRId64, q->before > 0 ? q->before : INT64_MAX);
+        const char *params[] = {account, before, limit_text};
+        res = s_select (self,
+                        "SELECT id::text, account_id::text, type, amount, currency, balance_after, "
+                        "coalesce (counterparty_account_id::text, ''), coalesce (description, ''), "
+                        "(extract (epoch FROM created_at) * 1000)::bigint, seq FROM transactions "
+                        "WHERE account_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                        3, params);
+        if (res) {
+            wf_account_history_t *h = &self->reply->account_history;
+            memset (h, 0, sizeof *h);
+            int rows = PQntuples (res);
+            for (int i = 0; i < rows && i < limit; i++) {
+                wf_account_transaction_t *t = &h->items[h->items_count++];
+                t->id = wf_str_c (PQgetvalue (res, i, 0));
+                t->account_id = wf_str_c (PQgetvalue (res, i, 1));
+                t->type = wf_str_c (PQgetvalue (res, i, 2));
+                t->amount = atoll (PQgetvalue (res, i, 3));
+                t->currency = wf_str_c (PQgetvalue (res, i, 4));
+                t->digits = s_digits (PQgetvalue (res, i, 4));
+                t->balance_after = atoll (PQgetvalue (res, i, 5));
+                //  TransactionDto.destinationAccountId: the other side of a transfer.
+                t->destination_account_id = wf_str_c (PQgetvalue (res, i, 6));
+                t->description = wf_str_c (PQgetvalue (res, i, 7));
+                t->created_at_ms = atoll (PQgetvalue (res, i, 8));
+                t->seq = atoll (PQgetvalue (res, i, 9));
+            }
+            if (rows > limit)
+                h->next_before = h->items[h->items_count - 1].seq;
+            wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HISTORY, h,
+                                 &self->scratch);
+        }
+    }
+    else {
+        wf_mdp_worker_reply_error (self->worker, client, env,
+                                   has_account || wf_str_eq (q->kind, "list") ? WF_ERR_BAD_REQUEST
+                                                                             : WF_ERR_NOT_FOUND,
+                                   "No such account or query.", &self->scratch);
+        return;
+    }
+    if (!res)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_UNAVAILABLE,
+                                   "the database is unavailable", &self->scratch);
+done:
+    PQclear (res);
+}
+
+//  Decodes one request and answers it.
+static void
+s_handle (self_t *self, zmsg_t *request)
+{
+    zframe_t *client = zmsg_pop (request);
+    wf_envelope_t env;
+    wf_codec_err_t err;
+    if (wf_wire_decode (request, &env, self->request, &err) != 0)
+        wf_log (WF_LOG_WARN, "query", "rejected", NULL, "reason=\"%s\"", err.detail);
+    else if (env.type != WF_MSG_ACCOUNT_QUERY)
+        wf_mdp_worker_reply_error (self->worker, client, &env, WF_ERR_BAD_REQUEST,
+                                   "the query service answers account.query only", &self->scratch);
+    else
+        s_answer (self, client, &env, &self->request->account_query);
+    zframe_destroy (&client);
+}
+
+void
+wf_query_actor (zsock_t *pipe, void *args)
+{
+    self_t self = {.config = (const wf_query_config_t *) args};
+    wf_mdp_worker_config_t worker = {.broker_endpoint = self.config->broker_endpoint,
+                                     .service = "query",
+                                     .heartbeat_interval_ms = self.config->heartbeat_interval_ms};
+    self.worker = wf_mdp_worker_new (&worker);
+    self.pg = wf_pg_new (self.config->pg_url, "query");
+    self.request = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
+    self.reply = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
+    self.metrics = wf_metrics_new ("query");
+    wf_buf_init (&self.scratch);
+    zsock_signal (pipe, self.worker ? 0 : 1);
+    zpoller_t *poller = self.worker ? zpoller_new (pipe, wf_mdp_worker_sock (self.worker), NULL)
+                                    : NULL;
+    while (poller) {
+        void *which = zpoller_wait (poller, wf_mdp_worker_timeout_ms (self.worker));
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (!term && streq (command, "METRICS")) {
+                char *text = wf_metrics_text (self.metrics);
+                zstr_send (pipe, text);
+                free (text);
+            }
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        else if (which) {
+            for (int i = 0; i < 64; i++) {
+                zmsg_t *request = wf_mdp_worker_recv (self.worker);
+                if (request)
+                    s_handle (&self, request);
+                zmsg_destroy (&request);
+                if (!(zsock_events (wf_mdp_worker_sock (self.worker)) & ZMQ_POLLIN))
+                    break;
+            }
+        }
+        else if (zpoller_terminated (poller))
+            break;
+        wf_mdp_worker_tick (self.worker);
+    }
+    zpoller_destroy (&poller);
+    wf_mdp_worker_destroy (&self.worker);
+    wf_pg_destroy (&self.pg);
+    wf_metrics_destroy (&self.metrics);
+    wf_buf_free (&self.scratch);
+    free (self.request);
+    free (self.reply);
+}

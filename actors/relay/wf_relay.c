@@ -1,0 +1,386 @@
+/*  wf_relay - the outbox relay (see wf_relay.h).  */
+#include "wf_relay.h"
+#include "wf_events.h"
+#include "wf_limits.h"
+#include "wf_log.h"
+#include "wf_mdp_client.h"
+#include "wf_metrics.h"
+#include "wf_pg.h"
+#include "wf_shard.h"
+#include "wf_wire.h"
+
+#define DESTINATIONS_MAX 4   //  per row
+#define SERVICE_BYTES    32
+
+//  One claimed row and the state of its deliveries.
+typedef struct {
+    bool used;
+    uint32_t generation;
+    int64_t id;
+    int attempts;
+    int outstanding;                  //  deliveries sent, not yet answered
+    bool failed;                      //  a delivery failed: release with backoff
+    int64_t deadline_ms;
+    char destinations[DESTINATIONS_MAX][SERVICE_BYTES];
+    bool answered[DESTINATIONS_MAX];
+} row_t;
+
+typedef struct {
+    const wf_relay_config_t *config;
+    zsock_t *pipe;
+    wf_mdp_client_t *client;
+    wf_pg_t *pg;
+    PGconn *listening;                //  the connection we ran LISTEN on
+    row_t rows[WF_RELAY_ROWS_MAX];
+    size_t rows_used;
+    int delivery_timeout_ms;
+    int64_t poll_at_ms;
+    bool wanted;                      //  a NOTIFY or a completion: claim again soon
+    wf_buf_t scratch;
+    wf_metrics_t *metrics;
+    wf_metric_t *delivered;
+    wf_metric_t *failed;
+    wf_metric_t *claimed;
+    wf_metric_t *delivery_seconds;
+} self_t;
+
+//  Makes sure the connection LISTENs; returns it, or NULL when down.
+static PGconn *
+s_conn (self_t *self)
+{
+    PGconn *conn = wf_pg_conn (self->pg);
+    if (conn && conn != self->listening) {
+        PGresult *res = PQexec (conn, "LISTEN wf_outbox");
+        bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+        PQclear (res);
+        if (!ok) {
+            wf_pg_failed (self->pg);
+            return NULL;
+        }
+        self->listening = conn;
+        self->wanted = true;   //  rows may have piled up while we were away
+    }
+    return conn;
+}
+
+//  The service a destination of a row is delivered to.
+static void
+s_service (self_t *self, const char *destination, const char *route_key, char *service)
+{
+    if (streq (destination, WF_DEST_ACCOUNT) && route_key && *route_key)
+        wf_shard_service (wf_shard_of (route_key, strlen (route_key), self->config->shards),
+                          service, SERVICE_BYTES);
+    else
+        snprintf (service, SERVICE_BYTES, "%s", destination);
+}
+
+//  Splits a PostgreSQL text array literal "{a,b}" into row->destinations.
+static int
+s_parse_destinations (const char *literal, row_t *row)
+{
+    int count = 0;
+    memset (row->destinations, 0, sizeof row->destinations);
+    for (int d = 0; d < DESTINATIONS_MAX; d++)
+        row->answered[d] = true;
+    const char *p = literal + (*literal == '{');
+    while (*p && *p != '}' && count < DESTINATIONS_MAX) {
+        size_t len = strcspn (p, ",}");
+        snprintf (row->destinations[count], SERVICE_BYTES, "%.*s", (int) len, p);
+        row->answered[count] = false;
+        count++;
+        p += len + (p[len] == ',');
+    }
+    return count;
+}
+
+//  Sends one outbox.deliver; correlation = slot << 40 | generation << 8 | d.
+static void
+s_send (self_t *self, row_t *row, int d, PGresult *res, int i, const char *service)
+{
+    uint64_t slot = (uint64_t) (row - self->rows);
+    wf_envelope_t env = {
+        .version = WF_PROTO_VERSION,
+        .type = WF_MSG_OUTBOX_DELIVER,
+        .correlation_id = slot << 40 | (uint64_t) (row->generation & 0xffffffff) << 8
+                        | (uint64_t) d,
+        .deadline_ms = row->deadline_ms,
+        .request_id = wf_str_c (PQgetvalue (res, i, 1)),
+    };
+    wf_outbox_deliver_t body = {
+        .message_id = wf_str_c (PQgetvalue (res, i, 1)),
+        .outbox_id = row->id,
+        .type = wf_str_c (PQgetvalue (res, i, 2)),
+        .destination = wf_str_c (row->destinations[d]),
+        .stream_id = wf_str_c (PQgetvalue (res, i, 3)),
+        .payload = wf_str_c (PQgetvalue (res, i, 5)),
+        .occurred_at_ms = atoll (PQgetvalue (res, i, 7)),
+        .attempt = row->attempts,
+    };
+    zmsg_t *msg = zmsg_new ();
+    if (wf_wire_append (msg, &env, &body, &self->scratch) != 0
+        || wf_mdp_client_send (self->client, service, &msg) != 0) {
+        row->failed = true;   //  too large or the broker link is full: retry later
+        row->answered[d] = true;
+        row->outstanding--;
+    }
+    zmsg_destroy (&msg);
+}
+
+//  Releases a finished row: failed rows come back after a backoff.
+static void
+s_finish (self_t *self, row_t *row)
+{
+    if (row->outstanding > 0)
+        return;
+    if (row->failed) {
+        wf_metric_inc (self->failed, 1);
+        int64_t backoff_ms = 100LL << (row->attempts > 9 ? 9 : row->attempts - 1);
+        if (backoff_ms > WF_RELAY_BACKOFF_MS_MAX)
+            backoff_ms = WF_RELAY_BACKOFF_MS_MAX;
+        char id[24], seconds[24];
+        snprintf (id, sizeof id, "%" PRId64, row->id);
+        snprintf (seconds, sizeof seconds, "%.3f", (double) backoff_ms / 1000.0);
+        const char *params[] = {id, seconds};
+        PGconn *conn = s_conn (self);
+        PGresult *res = conn ? PQexecParams (conn,
+                                             "UPDATE outbox SET lease_until = NULL, "
+                                             "next_attempt_at = now () + make_interval "
+                                             "(secs => $2::float8) WHERE id = $1",
+                                             2, NULL, params, NULL, NULL, 0)
+                             : NULL;
+        //  If even this fails, the lease runs out and the row comes back.
+        PQclear (res);
+    }
+    else
+        self->wanted = true;   //  the pipeline has room: look for more
+    row->used = false;
+    row->generation++;
+    self->rows_used--;
+}
+
+//  Claims up to the free row slots and sends their deliveries.
+static void
+s_claim (self_t *self)
+{
+    PGconn *conn = s_conn (self);
+    size_t room = WF_RELAY_ROWS_MAX - self->rows_used;
+    if (!conn || room == 0)
+        return;
+    char limit[24], lease[24];
+    snprintf (limit, sizeof limit, "%zu", room);
+    snprintf (lease, sizeof lease, "%d", WF_RELAY_LEASE_S);
+    const char *params[] = {limit, lease};
+    PGresult *res = PQexecParams (
+        conn,
+        "WITH claimed AS (UPDATE outbox SET lease_until = now () + make_interval (secs => $2), "
+        "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL "
+        "AND next_attempt_at <= now () AND (lease_until IS NULL OR lease_until < now ()) "
+        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, message_id, type, "
+        "coalesce (stream_id::text, ''), coalesce (route_key::text, ''), payload::text, "
+        "pending::text, (extract (epoch FROM created_at) * 1000)::bigint, attempts) "
+        "SELECT * FROM claimed ORDER BY id",
+        2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        wf_pg_failed (self->pg);
+        return;
+    }
+    int count = PQntuples (res);
+    self->wanted = (size_t) count == room;   //  more may be waiting
+    wf_metric_inc (self->claimed, (uint64_t) count);
+    size_t slot = 0;
+    for (int i = 0; i < count; i++) {
+        while (self->rows[slot].used)
+            slot++;
+        row_t *row = &self->rows[slot];
+        row->used = true;
+        self->rows_used++;
+        row->id = atoll (PQgetvalue (res, i, 0));
+        row->attempts = atoi (PQgetvalue (res, i, 8));
+        row->failed = false;
+        row->deadline_ms = wf_clock_ms () + self->delivery_timeout_ms;
+        int destinations = s_parse_destinations (PQgetvalue (res, i, 6), row);
+        row->outstanding = destinations;
+        for (int d = 0; d < destinations; d++) {
+            char service[SERVICE_BYTES];
+            s_service (self, row->destinations[d], PQgetvalue (res, i, 4), service);
+            s_send (self, row, d, res, i, service);
+        }
+        s_finish (self, row);
+    }
+    PQclear (res);
+}
+
+//  Records one destination's acknowledgement of a row.
+static void
+s_acked (self_t *self, row_t *row, int d)
+{
+    char id[24];
+    snprintf (id, sizeof id, "%" PRId64, row->id);
+    const char *params[] = {id, row->destinations[d]};
+    PGconn *conn = s_conn (self);
+    PGresult *res = conn ? PQexecParams (conn,
+                                         "UPDATE outbox SET pending = array_remove (pending, $2), "
+                                         "delivered_at = CASE WHEN cardinality (array_remove "
+                                         "(pending, $2)) = 0 THEN now () END, lease_until = CASE "
+                                         "WHEN cardinality (array_remove (pending, $2)) = 0 THEN "
+                                         "NULL ELSE lease_until END WHERE id = $1",
+                                         2, NULL, params, NULL, NULL, 0)
+                         : NULL;
+    if (!res || PQresultStatus (res) != PGRES_COMMAND_OK) {
+        //  Not recorded: deliver again later (the consumer deduplicates).
+        row->failed = true;
+        if (conn)
+            wf_pg_failed (self->pg);
+    }
+    else
+        wf_metric_inc (self->delivered, 1);
+    PQclear (res);
+}
+
+//  Handles replies from destinations.
+static void
+s_replies (self_t *self)
+{
+    for (int n = 0; n < 1024; n++) {
+        zmsg_t *reply = wf_mdp_client_recv (self->client, NULL);
+        if (reply) {
+            wf_envelope_t env;
+            wf_codec_err_t err;
+            if (wf_wire_decode (reply, &env, NULL, &err) == 0) {
+                uint64_t slot = env.correlation_id >> 40;
+                uint32_t generation = (uint32_t) (env.correlation_id >> 8) & 0xffffffff;
+                int d = (int) (env.correlation_id & 0xff);
+                row_t *row = slot < WF_RELAY_ROWS_MAX ? &self->rows[slot] : NULL;
+                if (row && row->used && (row->generation & 0xffffffff) == generation
+                    && d < DESTINATIONS_MAX && !row->answered[d]) {
+                    row->answered[d] = true;
+                    row->outstanding--;
+                    if (env.type == WF_MSG_OUTBOX_ACK)
+                        s_acked (self, row, d);
+                    else
+                        row->failed = true;
+                    s_finish (self, row);
+                }
+            }
+            zmsg_destroy (&reply);
+        }
+        if (!(zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN))
+            break;
+    }
+}
+
+//  Fails deliveries whose deadline passed without an answer.
+static void
+s_expire (self_t *self)
+{
+    int64_t now = wf_clock_ms ();
+    for (size_t s = 0; s < WF_RELAY_ROWS_MAX; s++) {
+        row_t *row = &self->rows[s];
+        if (!row->used || row->deadline_ms + 1000 > now)
+            continue;
+        for (int d = 0; d < DESTINATIONS_MAX; d++)
+            if (*row->destinations[d] && !row->answered[d]) {
+                row->answered[d] = true;
+                row->outstanding--;
+            }
+        row->outstanding = row->outstanding < 0 ? 0 : row->outstanding;
+        row->failed = true;
+        s_finish (self, row);
+    }
+}
+
+//  Reads pending notifications from PostgreSQL.
+static void
+s_notifications (self_t *self)
+{
+    PGconn *conn = self->listening;
+    if (!conn || PQconsumeInput (conn) == 0) {
+        wf_pg_failed (self->pg);
+        self->listening = NULL;
+        return;
+    }
+    PGnotify *notify;
+    while ((notify = PQnotifies (conn)) != NULL) {
+        self->wanted = true;
+        PQfreemem (notify);
+    }
+}
+
+//  Creates the relay's state.
+static self_t *
+s_self_new (zsock_t *pipe, const wf_relay_config_t *config)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    self->config = config;
+    self->pipe = pipe;
+    self->client = wf_mdp_client_new (config->broker_endpoint);
+    self->pg = wf_pg_new (config->pg_url, "relay");
+    self->delivery_timeout_ms = config->delivery_timeout_ms > 0 ? config->delivery_timeout_ms
+                                                                : WF_RELAY_DELIVERY_TIMEOUT_MS;
+    wf_buf_init (&self->scratch);
+    self->metrics = wf_metrics_new ("relay");
+    self->delivered = wf_metrics_counter (self->metrics, "wf_relay_delivered_total",
+                                          "Deliveries acknowledged by their destination.", NULL);
+    self->failed = wf_metrics_counter (self->metrics, "wf_relay_retries_total",
+                                       "Rows released for a retry after a failed delivery.", NULL);
+    self->claimed = wf_metrics_counter (self->metrics, "wf_relay_claimed_total",
+                                        "Outbox rows claimed.", NULL);
+    self->wanted = true;
+    return self;
+}
+
+//  Answers a pipe command; false on $TERM.
+static bool
+s_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    bool go_on = command && !streq (command, "$TERM");
+    if (go_on && streq (command, "METRICS")) {
+        char *text = wf_metrics_text (self->metrics);
+        zstr_send (self->pipe, text);
+        free (text);
+    }
+    zstr_free (&command);
+    return go_on;
+}
+
+void
+wf_relay_actor (zsock_t *pipe, void *args)
+{
+    const wf_relay_config_t *config = (const wf_relay_config_t *) args;
+    self_t *self = s_self_new (pipe, config);
+    zsock_signal (pipe, self->client ? 0 : 1);
+    int poll_ms = config->poll_interval_ms > 0 ? config->poll_interval_ms
+                                               : WF_RELAY_POLL_INTERVAL_MS;
+    bool running = self->client != NULL;
+    while (running) {
+        zmq_pollitem_t items[3] = {
+            {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve (wf_mdp_client_sock (self->client)), 0, ZMQ_POLLIN, 0},
+            {NULL, self->listening ? PQsocket (self->listening) : -1, ZMQ_POLLIN, 0},
+        };
+        int count = self->listening ? 3 : 2;
+        long timeout = self->wanted ? 0 : 100;
+        if (zmq_poll (items, count, timeout) == -1 && zmq_errno () == ETERM)
+            break;
+        if (items[0].revents & ZMQ_POLLIN)
+            running = s_pipe (self);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_replies (self);
+        if (count == 3 && (items[2].revents & ZMQ_POLLIN))
+            s_notifications (self);
+        int64_t now = zclock_mono ();
+        if (self->wanted || now >= self->poll_at_ms) {
+            self->wanted = false;
+            s_claim (self);
+            self->poll_at_ms = now + poll_ms;
+        }
+        s_expire (self);
+    }
+    wf_mdp_client_destroy (&self->client);
+    wf_pg_destroy (&self->pg);
+    wf_metrics_destroy (&self->metrics);
+    wf_buf_free (&self->scratch);
+    free (self);
+}

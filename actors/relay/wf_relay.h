@@ -1,0 +1,36 @@
+/*  wf_relay - the outbox relay: every committed outbox row reaches every one
+    of its destinations at least once.
+
+    It claims undelivered rows in id order (FOR UPDATE SKIP LOCKED, and a
+    lease so that two relays never deliver the same row at once), sends each
+    pending destination an `outbox.deliver` through the broker
+    ("account.<shard of route_key>", "notifier", "amqp"), and removes a
+    destination from the row's `pending` only after it answered `outbox.ack`.
+    A row whose delivery failed (error reply, timeout) is released with a
+    capped exponential backoff. It wakes on LISTEN wf_outbox (a NOTIFY fires
+    at every commit that inserted rows) and polls as a fallback.
+
+    Pipe commands: "$TERM", "METRICS" -> text.
+*/
+#ifndef WF_RELAY_H_INCLUDED
+#define WF_RELAY_H_INCLUDED
+
+#include <czmq.h>
+
+#define WF_RELAY_ROWS_MAX            256     //  rows claimed and in flight at once
+#define WF_RELAY_POLL_INTERVAL_MS    1000    //  fallback when no NOTIFY arrives
+#define WF_RELAY_DELIVERY_TIMEOUT_MS 5000
+#define WF_RELAY_LEASE_S             15
+#define WF_RELAY_BACKOFF_MS_MAX      30000
+
+typedef struct {
+    const char *broker_endpoint;
+    const char *pg_url;
+    int shards;                      //  account shards (routing of "account")
+    int poll_interval_ms;            //  0 = default
+    int delivery_timeout_ms;         //  0 = default
+} wf_relay_config_t;
+
+void wf_relay_actor (zsock_t *pipe, void *args);
+
+#endif
