@@ -20,6 +20,7 @@ typedef struct {
     wf_mdp_client_t *client;
     zsock_t *health;
     zsock_t *metrics;
+    zsock_t *notifications; //  SUB to the notifiers' PUB, or NULL
     zhashx_t *metrics_texts; //  owner -> latest text
     zpoller_t *poller;
     wf_buf_t scratch;
@@ -27,6 +28,21 @@ typedef struct {
     bool http_done;
     uint64_t rejected_requests;
 } self_t;
+
+//  The hub's "SUB"/"UNSUB" user: follow the users with connections here, so
+//  the notifiers' PUB sends this front only what its clients need.
+static void
+s_subscription (self_t *self, bool subscribe, zmsg_t *msg)
+{
+    char *user = zmsg_popstr (msg);
+    if (user && *user && self->notifications) {
+        if (subscribe)
+            zsock_set_subscribe (self->notifications, user);
+        else
+            zsock_set_unsubscribe (self->notifications, user);
+    }
+    zstr_free (&user);
+}
 
 //  Forwards one request from the HTTP thread to the broker; if the broker
 //  socket is full, answers BUSY at once.
@@ -52,7 +68,9 @@ s_from_http (self_t *self, zmsg_t *msg)
             }
             self->rejected_requests++;
         }
-    } else if (command && streq (command, "DONE"))
+    } else if (command && (streq (command, "SUB") || streq (command, "UNSUB")))
+        s_subscription (self, streq (command, "SUB"), msg);
+    else if (command && streq (command, "DONE"))
         //  The HTTP thread finished draining; zactor_destroy collects it.
         self->http_done = true;
     zstr_free (&service);
@@ -72,6 +90,27 @@ s_from_broker (self_t *self)
             forwarded++;
         }
         if (!(zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN))
+            break;
+    }
+    if (forwarded)
+        lws_cancel_service (self->lws);
+}
+
+//  Passes notifications [user][json] on to the HTTP thread as "PUSH"; one
+//  wake-up per batch.
+static void
+s_from_notifier (self_t *self)
+{
+    int forwarded = 0;
+    for (int i = 0; i < BRIDGE_BATCH_MAX; i++) {
+        zmsg_t *msg = zmsg_recv (self->notifications);
+        if (msg && zmsg_size (msg) == 2) {
+            zmsg_pushstr (msg, "PUSH");
+            zmsg_send (&msg, self->http);
+            forwarded++;
+        }
+        zmsg_destroy (&msg);
+        if (!(zsock_events (self->notifications) & ZMQ_POLLIN))
             break;
     }
     if (forwarded)
@@ -106,22 +145,100 @@ s_from_metrics (self_t *self)
     zstr_free (&text);
 }
 
-//  Sends the joined metrics of the other actors to the HTTP thread.
+//  One metric family while joining texts: its comment lines and samples.
+typedef struct {
+    char *help;
+    char *type;
+    zlistx_t *samples;
+} family_t;
+
+static void
+s_family_free (void **item)
+{
+    family_t *family = (family_t *) *item;
+    if (family) {
+        zstr_free (&family->help);
+        zstr_free (&family->type);
+        zlistx_destroy (&family->samples);
+        free (family);
+        *item = NULL;
+    }
+}
+
+//  The family a line belongs to: "# HELP x", "# TYPE x", or a sample of x
+//  (histogram samples x_bucket/x_sum/x_count belong to family x).
+static family_t *
+s_family_of (zhashx_t *families, zlistx_t *order, const char *line)
+{
+    char name[128];
+    bool comment = strncmp (line, "# HELP ", 7) == 0 || strncmp (line, "# TYPE ", 7) == 0;
+    const char *start = comment ? line + 7 : line;
+    size_t len = strcspn (start, comment ? " " : "{ ");
+    snprintf (name, sizeof name, "%.*s", (int) (len < sizeof name ? len : sizeof name - 1), start);
+    family_t *family = (family_t *) zhashx_lookup (families, name);
+    for (const char *suffix = "_bucket\0_sum\0_count\0"; !family && !comment && *suffix;
+         suffix += strlen (suffix) + 1) {
+        size_t n = strlen (name), m = strlen (suffix);
+        if (n > m && streq (name + n - m, suffix)) {
+            char base[128];
+            snprintf (base, sizeof base, "%.*s", (int) (n - m), name);
+            family = (family_t *) zhashx_lookup (families, base);
+        }
+    }
+    if (!family) {
+        family = (family_t *) zmalloc (sizeof (family_t));
+        family->samples = zlistx_new ();
+        zlistx_set_destructor (family->samples, (zlistx_destructor_fn *) zstr_free);
+        zhashx_insert (families, name, family);
+        zlistx_add_end (order, family);
+    }
+    return family;
+}
+
+//  Joins the other actors' metrics, grouping each family's samples under one
+//  HELP/TYPE pair (several shards report the same families), and sends the
+//  text to the HTTP thread.
 static void
 s_push_metrics (self_t *self)
 {
     if (zhashx_size (self->metrics_texts) == 0)
         return;
+    zhashx_t *families = zhashx_new ();
+    zhashx_set_destructor (families, s_family_free);
+    zlistx_t *order = zlistx_new ();
     size_t total = 1;
     for (char *t = (char *) zhashx_first (self->metrics_texts); t;
-         t = (char *) zhashx_next (self->metrics_texts))
-        total += strlen (t);
+         t = (char *) zhashx_next (self->metrics_texts)) {
+        total += strlen (t) + 1;
+        for (char *line = t; *line;) {
+            size_t len = strcspn (line, "\n");
+            char *copy = zsys_sprintf ("%.*s", (int) len, line);
+            family_t *family = *copy ? s_family_of (families, order, copy) : NULL;
+            if (family && strncmp (copy, "# HELP ", 7) == 0 && !family->help)
+                family->help = copy, copy = NULL;
+            else if (family && strncmp (copy, "# TYPE ", 7) == 0 && !family->type)
+                family->type = copy, copy = NULL;
+            else if (family && copy[0] != '#')
+                zlistx_add_end (family->samples, copy), copy = NULL;
+            zstr_free (&copy);
+            line += len + (line[len] == '\n');
+        }
+    }
     char *joined = (char *) zmalloc (total);
-    for (char *t = (char *) zhashx_first (self->metrics_texts); t;
-         t = (char *) zhashx_next (self->metrics_texts))
-        strcat (joined, t);
+    size_t at = 0;
+    for (family_t *f = (family_t *) zlistx_first (order); f; f = (family_t *) zlistx_next (order)) {
+        const char *parts[2] = {f->help, f->type};
+        for (int i = 0; i < 2; i++)
+            if (parts[i])
+                at += (size_t) snprintf (joined + at, total - at, "%s\n", parts[i]);
+        for (char *sample = (char *) zlistx_first (f->samples); sample;
+             sample = (char *) zlistx_next (f->samples))
+            at += (size_t) snprintf (joined + at, total - at, "%s\n", sample);
+    }
     zsock_send (self->http, "ss", "METRICS", joined);
     free (joined);
+    zlistx_destroy (&order);
+    zhashx_destroy (&families);
 }
 
 //  zhashx destructor for the metrics texts.
@@ -169,6 +286,16 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
                     config->metrics_endpoint);
         zpoller_add (self->poller, self->metrics);
     }
+    if (config->notifier_endpoint && *config->notifier_endpoint) {
+        //  No subscription yet: the hub asks for each user it holds.
+        self->notifications = zsock_new (ZMQ_SUB);
+        zsock_set_rcvhwm (self->notifications, WF_SOCKET_HWM);
+        zsock_set_maxmsgsize (self->notifications, WF_FRAME_BYTES_MAX);
+        if (zsock_attach (self->notifications, config->notifier_endpoint, false) != 0)
+            wf_log (WF_LOG_WARN, "front", "notifier_connect_failed", NULL, "endpoint=%s",
+                    config->notifier_endpoint);
+        zpoller_add (self->poller, self->notifications);
+    }
     wf_log (WF_LOG_INFO, "front", "listening", NULL, "port=%d broker=%s", self->port,
             config->broker_endpoint);
     return self;
@@ -188,6 +315,7 @@ s_self_destroy (self_t **self_p)
     wf_mdp_client_destroy (&self->client);
     zsock_destroy (&self->health);
     zsock_destroy (&self->metrics);
+    zsock_destroy (&self->notifications);
     zhashx_destroy (&self->metrics_texts);
     wf_buf_free (&self->scratch);
     free (self);
@@ -235,6 +363,8 @@ wf_front_actor (zsock_t *pipe, void *args)
             s_from_health (self);
         else if (which && which == self->metrics)
             s_from_metrics (self);
+        else if (which && which == self->notifications)
+            s_from_notifier (self);
         else if (zpoller_terminated (self->poller))
             break;
         now = zclock_mono ();
