@@ -2,8 +2,10 @@
     broker.
 
     The bridge (this actor's thread) owns every ZeroMQ socket the front needs:
-    a 7/MDP client DEALER to the broker, a SUB for health reports, and a SUB
-    bound for the other actors' metrics. It forwards requests from the HTTP
+    a 7/MDP client DEALER to the broker, a SUB for health reports, a SUB
+    bound for the other actors' metrics, and a SUB connected to the notifiers'
+    PUB (subscribed to exactly the users the hub holds connections for; see
+    wf_front_hub.h). It forwards requests from the HTTP
     thread to the broker and replies back, waking the HTTP thread with
     lws_cancel_service after each batch, and ticks it every TICK_MS so it can
     expire requests whose deadline passed.
@@ -24,6 +26,7 @@ typedef struct {
     const char *broker_endpoint;  //  7/MDP broker
     const char *health_endpoint;  //  health actor's PUB, or NULL
     const char *metrics_endpoint; //  SUB bound here; actors publish [owner][text]; or NULL
+    const char *notifier_endpoint; //  notifiers' PUB [user][json] to connect to (a comma list), or NULL
     zcert_t *curve_client_cert;   //  NULL = plain
     const char *curve_server_key;
 } wf_front_config_t;
