@@ -175,6 +175,36 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
                                  &self->scratch);
         }
     }
+    else if (wf_str_eq (q->kind, "transfer") && has_account) {
+        //  account_id carries the transfer id; either side's owner may read it.
+        const char *params[] = {account, user};
+        res = s_select (self,
+                        "SELECT t.id::text, t.source_account_id::text, "
+                        "t.destination_account_id::text, t.amount, t.currency, t.status, "
+                        "(extract (epoch FROM t.created_at) * 1000)::bigint, coalesce ((extract "
+                        "(epoch FROM t.completed_at) * 1000)::bigint, 0) FROM transfers t WHERE "
+                        "t.id = $1 AND EXISTS (SELECT 1 FROM accounts a WHERE a.owner_id = $2 AND "
+                        "a.id IN (t.source_account_id, t.destination_account_id))",
+                        2, params);
+        if (res && PQntuples (res) == 1) {
+            wf_account_transfer_t t = {
+                .id = wf_str_c (PQgetvalue (res, 0, 0)),
+                .source_account_id = wf_str_c (PQgetvalue (res, 0, 1)),
+                .destination_account_id = wf_str_c (PQgetvalue (res, 0, 2)),
+                .amount = atoll (PQgetvalue (res, 0, 3)),
+                .currency = wf_str_c (PQgetvalue (res, 0, 4)),
+                .digits = s_digits (PQgetvalue (res, 0, 4)),
+                .status = wf_str_c (PQgetvalue (res, 0, 5)),
+                .created_at_ms = atoll (PQgetvalue (res, 0, 6)),
+                .completed_at_ms = atoll (PQgetvalue (res, 0, 7)),
+            };
+            wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_TRANSFER, &t,
+                                 &self->scratch);
+        }
+        else if (res)
+            wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
+                                       "No such transfer.", &self->scratch);
+    }
     else {
         wf_mdp_worker_reply_error (self->worker, client, env,
                                    has_account || wf_str_eq (q->kind, "list") ? WF_ERR_BAD_REQUEST

@@ -6,6 +6,9 @@
       get           -> account.info       (owner only; another's -> NOT_FOUND)
       list          -> account.list       (the caller's accounts)
       transactions  -> account.history    (newest first, cursor `before`)
+      transfer      -> account.transfer   (account_id = the transfer id; the
+                                           owner of either side; InFlight while
+                                           the credit leg is on its way)
     Pipe commands: "$TERM", "METRICS" -> text.
 */
 #ifndef WF_QUERY_H_INCLUDED
