@@ -30,6 +30,7 @@
 typedef struct {
     const char *broker_endpoint;
     const char *pg_url;
+    const char *redis_url;             //  committed versions for the read cache; NULL = none
     int shard;
     int shards;
     const char *default_currency;      //  of the wallet opened at registration ("ARS")

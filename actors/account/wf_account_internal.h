@@ -9,6 +9,7 @@
 #include "wf_metrics.h"
 #include "wf_mdp_worker.h"
 #include "wf_pg.h"
+#include "wf_redis.h"
 #include "wf_wire.h"
 
 #define ITEM_DETAIL_BYTES 256
@@ -41,6 +42,7 @@ typedef struct {
     char service[32];
     wf_mdp_worker_t *worker;
     wf_pg_t *pg;
+    wf_redis_t *redis;            //  read-cache version markers
     PGconn *conn;                 //  the batch's connection, valid during a batch
     zhashx_t *cache;              //  account id -> entry_t
     zhashx_t *batch_keys;         //  "user|key" -> item_t *, during a batch

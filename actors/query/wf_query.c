@@ -6,6 +6,7 @@
 #include "wf_mdp_worker.h"
 #include "wf_metrics.h"
 #include "wf_pg.h"
+#include "wf_redis.h"
 #include "wf_wire.h"
 
 _Static_assert (WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list");
@@ -18,6 +19,9 @@ typedef struct {
     const wf_query_config_t *config;
     wf_mdp_worker_t *worker;
     wf_pg_t *pg;
+    wf_redis_t *redis;
+    wf_metric_t *cache_hits;
+    wf_metric_t *cache_misses;
     wf_any_msg_t *request;
     wf_any_msg_t *reply;
     wf_buf_t scratch;
@@ -79,6 +83,59 @@ s_owned (self_t *self, const char *account_id, const char *user_id)
     return owned;
 }
 
+//  Serves `get` from the cache when the cached account is owned by the caller
+//  and at least as new as the last committed version. True when answered.
+static bool
+s_cached_get (self_t *self, zframe_t *client, const wf_envelope_t *env, const char *account,
+              const char *user)
+{
+    redisContext *ctx = wf_redis_ctx (self->redis);
+    if (!ctx)
+        return false;
+    redisReply *reply =
+        (redisReply *) redisCommand (ctx, "MGET wf:account:%s wf:account:%s:v", account, account);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+        if (reply)
+            freeReplyObject (reply);
+        wf_redis_failed (self->redis);
+        return false;
+    }
+    bool hit = false;
+    redisReply *value = reply->element[0], *marker = reply->element[1];
+    wf_account_info_t *info = &self->reply->account_info;
+    wf_codec_err_t err;
+    if (value->type == REDIS_REPLY_STRING
+        && wf_body_decode (WF_MSG_ACCOUNT_INFO, (const uint8_t *) value->str, value->len, info,
+                           &err) == 0
+        && wf_str_eq (info->owner_id, user)
+        && (marker->type != REDIS_REPLY_STRING || info->version >= atoll (marker->str))) {
+        wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_INFO, info, &self->scratch);
+        hit = true;
+    }
+    freeReplyObject (reply);
+    wf_metric_inc (hit ? self->cache_hits : self->cache_misses, 1);
+    return hit;
+}
+
+//  Stores an account read from PostgreSQL in the cache.
+static void
+s_cache_put (self_t *self, const wf_account_info_t *info, const char *account)
+{
+    redisContext *ctx = wf_redis_ctx (self->redis);
+    if (!ctx)
+        return;
+    wf_buf_reset (&self->scratch);
+    if (wf_body_encode (WF_MSG_ACCOUNT_INFO, info, &self->scratch) != 0)
+        return;
+    redisReply *reply = (redisReply *) redisCommand (ctx, "SET wf:account:%s %b EX %d", account,
+                                                     self->scratch.data, self->scratch.size,
+                                                     WF_QUERY_CACHE_TTL_S);
+    if (!reply)
+        wf_redis_failed (self->redis);
+    else
+        freeReplyObject (reply);
+}
+
 //  Copies a slice into a C string.
 static void
 s_copy (char *dst, size_t size, wf_str_t src)
@@ -116,6 +173,8 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
         }
     }
     else if (wf_str_eq (q->kind, "get") && has_account) {
+        if (s_cached_get (self, client, env, account, user))
+            return;
         const char *params[] = {account, user};
         res = s_select (self,
                         "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE id = $1 AND owner_id = $2",
@@ -126,6 +185,7 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             s_account_row (res, 0, &info);
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_INFO, &info,
                                  &self->scratch);
+            s_cache_put (self, &info, account);
         }
         else if (res)
             wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
@@ -248,6 +308,13 @@ wf_query_actor (zsock_t *pipe, void *args)
     self.request = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
     self.reply = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
     self.metrics = wf_metrics_new ("query");
+    self.redis = wf_redis_new (self.config->redis_url, "query");
+    self.cache_hits = wf_metrics_counter (self.metrics, "wf_query_cache_total",
+                                          "Account reads by cache outcome.", "outcome", "hit",
+                                          NULL);
+    self.cache_misses = wf_metrics_counter (self.metrics, "wf_query_cache_total",
+                                            "Account reads by cache outcome.", "outcome", "miss",
+                                            NULL);
     wf_buf_init (&self.scratch);
     zsock_signal (pipe, self.worker ? 0 : 1);
     zpoller_t *poller = self.worker ? zpoller_new (pipe, wf_mdp_worker_sock (self.worker), NULL)
@@ -283,6 +350,7 @@ wf_query_actor (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
     wf_mdp_worker_destroy (&self.worker);
     wf_pg_destroy (&self.pg);
+    wf_redis_destroy (&self.redis);
     wf_metrics_destroy (&self.metrics);
     wf_buf_free (&self.scratch);
     free (self.request);

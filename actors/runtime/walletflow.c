@@ -94,6 +94,7 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     for (int i = 0; i < config->account_shards; i++) {
         ac->account[i].broker_endpoint = config->broker_connect;
         ac->account[i].pg_url = config->pg_url;
+        ac->account[i].redis_url = *config->redis_url ? config->redis_url : NULL;
         ac->account[i].shard = i;
         ac->account[i].shards = config->account_shards;
         ac->account[i].default_currency = config->default_currency;
@@ -105,6 +106,7 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     ac->relay.shards = config->account_shards;
     ac->query.broker_endpoint = config->broker_connect;
     ac->query.pg_url = config->pg_url;
+    ac->query.redis_url = *config->redis_url ? config->redis_url : NULL;
     ac->query.heartbeat_interval_ms = config->heartbeat_interval_ms;
     ac->front.http.account_shards = config->account_shards;
     ac->health.pg_url = *config->pg_url ? config->pg_url : NULL;

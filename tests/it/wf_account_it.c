@@ -73,10 +73,16 @@ s_sql (const char *sql)
     return value;
 }
 
+static void s_random_uuid (char out[37]);
+static char ALICE[37], BOB[37], CAROL[37];
+
 static int
 s_setup (void **state)
 {
     zsys_init ();
+    s_random_uuid (ALICE);
+    s_random_uuid (BOB);
+    s_random_uuid (CAROL);
     snprintf (s_fx.dbname, sizeof s_fx.dbname, "wf_it_account_%d", (int) getpid ());
     PGconn *admin = s_connect ("postgres");
     char sql[160];
@@ -98,6 +104,7 @@ s_setup (void **state)
         //  The extra worker serves shard 0 too.
         s_fx.account_config[i] = (wf_account_config_t){.broker_endpoint = "inproc://it-broker",
                                                        .pg_url = s_fx.url,
+                                                       .redis_url = getenv ("WF_REDIS_URL"),
                                                        .shard = i % SHARDS,
                                                        .shards = SHARDS,
                                                        .default_currency = "ARS",
@@ -112,6 +119,7 @@ s_setup (void **state)
     s_fx.relay = zactor_new (wf_relay_actor, &s_fx.relay_config);
     s_fx.query_config = (wf_query_config_t){.broker_endpoint = "inproc://it-broker",
                                             .pg_url = s_fx.url,
+                                            .redis_url = getenv ("WF_REDIS_URL"),
                                             .heartbeat_interval_ms = 200};
     s_fx.query = zactor_new (wf_query_actor, &s_fx.query_config);
     s_fx.client = wf_mdp_client_new ("inproc://it-broker");
@@ -272,9 +280,22 @@ s_await_balance (const char *account, int64_t want)
     assert_int_equal (s_balance (account), want);
 }
 
-static const char *ALICE = "11111111-1111-4111-8111-111111111111";
-static const char *BOB = "22222222-2222-4222-8222-222222222222";
-static const char *CAROL = "33333333-3333-4333-8333-333333333333";
+//  Fresh user ids per run: nothing cached by an earlier run can match them.
+static char ALICE[37], BOB[37], CAROL[37];
+
+//  A random version 4 uuid.
+static void
+s_random_uuid (char out[37])
+{
+    zuuid_t *uuid = zuuid_new ();
+    const char *hex = zuuid_str_canonical (uuid);
+    snprintf (out, 37, "%s", hex);
+    out[14] = '4';   //  version 4
+    out[19] = '8';   //  RFC 4122 variant
+    for (char *c = out; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
+    zuuid_destroy (&uuid);
+}
 
 //  UserRegistered opens exactly one wallet, however often it arrives.
 static void
@@ -422,6 +443,39 @@ test_two_workers_one_shard (void **state)
     assert_true (ok > 0);
 }
 
+//  The query service's balance (Redis-cached reads).
+static int64_t
+s_query_balance (const char *account, const char *user)
+{
+    wf_account_query_t q = {.kind = WF_STR ("get"), .user_id = wf_str_c (user),
+                            .role = WF_STR ("User"), .account_id = wf_str_c (account)};
+    wf_envelope_t env;
+    wf_any_msg_t *reply = malloc (sizeof *reply);
+    zmsg_t *msg = s_call ("query", WF_MSG_ACCOUNT_QUERY, &q, &env, reply);
+    int64_t balance = env.type == WF_MSG_ACCOUNT_INFO ? reply->account_info.balance : -1;
+    zmsg_destroy (&msg);
+    free (reply);
+    return balance;
+}
+
+//  A read after an answered command never shows an older balance, cached or
+//  not, whichever of shard 0's two workers wrote it.
+static void
+test_cached_reads_never_stale (void **state)
+{
+    if (!getenv ("WF_REDIS_URL"))
+        fail_msg ("WF_REDIS_URL is not set: run through deploy/test.sh");
+    char a[37];
+    wf_account_default_id (ALICE, a);
+    for (int i = 0; i < 50; i++) {
+        int64_t after = -1;
+        assert_int_equal (s_query_balance (a, ALICE), s_balance (a));   //  warms the cache
+        assert_int_equal (s_command ("deposit", a, ALICE, "0.01", "", "", &after), WF_ERR_OK);
+        assert_int_equal (s_query_balance (a, ALICE), after);
+    }
+    assert_int_equal (s_query_balance (a, BOB), -1);   //  the cache keeps ownership
+}
+
 //  Every invariant of the event store holds after all of the above.
 static void
 test_audit (void **state)
@@ -464,6 +518,7 @@ main (void)
         cmocka_unit_test (test_transfer_saga),
         cmocka_unit_test (test_idempotency),
         cmocka_unit_test (test_two_workers_one_shard),
+        cmocka_unit_test (test_cached_reads_never_stale),
         cmocka_unit_test (test_audit),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
