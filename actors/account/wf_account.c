@@ -237,15 +237,21 @@ s_receive (self_t *self, item_t *item)
         return false;
     item->client = zmsg_pop (request);
     item->msg = request;
-    wf_codec_err_t err;
-    item->valid = wf_wire_decode (request, &item->env, item->body, &err) == 0
-               && (item->env.type == WF_MSG_ACCOUNT_COMMAND
-                   || item->env.type == WF_MSG_OUTBOX_DELIVER);
-    if (!item->valid) {
+    wf_codec_err_t err = {.detail = NULL};
+    bool decoded = wf_wire_decode (request, &item->env, item->body, &err) == 0;
+    bool known = decoded && (item->env.type == WF_MSG_ACCOUNT_COMMAND
+                             || item->env.type == WF_MSG_OUTBOX_DELIVER);
+    //  An envelope we can answer gets a clear error; anything else is dropped.
+    item->valid = known || wf_envelope_decode (zframe_data (zmsg_first (request)),
+                                               zframe_size (zmsg_first (request)), &item->env,
+                                               &err) == 0;
+    if (!known) {
         wf_log (WF_LOG_WARN, self->service, "rejected", NULL, "reason=\"%s\"",
                 err.detail ? err.detail : "unexpected message type");
         wf_metrics_counter_add (self->metrics, "wf_account_rejected_total",
                                 "Requests rejected as malformed.", 1, NULL);
+        if (item->valid)
+            wf_account_refuse (item, WF_ERR_BAD_REQUEST, "malformed or unexpected message", NULL);
     }
     return true;
 }
