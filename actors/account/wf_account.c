@@ -174,8 +174,10 @@ s_transaction (self_t *self, item_t *items, size_t count)
                                NULL);
         else if (item->env.type == WF_MSG_ACCOUNT_COMMAND)
             rc = wf_account_handle_command (self, item);
-        else
+        else if (item->env.type == WF_MSG_OUTBOX_DELIVER)
             rc = wf_account_handle_delivery (self, item);
+        else
+            wf_account_refuse (item, WF_ERR_BAD_REQUEST, "malformed or unexpected message", NULL);
     }
     int64_t start = zclock_usecs ();
     if (rc == 0 && s_sql (self, "COMMIT") == 0) {
