@@ -167,6 +167,8 @@ s_transaction (self_t *self, item_t *items, size_t count)
     int rc = 0;
     for (size_t i = 0; i < count && rc == 0; i++) {
         item_t *item = &items[i];
+        //  A long batch must not look like a dead worker to the broker.
+        wf_mdp_worker_tick (self->worker);
         if (!item->valid || item->decided)
             continue;
         if (item->env.deadline_ms > 0 && item->env.deadline_ms < wf_clock_ms ())
@@ -185,6 +187,9 @@ s_transaction (self_t *self, item_t *items, size_t count)
         s_clear_touched (self);
         return 0;
     }
+    char reason[256];
+    wf_log (WF_LOG_WARN, self->service, "batch_rolled_back", NULL, "requests=%zu reason=%s",
+            count, wf_log_quote (reason, sizeof reason, PQerrorMessage (self->conn)));
     s_sql (self, "ROLLBACK");
     s_forget_touched (self);
     return -1;
@@ -210,10 +215,14 @@ s_batch (self_t *self, size_t count)
     if (self->conn && s_transaction (self, self->items, count) != 0) {
         wf_metric_inc (self->batch_failures, 1);
         wf_pg_failed (self->pg);
+        //  One by one, a few times: a stale writer (another worker of this
+        //  shard committed first) succeeds once it has reloaded.
         for (size_t i = 0; i < count; i++) {
             s_undecide (&self->items[i]);
-            self->conn = count > 1 ? wf_pg_conn (self->pg) : NULL;
-            if (self->conn && s_transaction (self, &self->items[i], 1) != 0) {
+            for (int attempt = 0; attempt < WF_ACCOUNT_RETRIES_MAX; attempt++) {
+                self->conn = wf_pg_conn (self->pg);
+                if (!self->conn || s_transaction (self, &self->items[i], 1) == 0)
+                    break;
                 s_undecide (&self->items[i]);
                 wf_pg_failed (self->pg);
             }

@@ -26,6 +26,7 @@
 
 #define WF_ACCOUNT_BATCH_MAX  128      //  requests per transaction
 #define WF_ACCOUNT_CACHE_MAX  10000    //  aggregates kept in memory per shard
+#define WF_ACCOUNT_RETRIES_MAX 3       //  transactions per request after its batch failed
 
 typedef struct {
     const char *broker_endpoint;

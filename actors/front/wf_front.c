@@ -20,7 +20,7 @@ typedef struct {
     wf_mdp_client_t *client;
     zsock_t *health;
     zsock_t *metrics;
-    zsock_t *notifications; //  SUB to the notifiers' PUB, or NULL
+    zsock_t *notifications;  //  SUB to the notifiers' PUB, or NULL
     zhashx_t *metrics_texts; //  owner -> latest text
     zpoller_t *poller;
     wf_buf_t scratch;

@@ -23,11 +23,11 @@
 
 typedef struct {
     wf_front_http_config_t http;
-    const char *broker_endpoint;  //  7/MDP broker
-    const char *health_endpoint;  //  health actor's PUB, or NULL
-    const char *metrics_endpoint; //  SUB bound here; actors publish [owner][text]; or NULL
-    const char *notifier_endpoint; //  notifiers' PUB [user][json] to connect to (a comma list), or NULL
-    zcert_t *curve_client_cert;   //  NULL = plain
+    const char *broker_endpoint;   //  7/MDP broker
+    const char *health_endpoint;   //  health actor's PUB, or NULL
+    const char *metrics_endpoint;  //  SUB bound here; actors publish [owner][text]; or NULL
+    const char *notifier_endpoint; //  notifiers' PUB (comma list) to connect to, or NULL
+    zcert_t *curve_client_cert;    //  NULL = plain
     const char *curve_server_key;
 } wf_front_config_t;
 

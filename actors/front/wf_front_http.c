@@ -6,6 +6,8 @@
 */
 #include "wf_front_http.h"
 #include "wf_front_routes.h"
+#include "wf_front_hub.h"
+#include "wf_jwt_cache.h"
 #include "wf_problem.h"
 #include "wf_log.h"
 #include "wf_metrics.h"
@@ -22,6 +24,8 @@
 //  The front waits this much past a request's deadline, so the broker's own
 //  answer at the deadline (UNAVAILABLE, TIMEOUT) reaches the client first.
 #define DEADLINE_GRACE_MS 500
+//  Verified access tokens this HTTP thread remembers (wf_jwt_cache).
+#define JWT_CACHE_ENTRIES 4096
 
 typedef enum { SLOT_FREE, SLOT_READING_BODY, SLOT_WAITING, SLOT_RESPONDING } slot_state_t;
 
@@ -55,6 +59,13 @@ typedef struct {
     bool has_slot;
 } pss_t;
 
+//  The hub's WebSockets share the "http" protocol (see wf_front_hub.h): the
+//  session data holds either kind.
+typedef union {
+    pss_t http;
+    wf_front_hub_session_t hub;
+} session_t;
+
 struct _wf_front_http_t {
     const wf_front_http_config_t *config;
     zsock_t *pipe;
@@ -79,6 +90,8 @@ struct _wf_front_http_t {
     bool draining;
     bool stop;
     int64_t drain_deadline_ms;
+    wf_front_hub_t *hub;       //  the SignalR hub's WebSocket connections
+    wf_jwt_cache_t *jwt_cache; //  REST bearer tokens verified here; NULL without config->jwt
 };
 
 //  Frees what a response owns and resets it.
@@ -168,10 +181,22 @@ wf_front_http_metrics_others (wf_front_http_t *http)
     return http->metrics_others;
 }
 
+wf_front_hub_t *
+wf_front_http_hub (wf_front_http_t *http)
+{
+    return http->hub;
+}
+
 const wf_front_http_config_t *
 wf_front_http_config (wf_front_http_t *http)
 {
     return http->config;
+}
+
+wf_jwt_cache_t *
+wf_front_http_jwt_cache (wf_front_http_t *http)
+{
+    return http->jwt_cache;
 }
 
 char *
@@ -270,6 +295,25 @@ s_custom_header (struct lws *wsi, const char *name, char *dst, size_t size)
         dst[0] = 0;
 }
 
+//  Copies the query string as "a=1&b=2". lws keeps each argument as a
+//  fragment (and would join them with ','), so they are joined here.
+static void
+s_query (struct lws *wsi, char *dst, size_t size)
+{
+    size_t used = 0;
+    dst[0] = 0;
+    char fragment[WF_HTTP_URL_BYTES_MAX + 1];
+    for (int n = 0; n < 64; n++) {
+        int len = lws_hdr_copy_fragment (wsi, fragment, (int) sizeof fragment,
+                                         WSI_TOKEN_HTTP_URI_ARGS, n);
+        if (len < 0)
+            break;
+        if (used + (size_t) len + 2 > size)
+            break;   //  over the URL limit: later arguments are ignored
+        used += (size_t) snprintf (dst + used, size - used, "%s%s", used ? "&" : "", fragment);
+    }
+}
+
 //  True when every byte is in [A-Za-z0-9._-] (request ids we accept from clients).
 static bool
 s_is_token (const char *text, size_t len_max)
@@ -332,7 +376,7 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
     req->method = s_method (wsi);
     snprintf (slot->path, sizeof slot->path, "%.*s", (int) path_len, path);
     req->path = slot->path;
-    s_header (wsi, WSI_TOKEN_HTTP_URI_ARGS, slot->query, sizeof slot->query);
+    s_query (wsi, slot->query, sizeof slot->query);
     req->query = slot->query;
     s_custom_header (wsi, "x-request-id:", slot->request_id, sizeof slot->request_id);
     if (!s_is_token (slot->request_id, WF_REQUEST_ID_BYTES_MAX))
@@ -637,16 +681,20 @@ s_drain_pipe (wf_front_http_t *http)
             http->stop = true;
         else if (streq (command, "REPLY"))
             s_on_reply (http, msg);
+        else if (streq (command, "PUSH"))
+            wf_front_hub_push (http->hub, msg);
         else if (streq (command, "HEALTH")) {
             free (http->health_json);
             http->health_json = zmsg_popstr (msg);
         } else if (streq (command, "METRICS")) {
             free (http->metrics_others);
             http->metrics_others = zmsg_popstr (msg);
-        } else if (streq (command, "TICK"))
+        } else if (streq (command, "TICK")) {
             s_expire (http);
-        else if (streq (command, "DRAIN") && !http->draining) {
+            wf_front_hub_tick (http->hub);
+        } else if (streq (command, "DRAIN") && !http->draining) {
             http->draining = true;
+            wf_front_hub_drain (http->hub);
             http->drain_deadline_ms = wf_clock_ms () + DRAIN_TIMEOUT_MS;
         }
         zstr_free (&command);
@@ -660,6 +708,8 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 {
     wf_front_http_t *http = (wf_front_http_t *) lws_context_user (lws_get_context (wsi));
     pss_t *pss = (pss_t *) user;
+    if (wf_front_hub_handles (reason))
+        return wf_front_hub_callback (http->hub, wsi, reason, user, in, len);
     switch (reason) {
         case LWS_CALLBACK_HTTP:
             return s_on_http (http, wsi, pss, (const char *) in,
@@ -687,7 +737,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 }
 
 static const struct lws_protocols s_protocols[] = {
-    {"http", s_callback, sizeof (pss_t), 0, 0, NULL, 0},
+    {"http", s_callback, sizeof (session_t), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -725,6 +775,9 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
                               "HTTP request latency by route.", "route", "unmatched", NULL);
     http->pending_gauge = wf_metrics_gauge (http->metrics, "wf_http_pending_requests",
                                             "Requests holding a slot.", NULL);
+    wf_front_hub_config_t hub_config = {.jwt = config->jwt};
+    http->hub = wf_front_hub_new (&hub_config, pipe, http->metrics);
+    http->jwt_cache = config->jwt ? wf_jwt_cache_new (config->jwt, JWT_CACHE_ENTRIES) : NULL;
 
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
@@ -759,17 +812,20 @@ s_http_destroy (wf_front_http_t **http_p)
     free (http->health_json);
     free (http->metrics_others);
     free (http->route_latency);
+    wf_front_hub_destroy (&http->hub);
+    wf_jwt_cache_destroy (&http->jwt_cache);
     wf_metrics_destroy (&http->metrics);
     wf_buf_free (&http->scratch);
     free (http);
     *http_p = NULL;
 }
 
-//  True while a request is being read, waited for or written.
+//  True while a request is being read, waited for or written, or a hub
+//  connection is still open (draining closes them).
 static bool
 s_busy (wf_front_http_t *http)
 {
-    return http->free_count < SLOTS_MAX;
+    return http->free_count < SLOTS_MAX || wf_front_hub_connections (http->hub) > 0;
 }
 
 void

@@ -10,10 +10,12 @@
       "REPLY" [envelope] [body]    a worker's reply (matched by correlation id)
       "HEALTH" json                latest dependency report
       "METRICS" text               metrics of the other actors, concatenated
+      "PUSH" user json             a notification for the hub's connections of user
       "TICK"                       time passed: expire waiting requests
       "DRAIN"                      stop taking requests, finish pending, exit
     Pipe, http -> bridge:
       "REQUEST" service [envelope] [body]
+      "SUB" user / "UNSUB" user    the hub's first connection of user opened / last closed
       after start-up: the lws context pointer and port ("pi"), so the bridge
       can wake us; "DONE" when draining finished and the thread returns
 
@@ -35,7 +37,9 @@ typedef struct {
     size_t body_bytes_max;  //  0 = WF_HTTP_BODY_BYTES_MAX
     int request_timeout_ms; //  0 = WF_REQUEST_TIMEOUT_MS
     const char *server_version;
-    int account_shards;              //  N of "account.<n>" (proto/wf_shard.h); 0 = 1
+    const struct _wf_jwt_t *jwt; //  access token verifier (HS256, the server's key); NULL
+                                 //  refuses every token. Owned by main, shared read-only.
+    int account_shards;          //  N of "account.<n>" (proto/wf_shard.h); 0 = 1
 } wf_front_http_config_t;
 
 //  What a route handler sees of a request. Strings are NUL-terminated and live
@@ -103,6 +107,9 @@ const char *wf_front_http_metrics_others (wf_front_http_t *http);
 //  This thread's own metrics, rendered (caller frees).
 char *wf_front_http_metrics_own (wf_front_http_t *http);
 const wf_front_http_config_t *wf_front_http_config (wf_front_http_t *http);
+//  This thread's cache of verified access tokens (wf_jwt_cache), for
+//  wf_front_auth_require; NULL when config->jwt is NULL.
+struct _wf_jwt_cache_t *wf_front_http_jwt_cache (wf_front_http_t *http);
 
 //  The thread: zactor_new (wf_front_http_actor, (void *) config).
 void wf_front_http_actor (zsock_t *pipe, void *args);

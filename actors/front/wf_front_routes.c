@@ -6,6 +6,9 @@
     from their own files (wf_front_<area>.c).
 */
 #include "wf_front_routes.h"
+#include "wf_front_accounts.h"
+#include "wf_front_auth.h"
+#include "wf_front_hub.h"
 #include "wf_front_json.h"
 #include "wf_health_report.h"
 #include <jansson.h>
@@ -127,6 +130,9 @@ wf_front_routes_system (size_t *count)
 //  Every area of the API registers its provider here, one line each.
 static const wf_front_routes_fn s_providers[] = {
     wf_front_routes_system,
+    wf_front_hub_routes,
+    wf_front_account_routes,
+    wf_front_auth_routes,
 };
 
 wf_front_route_def_t *

@@ -1,25 +1,32 @@
-/*  wf_account_default_id - the default wallet's id, derived from the user id.  */
-#include "wf_account_default_id.h"
+/*  wf_account_default_id - the id of a user's default wallet account.  */
+#include <assert.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
-
-//  A fixed namespace: changing it would orphan every default wallet.
-static const char s_namespace[] = "walletflow:default-account:v1:";
+#include "wf_account_default_id.h"
+#include "wf_uuid.h"
 
 void
 wf_account_default_id (const char *user_id, char out[37])
 {
-    unsigned char hash[16];
-    crypto_generichash_state state;
-    crypto_generichash_init (&state, NULL, 0, sizeof hash);
-    crypto_generichash_update (&state, (const unsigned char *) s_namespace,
-                               sizeof s_namespace - 1);
-    crypto_generichash_update (&state, (const unsigned char *) user_id, strlen (user_id));
-    crypto_generichash_final (&state, hash, sizeof hash);
-    hash[6] = (unsigned char) ((hash[6] & 0x0f) | 0x50);   //  version 5 (name-based)
-    hash[8] = (unsigned char) ((hash[8] & 0x3f) | 0x80);   //  RFC 4122 variant
-    char hex[33];
-    sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);
-    snprintf (out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    assert (user_id);
+    assert (out);
+    uint8_t namespace_bytes[16];
+    int rc = wf_uuid_parse (WF_ACCOUNT_DEFAULT_ID_NAMESPACE,
+                            strlen (WF_ACCOUNT_DEFAULT_ID_NAMESPACE), namespace_bytes);
+    assert (rc == 0);
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init (&state);
+    crypto_hash_sha256_update (&state, namespace_bytes, sizeof namespace_bytes);
+    uint8_t user_bytes[16];
+    size_t user_len = strlen (user_id);
+    if (wf_uuid_parse (user_id, user_len, user_bytes) == 0) {
+        crypto_hash_sha256_update (&state, user_bytes, sizeof user_bytes);
+    } else {
+        crypto_hash_sha256_update (&state, (const uint8_t *) user_id, user_len);
+    }
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final (&state, digest);
+    digest[6] = (uint8_t) ((digest[6] & 0x0F) | 0x50); //  version 5
+    digest[8] = (uint8_t) ((digest[8] & 0x3F) | 0x80); //  RFC 4122 variant
+    wf_uuid_format (digest, out);
 }

@@ -22,6 +22,13 @@
 #include "wf_account.h"
 #include "wf_query.h"
 #include "wf_relay.h"
+#include "wf_amqp_bridge.h"
+#include "wf_notifier.h"
+#include "wf_jwt.h"
+#include "wf_identity.h"
+#include "wf_identity_store.h"
+#include "wf_identity_validate.h"
+#include <sodium.h>
 #include "wf_shard.h"
 
 #define WATCH_INTERVAL_MS  100
@@ -70,6 +77,9 @@ typedef struct {
     bool served[WF_SHARDS_MAX];
     wf_relay_config_t relay;
     wf_query_config_t query;
+    wf_amqp_bridge_config_t amqp;
+    wf_notifier_config_t notifier;
+    wf_identity_config_t identity;
     wf_health_config_t health;
     wf_front_config_t front;
     char worker_name[128];
@@ -108,6 +118,10 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     ac->query.pg_url = config->pg_url;
     ac->query.redis_url = *config->redis_url ? config->redis_url : NULL;
     ac->query.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->amqp.broker_endpoint = config->broker_connect;
+    ac->amqp.amqp_url = config->amqp_url;
+    ac->amqp.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->amqp.default_currency = *config->default_currency ? config->default_currency : NULL;
     ac->front.http.account_shards = config->account_shards;
     ac->health.pg_url = *config->pg_url ? config->pg_url : NULL;
     ac->health.redis_url = *config->redis_url ? config->redis_url : NULL;
@@ -120,6 +134,23 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     ac->front.broker_endpoint = config->broker_connect;
     ac->front.health_endpoint = config->health_endpoint;
     ac->front.metrics_endpoint = config->metrics_endpoint;
+    ac->front.notifier_endpoint = config->notifier_endpoint;
+    ac->notifier.broker_endpoint = config->broker_connect;
+    ac->notifier.publish_endpoint = config->notifier_endpoint;
+    ac->notifier.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->identity.broker_endpoint = config->broker_connect;
+    ac->identity.pg_url = config->pg_url;
+    ac->identity.worker_name = ac->worker_name;
+    ac->identity.heartbeat_interval_ms = config->heartbeat_interval_ms;
+    ac->identity.hash_threads = (size_t) config->hash_threads;
+    ac->identity.hash_queue_max = (size_t) config->hash_queue_max;
+    ac->identity.refresh_ttl_s = config->refresh_ttl_s;
+    ac->identity.refresh_reuse_grace_ms = config->refresh_reuse_grace_ms;
+    ac->identity.login_limit.redis_url = *config->redis_url ? config->redis_url : NULL;
+    ac->identity.login_limit.prefix = config->login_limit_prefix;
+    ac->identity.login_limit.email_failures_max = config->login_email_failures_max;
+    ac->identity.login_limit.address_failures_max = config->login_address_failures_max;
+    ac->identity.login_limit.window_s = config->login_failure_window_s;
 }
 
 static volatile sig_atomic_t s_stop_signal;
@@ -143,6 +174,94 @@ s_start (zactor_fn *fn, void *config, const char *name)
     return actor;
 }
 
+//  The access token signer/verifier the front (the REST API and the hub) and the
+//  identity service share: the key
+//  from WF_JWT_SECRET under the secret policy of wf_jwt_secret_load (production
+//  refuses a missing or weak one; development makes a random one per run).
+//  NULL (logged) when the policy refuses.
+static wf_jwt_t *
+s_jwt_load (const wf_config_t *config)
+{
+    uint8_t key[WF_JWT_KEY_BYTES_MAX];
+    size_t len = sizeof key;
+    bool generated = false;
+    const char *secret = getenv ("WF_JWT_SECRET");
+    if (wf_jwt_secret_load (secret, config->production, key, &len, &generated) != 0) {
+        wf_log (WF_LOG_ERROR, "main", "jwt_secret_refused", NULL,
+                "reason=\"WF_JWT_SECRET is missing or too weak for production\"");
+        return NULL;
+    }
+    if (generated)
+        wf_log (WF_LOG_WARN, "main", "jwt_secret_generated", NULL,
+                "reason=\"WF_JWT_SECRET unset: tokens last until this process stops\"");
+    wf_jwt_config_t jwt_config = {.key = key,
+                                  .key_len = len,
+                                  .issuer = config->jwt_issuer,
+                                  .audience = config->jwt_audience,
+                                  .ttl_s = config->jwt_ttl_s};
+    wf_jwt_t *jwt = wf_jwt_new (&jwt_config);
+    sodium_memzero (key, sizeof key);
+    if (!jwt)
+        wf_log (WF_LOG_ERROR, "main", "jwt_config_refused", NULL,
+                "reason=\"--jwt-issuer, --jwt-audience or --jwt-ttl-s out of bounds\"");
+    return jwt;
+}
+
+//  The identity service's Argon2id hasher at the configured work factors, and
+//  a check of its limiter settings, made here where a mistake can stop the
+//  start. NULL (logged) when either is refused.
+static wf_password_t *
+s_identity_password (const wf_config_t *config, const wf_identity_config_t *identity)
+{
+    wf_login_limit_t *limit = wf_login_limit_new (&identity->login_limit);
+    bool limit_ok = limit != NULL;
+    wf_login_limit_destroy (&limit);
+    if (!limit_ok) {
+        wf_log (WF_LOG_ERROR, "main", "login_limit_config_refused", NULL,
+                "reason=\"malformed --redis-url or --login-limit-prefix\"");
+        return NULL;
+    }
+    wf_password_config_t password_config = {(unsigned long long) config->argon2_ops,
+                                            (size_t) config->argon2_mem_kib * 1024};
+    wf_password_t *password = wf_password_new (&password_config);
+    if (!password)
+        wf_log (WF_LOG_ERROR, "main", "argon2_config_refused", NULL,
+                "reason=\"--argon2-ops or --argon2-mem-kib outside libsodium's bounds\" ops=%d "
+                "mem_kib=%d",
+                config->argon2_ops, config->argon2_mem_kib);
+    return password;
+}
+
+//  walletflow admin grant EMAIL: gives the user the role Admin. Tokens carry
+//  the role, so it shows from the user's next login. Returns the exit code.
+static int
+s_admin_grant (const wf_config_t *config, const char *email)
+{
+    char normalized[WF_EMAIL_BYTES_MAX + 1];
+    const char *message = NULL;
+    if (wf_identity_validate_email (wf_str_c (email), normalized, &message) != 0) {
+        fprintf (stderr, "walletflow: admin grant: not a valid email address: %s\n", message);
+        return 1;
+    }
+    PGconn *conn = wf_pg_connect_url (config->pg_url);
+    if (!conn) {
+        fprintf (stderr, "walletflow: admin grant: cannot connect to PostgreSQL\n");
+        return 1;
+    }
+    wf_store_result_t result = wf_identity_store_set_role (conn, normalized, "Admin");
+    PQfinish (conn);
+    if (result == WF_STORE_NOT_FOUND) {
+        fprintf (stderr, "walletflow: admin grant: no user has the email %s\n", normalized);
+        return 1;
+    }
+    if (result != WF_STORE_OK) {
+        fprintf (stderr, "walletflow: admin grant: the update failed\n");
+        return 1;
+    }
+    printf ("walletflow: %s is an Admin now (from their next login)\n", normalized);
+    return 0;
+}
+
 //  Runs the actors until a stop signal; returns the exit code.
 static int
 s_run (const wf_config_t *config)
@@ -151,8 +270,18 @@ s_run (const wf_config_t *config)
     s_actor_configs (config, &ac);
     zactor_t *broker = NULL, *system = NULL, *health = NULL, *front = NULL;
     zactor_t *relay = NULL, *query = NULL, *shards[WF_SHARDS_MAX] = {NULL};
+    zactor_t *amqp = NULL, *notifier = NULL, *identity = NULL;
     bool ok = true;
-    if (config->actors & WF_ACTOR_BROKER) {
+    wf_jwt_t *jwt = NULL;
+    wf_password_t *password = NULL;
+    if (config->actors & (WF_ACTOR_FRONT | WF_ACTOR_IDENTITY)) {
+        ok = (jwt = s_jwt_load (config)) != NULL;
+        ac.front.http.jwt = jwt;
+        ac.identity.jwt = jwt;
+    }
+    if (ok && (config->actors & WF_ACTOR_IDENTITY))
+        ok = (ac.identity.password = password = s_identity_password (config, &ac.identity)) != NULL;
+    if (ok && (config->actors & WF_ACTOR_BROKER)) {
         ok = (broker = s_start (wf_broker_actor, &ac.broker, "broker")) != NULL;
         if (ok && *config->broker_bind) {
             zstr_sendm (broker, "BIND");
@@ -165,11 +294,22 @@ s_run (const wf_config_t *config)
     }
     if (ok && (config->actors & WF_ACTOR_SYSTEM))
         ok = (system = s_start (wf_system_actor, &ac.system, "system")) != NULL;
+    if (ok && (config->actors & WF_ACTOR_IDENTITY))
+        ok = (identity = s_start (wf_identity_actor, &ac.identity, "identity")) != NULL;
     for (int i = 0; ok && (config->actors & WF_ACTOR_ACCOUNT) && i < config->account_shards; i++)
         if (ac.served[i])
             ok = (shards[i] = s_start (wf_account_actor, &ac.account[i], "account")) != NULL;
     if (ok && (config->actors & WF_ACTOR_QUERY))
         ok = (query = s_start (wf_query_actor, &ac.query, "query")) != NULL;
+    //  The notifier, too, starts before the relay that delivers to it.
+    if (ok && (config->actors & WF_ACTOR_NOTIFIER))
+        ok = (notifier = s_start (wf_notifier_actor, &ac.notifier, "notifier")) != NULL;
+    //  The AMQP bridge starts before the relay that delivers to it; without a URL it does not
+    //  run (events wait in the outbox).
+    if (ok && (config->actors & WF_ACTOR_AMQP) && !*config->amqp_url)
+        wf_log (WF_LOG_WARN, "main", "actor_skipped", NULL, "actor=amqp reason=\"no --amqp-url\"");
+    else if (ok && (config->actors & WF_ACTOR_AMQP))
+        ok = (amqp = s_start (wf_amqp_bridge_actor, &ac.amqp, "amqp")) != NULL;
     if (ok && (config->actors & WF_ACTOR_RELAY))
         ok = (relay = s_start (wf_relay_actor, &ac.relay, "relay")) != NULL;
     if (ok && (config->actors & WF_ACTOR_HEALTH))
@@ -195,6 +335,9 @@ s_run (const wf_config_t *config)
             s_publish_metrics (health, "health", metrics_pub);
             s_publish_metrics (relay, "relay", metrics_pub);
             s_publish_metrics (query, "query", metrics_pub);
+            s_publish_metrics (amqp, "amqp", metrics_pub);
+            s_publish_metrics (notifier, "notifier", metrics_pub);
+            s_publish_metrics (identity, "identity", metrics_pub);
             for (int i = 0; i < config->account_shards; i++) {
                 char owner[32];
                 snprintf (owner, sizeof owner, "account.%d", i);
@@ -209,12 +352,17 @@ s_run (const wf_config_t *config)
     zactor_destroy (&front);
     zactor_destroy (&health);
     zactor_destroy (&relay);
+    zactor_destroy (&amqp);
+    zactor_destroy (&notifier);
     zactor_destroy (&query);
     for (int i = 0; i < WF_SHARDS_MAX; i++)
         zactor_destroy (&shards[i]);
+    zactor_destroy (&identity);
     zactor_destroy (&system);
     zactor_destroy (&broker);
     zsock_destroy (&metrics_pub);
+    wf_password_destroy (&password);
+    wf_jwt_destroy (&jwt);
     wf_log (WF_LOG_INFO, "main", "stopped", NULL, NULL);
     return ok ? 0 : 1;
 }
@@ -237,6 +385,18 @@ main (int argc, char **argv)
         argc--;
         argv++;
     }
+    //  walletflow admin grant EMAIL [options]
+    const char *grant_email = NULL;
+    if (argc > 1 && streq (argv[1], "admin")) {
+        if (argc < 4 || !streq (argv[2], "grant") || argv[3][0] == '-') {
+            fprintf (stderr, "usage: walletflow admin grant EMAIL [options]\n");
+            return 2;
+        }
+        grant_email = argv[3];
+        argv[3] = argv[0];
+        argc -= 3;
+        argv += 3;
+    }
     wf_config_t config;
     char error[WF_CONFIG_ERROR_BYTES_MAX];
     if (wf_config_parse (&config, argc, argv, s_getenv, error, sizeof error) != 0) {
@@ -256,11 +416,17 @@ main (int argc, char **argv)
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
     signal (SIGPIPE, SIG_IGN);
-    bool needs_pg = (config.actors & WF_ACTORS_PG) || migrate_only || audit;
+    bool needs_pg = (config.actors & WF_ACTORS_PG) || migrate_only || audit || grant_email;
+    if (grant_email && !*config.pg_url) {
+        fprintf (stderr, "walletflow: admin grant needs PostgreSQL: set --pg-url or WF_PG_URL\n");
+        return 2;
+    }
     if (needs_pg && s_migrate (&config) != 0)
         return 1;
     if (migrate_only)
         return 0;
+    if (grant_email)
+        return s_admin_grant (&config, grant_email);
     if (audit) {
         PGconn *conn = *config.pg_url ? wf_pg_connect_url (config.pg_url) : NULL;
         int violations = conn ? wf_audit_run (conn, stdout) : -1;

@@ -38,6 +38,8 @@ static const option_t s_options[] = {
      "where the front collects other actors' metrics (default inproc://wf-metrics)"},
     {"--health-endpoint", "WF_HEALTH_ENDPOINT", TEXT (health_endpoint),
      "where the health actor publishes (default inproc://wf-health)"},
+    {"--notifier-endpoint", "WF_NOTIFIER_ENDPOINT", TEXT (notifier_endpoint),
+     "notifier's PUB: the notifier binds it, fronts connect (default inproc://wf-notifier)"},
     {"--pg-url", "WF_PG_URL", TEXT (pg_url), "PostgreSQL URL (postgresql://user@host:port/db)"},
     {"--redis-url", "WF_REDIS_URL", TEXT (redis_url), "Redis URL (redis://host:port)"},
     {"--amqp-url", "WF_AMQP_URL", TEXT (amqp_url), "RabbitMQ URL (amqp://user:pass@host:port/)"},
@@ -51,6 +53,36 @@ static const option_t s_options[] = {
      "account shards this process serves, e.g. 0,1 (default: all)"},
     {"--default-currency", "WF_DEFAULT_CURRENCY", TEXT (default_currency),
      "currency of the wallet opened at registration (default ARS)"},
+    {"--jwt-ttl-s", "WF_JWT_TTL_S", INT (jwt_ttl_s, 60, 86400),
+     "access token lifetime (default 900); the secret is WF_JWT_SECRET"},
+    {"--jwt-issuer", "WF_JWT_ISSUER", TEXT (jwt_issuer),
+     "access token iss (default WalletFlow.Identity)"},
+    {"--jwt-audience", "WF_JWT_AUDIENCE", TEXT (jwt_audience),
+     "access token aud (default WalletFlow)"},
+    {"--refresh-ttl-s", "WF_REFRESH_TTL_S", INT (refresh_ttl_s, 60, 31536000),
+     "refresh token lifetime (default 604800, 7 days)"},
+    {"--refresh-reuse-grace-ms", "WF_REFRESH_REUSE_GRACE_MS",
+     INT (refresh_reuse_grace_ms, 0, 60000),
+     "a used refresh token presented again within this is refused without revoking its family "
+     "(default 2000)"},
+    {"--argon2-ops", "WF_ARGON2_OPS", INT (argon2_ops, 0, 64),
+     "Argon2id passes (default 0: libsodium INTERACTIVE)"},
+    {"--argon2-mem-kib", "WF_ARGON2_MEM_KIB", INT (argon2_mem_kib, 0, 4194304),
+     "Argon2id memory in KiB (default 0: libsodium INTERACTIVE, 64 MiB)"},
+    {"--hash-threads", "WF_HASH_THREADS", INT (hash_threads, 1, 64),
+     "password hashing threads (default 2)"},
+    {"--hash-queue-max", "WF_HASH_QUEUE_MAX", INT (hash_queue_max, 1, 4096),
+     "hashing jobs outstanding before sign-ins get 503 (default 32)"},
+    {"--login-email-failures-max", "WF_LOGIN_EMAIL_FAILURES_MAX",
+     INT (login_email_failures_max, 1, 100000),
+     "failed logins per email per window before 429 (default 5)"},
+    {"--login-address-failures-max", "WF_LOGIN_ADDRESS_FAILURES_MAX",
+     INT (login_address_failures_max, 1, 100000),
+     "failed logins per client address per window before 429 (default 20)"},
+    {"--login-failure-window-s", "WF_LOGIN_FAILURE_WINDOW_S",
+     INT (login_failure_window_s, 1, 86400), "failed-login counting window (default 900)"},
+    {"--login-limit-prefix", "WF_LOGIN_LIMIT_PREFIX", TEXT (login_limit_prefix),
+     "Redis key prefix of the failed-login counters (default wf:login:)"},
 };
 #define OPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -64,6 +96,9 @@ wf_config_actors (const char *list, unsigned *actors)
                  {"front", WF_ACTOR_FRONT},
                  {"system", WF_ACTOR_SYSTEM},
                  {"health", WF_ACTOR_HEALTH},
+                 {"amqp", WF_ACTOR_AMQP},
+                 {"notifier", WF_ACTOR_NOTIFIER},
+                 {"identity", WF_ACTOR_IDENTITY},
                  {"all", WF_ACTORS_ALL}};
     *actors = 0;
     const char *p = list;
@@ -178,10 +213,22 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     strcpy (config->broker_connect, "inproc://wf-broker");
     strcpy (config->metrics_endpoint, "inproc://wf-metrics");
     strcpy (config->health_endpoint, "inproc://wf-health");
+    strcpy (config->notifier_endpoint, "inproc://wf-notifier");
     config->request_timeout_ms = 5000;
     config->heartbeat_interval_ms = 1000;
     config->account_shards = 4;
     strcpy (config->default_currency, "ARS");
+    config->jwt_ttl_s = 900;
+    strcpy (config->jwt_issuer, "WalletFlow.Identity");
+    strcpy (config->jwt_audience, "WalletFlow");
+    config->refresh_ttl_s = 7 * 24 * 3600;
+    config->refresh_reuse_grace_ms = 2000;
+    config->hash_threads = 2;
+    config->hash_queue_max = 32;
+    config->login_email_failures_max = 5;
+    config->login_address_failures_max = 20;
+    config->login_failure_window_s = 900;
+    strcpy (config->login_limit_prefix, "wf:login:");
     for (size_t i = 0; i < OPTIONS; i++) {
         const char *value = getenv_fn ? getenv_fn (s_options[i].env) : NULL;
         if (value && *value &&
@@ -195,8 +242,8 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     bool needs_pg = config->actors & WF_ACTORS_PG;
     if (needs_pg && !*config->pg_url) {
         snprintf (error, error_size,
-                  "the system, account, relay and query actors need PostgreSQL: set --pg-url or "
-                  "WF_PG_URL");
+                  "the system, account, relay, query and identity actors need PostgreSQL: set "
+                  "--pg-url or WF_PG_URL");
         return -1;
     }
     bool served[256];
@@ -220,7 +267,8 @@ wf_config_usage (FILE *out)
     fprintf (out, "usage: walletflow [options]\n"
                   "       walletflow migrate [options]   apply schema migrations, then exit\n"
                   "       walletflow audit [options]     check the money invariants, exit 1 on "
-                  "a violation\n\n"
+                  "a violation\n"
+                  "       walletflow admin grant EMAIL   make that user an Admin, then exit\n\n"
                   "Each option can also come from the environment variable shown.\n"
                   "Options:\n");
     for (size_t i = 0; i < OPTIONS; i++)

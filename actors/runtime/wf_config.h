@@ -21,13 +21,17 @@ typedef enum {
     WF_ACTOR_ACCOUNT = 1 << 4,
     WF_ACTOR_RELAY = 1 << 5,
     WF_ACTOR_QUERY = 1 << 6,
+    WF_ACTOR_AMQP = 1 << 7,
+    WF_ACTOR_NOTIFIER = 1 << 8,
+    WF_ACTOR_IDENTITY = 1 << 9,
 } wf_actor_set_t;
 
-#define WF_ACTORS_ALL                                                                            \
-    (WF_ACTOR_BROKER | WF_ACTOR_FRONT | WF_ACTOR_SYSTEM | WF_ACTOR_HEALTH | WF_ACTOR_ACCOUNT      \
-     | WF_ACTOR_RELAY | WF_ACTOR_QUERY)
+#define WF_ACTORS_ALL                                                                              \
+    (WF_ACTOR_BROKER | WF_ACTOR_FRONT | WF_ACTOR_SYSTEM | WF_ACTOR_HEALTH | WF_ACTOR_ACCOUNT |     \
+     WF_ACTOR_RELAY | WF_ACTOR_QUERY | WF_ACTOR_AMQP | WF_ACTOR_NOTIFIER | WF_ACTOR_IDENTITY)
 //  Actors that need PostgreSQL.
-#define WF_ACTORS_PG (WF_ACTOR_SYSTEM | WF_ACTOR_ACCOUNT | WF_ACTOR_RELAY | WF_ACTOR_QUERY)
+#define WF_ACTORS_PG                                                                               \
+    (WF_ACTOR_SYSTEM | WF_ACTOR_ACCOUNT | WF_ACTOR_RELAY | WF_ACTOR_QUERY | WF_ACTOR_IDENTITY)
 
 typedef struct {
     unsigned actors; //  wf_actor_set_t bits
@@ -38,6 +42,7 @@ typedef struct {
     char broker_connect[WF_CONFIG_TEXT_BYTES_MAX]; //  where actors reach the broker
     char metrics_endpoint[WF_CONFIG_TEXT_BYTES_MAX];
     char health_endpoint[WF_CONFIG_TEXT_BYTES_MAX];
+    char notifier_endpoint[WF_CONFIG_TEXT_BYTES_MAX]; //  notifier's PUB: it binds, fronts connect
     char pg_url[WF_CONFIG_TEXT_BYTES_MAX];
     char redis_url[WF_CONFIG_TEXT_BYTES_MAX];
     char amqp_url[WF_CONFIG_TEXT_BYTES_MAX];
@@ -46,6 +51,20 @@ typedef struct {
     int account_shards;                            //  N of account.<n>, the same everywhere
     char shard_list[WF_CONFIG_TEXT_BYTES_MAX];     //  shards served here: "" = all, "0,2"
     char default_currency[8];                      //  of the wallet opened at registration
+    //  Identity (the JWT secret comes from WF_JWT_SECRET only, never a flag)
+    int jwt_ttl_s;
+    char jwt_issuer[257];   //  WF_JWT_ISSUER_BYTES_MAX + 1
+    char jwt_audience[257]; //  WF_JWT_AUDIENCE_BYTES_MAX + 1
+    int refresh_ttl_s;
+    int refresh_reuse_grace_ms;
+    int argon2_ops;     //  0 = libsodium's INTERACTIVE
+    int argon2_mem_kib; //  0 = libsodium's INTERACTIVE (64 MiB)
+    int hash_threads;
+    int hash_queue_max;
+    int login_email_failures_max;
+    int login_address_failures_max;
+    int login_failure_window_s;
+    char login_limit_prefix[65]; //  WF_LOGIN_LIMIT_PREFIX_BYTES_MAX + 1
     bool help;
 } wf_config_t;
 

@@ -98,7 +98,7 @@ s_setup (void **state)
     snprintf (s_fx.url, sizeof s_fx.url, "host=%s port=%s user=%s dbname=%s", PQhost (s_fx.conn),
               PQport (s_fx.conn), PQuser (s_fx.conn), s_fx.dbname);
     s_fx.broker_config = (wf_broker_config_t){.endpoint = "inproc://it-broker",
-                                              .heartbeat_interval_ms = 200};
+                                              .heartbeat_interval_ms = 1000};
     s_fx.broker = zactor_new (wf_broker_actor, &s_fx.broker_config);
     for (int i = 0; i <= SHARDS; i++) {
         //  The extra worker serves shard 0 too.
@@ -109,7 +109,7 @@ s_setup (void **state)
                                                        .shards = SHARDS,
                                                        .default_currency = "ARS",
                                                        .policy = WF_ACCOUNT_POLICY_DEFAULT,
-                                                       .heartbeat_interval_ms = 200};
+                                                       .heartbeat_interval_ms = 1000};
         s_fx.shards[i] = zactor_new (wf_account_actor, &s_fx.account_config[i]);
     }
     s_fx.relay_config = (wf_relay_config_t){.broker_endpoint = "inproc://it-broker",
@@ -120,7 +120,7 @@ s_setup (void **state)
     s_fx.query_config = (wf_query_config_t){.broker_endpoint = "inproc://it-broker",
                                             .pg_url = s_fx.url,
                                             .redis_url = getenv ("WF_REDIS_URL"),
-                                            .heartbeat_interval_ms = 200};
+                                            .heartbeat_interval_ms = 1000};
     s_fx.query = zactor_new (wf_query_actor, &s_fx.query_config);
     s_fx.client = wf_mdp_client_new ("inproc://it-broker");
     wf_buf_init (&s_fx.scratch);

@@ -1,0 +1,71 @@
+// load.mjs - concurrency: C clients do random deposits, withdrawals and
+// transfers among the accounts of N users for S seconds. Prints every
+// acknowledged (2xx) movement as JSON lines to the file given, so the caller
+// can check each is present exactly once (also across a kill -9 + restart).
+//   node load.mjs BASE SECONDS CLIENTS USERS OUT.jsonl [USERS.json]
+import { Wallet } from "./wallet.mjs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+
+const [base, seconds, clients, usersWanted, out, usersFile] = process.argv.slice(2);
+const w = new Wallet(base);
+let users;
+if (usersFile && existsSync(usersFile)) {
+    users = JSON.parse(readFileSync(usersFile, "utf8"));
+} else {
+    users = [];
+    for (let i = 0; i < Number(usersWanted); i++) {
+        const u = await w.register(`load${i}`);
+        u.account = (await w.defaultAccount(u, 5000)).id;
+        users.push(u);
+        await w.call("POST", `/api/accounts/${u.account}/deposit`, { token: u.token, body: { amount: 1000 } })
+            .then((r) => r.status === 200 && appendFileSync(out, JSON.stringify({ kind: "deposit", account: u.account, id: r.json.id, amount: 100000 }) + "\n"));
+    }
+    if (usersFile) writeFileSync(usersFile, JSON.stringify(users));
+}
+const counts = {};
+const stopAt = Date.now() + Number(seconds) * 1000;
+const pick = () => users[Math.floor(Math.random() * users.length)];
+async function client() {
+    while (Date.now() < stopAt) {
+        const u = pick();
+        const roll = Math.random();
+        const cents = 1 + Math.floor(Math.random() * 20000);
+        const amount = (cents / 100).toFixed(2);
+        let kind, body;
+        if (roll < 0.4) { kind = "deposit"; body = { amount }; }
+        else if (roll < 0.7) { kind = "withdraw"; body = { amount }; }
+        else {
+            let v = pick();
+            if (v === u) v = users[(users.indexOf(u) + 1) % users.length];
+            kind = "transfer"; body = { amount, destinationAccountId: v.account };
+        }
+        // A real client: one Idempotency-Key per operation, and an ambiguous
+        // failure (network error, 5xx) is retried with the same key until the
+        // answer is definitive, so nothing it did is unknown to it.
+        const key = `load-${Date.now()}-${Math.random()}`;
+        const raw = JSON.stringify(body).replace(/"amount":"([0-9.]+)"/, '"amount":$1');
+        let r = null;
+        const giveUp = Date.now() + 60000;
+        while (Date.now() < giveUp) {
+            try {
+                r = await w.call("POST", `/api/accounts/${u.account}/${kind}`,
+                                 { token: u.token, raw, headers: { "idempotency-key": key } });
+            } catch (e) {
+                r = { status: "network" };   // the server went away (crash test)
+            }
+            counts[r.status] = (counts[r.status] || 0) + 1;
+            if (r.status === 503 && samples.size < 3) samples.add(r.text);
+            if (r.status !== "network" && r.status < 500) break;
+            await new Promise((x) => setTimeout(x, 50));
+        }
+        if (r.status === 200)
+            appendFileSync(out, JSON.stringify({ kind, account: u.account, id: r.json.id, amount: cents,
+                destination: body.destinationAccountId || null }) + "\n");
+        else if (r.status !== 422)
+            throw new Error(`no definitive answer: ${r.status} ${r.text || ""}`);
+    }
+}
+const samples = new Set();
+await Promise.all(Array.from({ length: Number(clients) }, client));
+console.log(JSON.stringify(counts));
+for (const sample of samples) console.log(`503: ${sample}`);
