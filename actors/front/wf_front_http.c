@@ -490,6 +490,12 @@ s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path,
     pss->generation = slot->generation;
     pss->has_slot = true;
     s_read_request (http, slot, wsi, path, path_len);
+    int query_len = lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    if (path_len + (query_len > 0 ? (size_t) query_len : 0) > WF_HTTP_URL_BYTES_MAX) {
+        //  Longer than a whole header block, lws itself closes the connection.
+        s_reject (slot, 414, "URI Too Long", "the request target is longer than 2048 bytes", true);
+        return 0;
+    }
     if (http->draining) {
         s_reject (slot, 503, "Service Unavailable", "the server is shutting down", true);
         return 0;

@@ -56,7 +56,11 @@ request POST "$BASE/api/system/info" -H 'Content-Type: application/json' --data-
 expect_status 413 "oversized body"
 request POST "$BASE/api/system/info" -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' -d '{}'
 expect_status 411 "chunked body"
-pass "404/405/400/411/413/415 problem+json"
+LONG=$(head -c 3000 /dev/zero | tr '\0' 'a')
+request GET "$BASE/health?x=$LONG"
+expect_status 414 "URL over the limit"
+expect_header 'content-type: application/problem\+json' "414 is problem+json"
+pass "404/405/400/411/413/414/415 problem+json"
 
 # The server is still up and serving after all that.
 request GET "$BASE/api/system/info"
