@@ -5,7 +5,8 @@
 # no trace, the outbox drains and the audit passes.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-SECONDS_PER_PHASE=${WF_LOAD_SECONDS:-15}
+LOAD_SECONDS=${WF_LOAD_SECONDS:-30}     # phase 1: the issue's ~30 s of concurrency
+CRASH_SECONDS=${WF_CRASH_SECONDS:-15}   # phase 2: load with a kill -9 a third of the way in
 
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
@@ -18,14 +19,14 @@ USERS="$E2E_TMP/users.json"
 : >"$ACKS"
 
 # Phase 1: load without faults.
-node "$HERE/load.mjs" "$BASE" "$SECONDS_PER_PHASE" 50 20 "$ACKS" "$USERS" || fail "load phase 1"
+node "$HERE/load.mjs" "$BASE" "$LOAD_SECONDS" 50 20 "$ACKS" "$USERS" || fail "load phase 1"
 node "$HERE/verify.mjs" "$BASE" "$USERS" "$ACKS" || fail "verify after phase 1"
 pass "50 clients x 20 accounts: every acknowledged movement once, balances add up"
 
 # Phase 2: kill -9 in the middle of the load, restart, keep going.
-node "$HERE/load.mjs" "$BASE" "$SECONDS_PER_PHASE" 50 20 "$ACKS" "$USERS" >"$E2E_TMP/phase2.out" 2>&1 &
+node "$HERE/load.mjs" "$BASE" "$CRASH_SECONDS" 50 20 "$ACKS" "$USERS" >"$E2E_TMP/phase2.out" 2>&1 &
 LOAD=$!
-sleep $((SECONDS_PER_PHASE / 3))
+sleep $((CRASH_SECONDS / 3))
 kill -9 "$wf_PID"
 start_walletflow wf2 "${ARGS[@]}"
 wait_http "$BASE/health/ready" 200 20
