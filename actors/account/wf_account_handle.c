@@ -3,6 +3,7 @@
 */
 #include "wf_account_internal.h"
 #include "wf_account_default_id.h"
+#include "wf_uuid.h"
 #include "wf_events.h"
 #include "wf_log.h"
 #include "wf_money.h"
@@ -19,20 +20,6 @@ s_copy (char *dst, size_t size, wf_str_t src)
     if (len)
         memcpy (dst, src.ptr, len);
     dst[len] = 0;
-}
-
-//  A random (version 4) uuid in lower-case text.
-static void
-s_uuid_v4 (char out[WF_UUID_BYTES])
-{
-    uint8_t b[16];
-    randombytes_buf (b, sizeof b);
-    b[6] = (uint8_t) ((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t) ((b[8] & 0x3f) | 0x80);
-    snprintf (out, WF_UUID_BYTES,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-              b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-              b[15]);
 }
 
 //  Adds the integration event of `event` (already applied to `state`) to the
@@ -219,7 +206,7 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
 {
     const wf_account_state_t *state = wf_account_state (entry->account);
     char transaction_id[WF_UUID_BYTES];
-    s_uuid_v4 (transaction_id);
+    wf_uuid_v4 (transaction_id);
     wf_account_cmd_t c = {.transaction_id = wf_str_c (transaction_id),
                           .currency = cmd->currency,
                           .counterparty_id = cmd->destination_account_id,

@@ -13,6 +13,7 @@
 #include "wf_money.h"
 #include "wf_log.h"
 #include "wf_shard.h"
+#include "wf_uuid.h"
 #include <sodium.h>
 
 #define IDEMPOTENCY_KEY_BYTES_MAX 255
@@ -250,20 +251,6 @@ s_amount_text (const wf_http_request_t *req, wf_http_response_t *resp, const wf_
     return true;
 }
 
-//  A random (version 4) uuid for a new account.
-static void
-s_new_id (char out[WF_UUID_BYTES])
-{
-    uint8_t b[16];
-    randombytes_buf (b, sizeof b);
-    b[6] = (uint8_t) ((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t) ((b[8] & 0x3f) | 0x80);
-    char hex[33];
-    sodium_bin2hex (hex, sizeof hex, b, sizeof b);
-    snprintf (out, WF_UUID_BYTES, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-              hex + 20);
-}
-
 //  POST /api/accounts {currency}: opens another account of the caller.
 static wf_handler_result_t
 s_open (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
@@ -284,7 +271,7 @@ s_open (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t 
         goto done;
     }
     char id[WF_UUID_BYTES], service[32];
-    s_new_id (id);
+    wf_uuid_v4 (id);
     cmd.account_id = wf_str_c (id);
     s_shard_service (http, id, service);
     result = s_call (http, req, resp, service, WF_MSG_ACCOUNT_COMMAND, &cmd);
