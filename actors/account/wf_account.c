@@ -102,7 +102,7 @@ s_clear_touched (self_t *self)
     for (int i = 0; i < pending; i++) {
         void *reply = NULL;
         if (redisGetReply (ctx, &reply) != REDIS_OK) {
-            wf_redis_failed (self->redis);   //  cached values then expire by their TTL
+            wf_redis_failed (self->redis); //  cached values then expire by their TTL
             break;
         }
         freeReplyObject (reply);
@@ -114,7 +114,7 @@ static void
 s_reply (self_t *self, item_t *item)
 {
     if (!item->valid)
-        return;   //  undecodable: logged and dropped when received
+        return; //  undecodable: logged and dropped when received
     if (!item->decided)
         wf_account_refuse (item, WF_ERR_UNAVAILABLE, "the database is unavailable", NULL);
     if (item->reply_type == WF_MSG_ERROR) {
@@ -172,8 +172,7 @@ s_transaction (self_t *self, item_t *items, size_t count)
         if (!item->valid || item->decided)
             continue;
         if (item->env.deadline_ms > 0 && item->env.deadline_ms < wf_clock_ms ())
-            wf_account_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing",
-                               NULL);
+            wf_account_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing", NULL);
         else if (item->env.type == WF_MSG_ACCOUNT_COMMAND)
             rc = wf_account_handle_command (self, item);
         else if (item->env.type == WF_MSG_OUTBOX_DELIVER)
@@ -188,8 +187,8 @@ s_transaction (self_t *self, item_t *items, size_t count)
         return 0;
     }
     char reason[256];
-    wf_log (WF_LOG_WARN, self->service, "batch_rolled_back", NULL, "requests=%zu reason=%s",
-            count, wf_log_quote (reason, sizeof reason, PQerrorMessage (self->conn)));
+    wf_log (WF_LOG_WARN, self->service, "batch_rolled_back", NULL, "requests=%zu reason=%s", count,
+            wf_log_quote (reason, sizeof reason, PQerrorMessage (self->conn)));
     s_sql (self, "ROLLBACK");
     s_forget_touched (self);
     return -1;
@@ -250,12 +249,12 @@ s_receive (self_t *self, item_t *item)
     item->msg = request;
     wf_codec_err_t err = {.detail = NULL};
     bool decoded = wf_wire_decode (request, &item->env, item->body, &err) == 0;
-    bool known = decoded && (item->env.type == WF_MSG_ACCOUNT_COMMAND
-                             || item->env.type == WF_MSG_OUTBOX_DELIVER);
+    bool known = decoded && (item->env.type == WF_MSG_ACCOUNT_COMMAND ||
+                             item->env.type == WF_MSG_OUTBOX_DELIVER);
     //  An envelope we can answer gets a clear error; anything else is dropped.
-    item->valid = known || wf_envelope_decode (zframe_data (zmsg_first (request)),
-                                               zframe_size (zmsg_first (request)), &item->env,
-                                               &err) == 0;
+    item->valid =
+        known || wf_envelope_decode (zframe_data (zmsg_first (request)),
+                                     zframe_size (zmsg_first (request)), &item->env, &err) == 0;
     if (!known) {
         wf_log (WF_LOG_WARN, self->service, "rejected", NULL, "reason=\"%s\"",
                 err.detail ? err.detail : "unexpected message type");
@@ -294,15 +293,15 @@ s_self_new (const wf_account_config_t *config)
     wf_buf_init (&self->scratch);
     self->metrics = wf_metrics_new ("account");
     const char *shard = self->service + strlen ("account.");
-    self->batches = wf_metrics_counter (self->metrics, "wf_account_batches_total",
-                                        "Transactions committed or attempted.", "shard", shard,
-                                        NULL);
-    self->batch_size = wf_metrics_histogram (self->metrics, "wf_account_batch_size_thousands",
-                                             "Requests per batch, in thousands.", "shard", shard,
-                                             NULL);
-    self->batch_failures = wf_metrics_counter (self->metrics, "wf_account_batch_failures_total",
-                                               "Batches rolled back and retried one by one.",
-                                               "shard", shard, NULL);
+    self->batches =
+        wf_metrics_counter (self->metrics, "wf_account_batches_total",
+                            "Transactions committed or attempted.", "shard", shard, NULL);
+    self->batch_size =
+        wf_metrics_histogram (self->metrics, "wf_account_batch_size_thousands",
+                              "Requests per batch, in thousands.", "shard", shard, NULL);
+    self->batch_failures =
+        wf_metrics_counter (self->metrics, "wf_account_batch_failures_total",
+                            "Batches rolled back and retried one by one.", "shard", shard, NULL);
     self->commit_seconds = wf_metrics_histogram (self->metrics, "wf_account_commit_seconds",
                                                  "COMMIT latency.", "shard", shard, NULL);
     return self;
@@ -351,22 +350,21 @@ wf_account_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new ((const wf_account_config_t *) args);
     zsock_signal (pipe, self->worker ? 0 : 1);
-    zpoller_t *poller = self->worker ? zpoller_new (pipe, wf_mdp_worker_sock (self->worker), NULL)
-                                     : NULL;
+    zpoller_t *poller =
+        self->worker ? zpoller_new (pipe, wf_mdp_worker_sock (self->worker), NULL) : NULL;
     while (poller) {
         void *which = zpoller_wait (poller, wf_mdp_worker_timeout_ms (self->worker));
         if (which == pipe && !s_pipe (self, pipe))
             break;
         if (which && which != pipe) {
             size_t count = 0;
-            while (count < self->batch_max
-                   && (zsock_events (wf_mdp_worker_sock (self->worker)) & ZMQ_POLLIN))
+            while (count < self->batch_max &&
+                   (zsock_events (wf_mdp_worker_sock (self->worker)) & ZMQ_POLLIN))
                 if (s_receive (self, &self->items[count]) && self->items[count].msg)
                     count++;
             if (count)
                 s_batch (self, count);
-        }
-        else if (!which && zpoller_terminated (poller))
+        } else if (!which && zpoller_terminated (poller))
             break;
         wf_mdp_worker_tick (self->worker);
     }

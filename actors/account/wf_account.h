@@ -24,21 +24,21 @@
 #include <czmq.h>
 #include "wf_account_aggregate.h"
 
-#define WF_ACCOUNT_BATCH_MAX  128      //  requests per transaction
-#define WF_ACCOUNT_CACHE_MAX  10000    //  aggregates kept in memory per shard
-#define WF_ACCOUNT_RETRIES_MAX 3       //  transactions per request after its batch failed
+#define WF_ACCOUNT_BATCH_MAX   128   //  requests per transaction
+#define WF_ACCOUNT_CACHE_MAX   10000 //  aggregates kept in memory per shard
+#define WF_ACCOUNT_RETRIES_MAX 3     //  transactions per request after its batch failed
 
 typedef struct {
     const char *broker_endpoint;
     const char *pg_url;
-    const char *redis_url;             //  committed versions for the read cache; NULL = none
+    const char *redis_url; //  committed versions for the read cache; NULL = none
     int shard;
     int shards;
-    const char *default_currency;      //  of the wallet opened at registration ("ARS")
+    const char *default_currency; //  of the wallet opened at registration ("ARS")
     wf_account_policy_t policy;
     int heartbeat_interval_ms;
-    size_t batch_max;                  //  0 = WF_ACCOUNT_BATCH_MAX
-    size_t cache_max;                  //  0 = WF_ACCOUNT_CACHE_MAX
+    size_t batch_max; //  0 = WF_ACCOUNT_BATCH_MAX
+    size_t cache_max; //  0 = WF_ACCOUNT_CACHE_MAX
 } wf_account_config_t;
 
 void wf_account_actor (zsock_t *pipe, void *args);

@@ -36,8 +36,7 @@ s_outbox_event (self_t *self, const wf_account_state_t *state, const wf_account_
         json_object_set_new (p, "ownerId", json_string (state->owner_id));
         json_object_set_new (p, "accountNumber", json_string (state->number));
         json_object_set_new (p, "currency", json_string (state->currency));
-    }
-    else {
+    } else {
         json_object_set_new (p, "transactionId", json_string (event->transaction_id));
         json_object_set_new (p, "accountId", json_string (state->id));
         json_object_set_new (p, "ownerId", json_string (state->owner_id));
@@ -56,7 +55,8 @@ s_outbox_event (self_t *self, const wf_account_state_t *state, const wf_account_
     json_object_set_new (p, "occurredAt", json_string (occurred));
     char *payload = json_dumps (p, JSON_COMPACT);
     json_decref (p);
-    int rc = wf_account_store_outbox (self->conn, type, state->id, route_key, payload, destinations);
+    int rc =
+        wf_account_store_outbox (self->conn, type, state->id, route_key, payload, destinations);
     free (payload);
     return rc;
 }
@@ -72,8 +72,8 @@ s_commit_event (self_t *self, entry_t *entry, const wf_account_event_t *event, b
 
 //  Encodes a TransactionDto reply for a money event into the item.
 static void
-s_reply_transaction (item_t *item, const wf_account_state_t *state,
-                     const wf_account_event_t *event, const char *type)
+s_reply_transaction (item_t *item, const wf_account_state_t *state, const wf_account_event_t *event,
+                     const char *type)
 {
     wf_account_transaction_t reply = {
         .id = wf_str_c (event->transaction_id),
@@ -127,8 +127,8 @@ s_refuse (item_t *item, const wf_account_refusal_t *why)
 //  Opens an account (POST /api/accounts, or the default wallet at
 //  registration). The account id was chosen by the caller.
 static int
-s_open (self_t *self, item_t *item, const char *account_id, const char *owner_id,
-        wf_str_t currency, bool is_default)
+s_open (self_t *self, item_t *item, const char *account_id, const char *owner_id, wf_str_t currency,
+        bool is_default)
 {
     entry_t *entry = wf_account_entry (self, account_id);
     if (!entry)
@@ -222,12 +222,10 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
     if (wf_str_eq (cmd->kind, "deposit")) {
         rc = wf_account_decide_deposit (entry->account, &self->config->policy, &c, &event, &why);
         type = WF_EVENT_MONEY_DEPOSITED, dto_type = "Deposit";
-    }
-    else if (wf_str_eq (cmd->kind, "withdraw")) {
+    } else if (wf_str_eq (cmd->kind, "withdraw")) {
         rc = wf_account_decide_withdraw (entry->account, &c, &event, &why);
         type = WF_EVENT_MONEY_WITHDRAWN, dto_type = "Withdrawal";
-    }
-    else {
+    } else {
         rc = wf_account_decide_transfer (entry->account, &c, &event, &why);
         type = WF_EVENT_TRANSFER_SENT, dto_type = "Transfer";
         destinations = "{account,notifier,amqp}";
@@ -242,14 +240,13 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
         s_refuse (item, &why);
         return 0;
     }
-    if (s_commit_event (self, entry, &event, false) != 0
-        || s_outbox_event (self, state, &event, type, destinations, route_key) != 0)
+    if (s_commit_event (self, entry, &event, false) != 0 ||
+        s_outbox_event (self, state, &event, type, destinations, route_key) != 0)
         return -1;
-    if (event.type == WF_ACCOUNT_EVENT_TRANSFER_SENT
-        && wf_account_store_transfer_begin (self->conn, event.transaction_id, state->id,
-                                            event.counterparty_id, event.amount, state->currency,
-                                            event.occurred_at_ms)
-               != 0)
+    if (event.type == WF_ACCOUNT_EVENT_TRANSFER_SENT &&
+        wf_account_store_transfer_begin (self->conn, event.transaction_id, state->id,
+                                         event.counterparty_id, event.amount, state->currency,
+                                         event.occurred_at_ms) != 0)
         return -1;
     s_reply_transaction (item, state, &event, dto_type);
     return 0;
@@ -278,10 +275,9 @@ s_status (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t
                            "reason", event.reason, "occurredAt", occurred);
     char *payload = json_dumps (p, JSON_COMPACT);
     json_decref (p);
-    rc = wf_account_store_outbox (self->conn,
-                                  suspend ? WF_EVENT_ACCOUNT_SUSPENDED
-                                          : WF_EVENT_ACCOUNT_REACTIVATED,
-                                  state->id, NULL, payload, "{amqp}");
+    rc = wf_account_store_outbox (
+        self->conn, suspend ? WF_EVENT_ACCOUNT_SUSPENDED : WF_EVENT_ACCOUNT_REACTIVATED, state->id,
+        NULL, payload, "{amqp}");
     free (payload);
     if (rc != 0)
         return -1;
@@ -330,8 +326,8 @@ s_idempotency_check (self_t *self, item_t *item, const wf_account_command_t *cmd
     s_copy (key, sizeof key, cmd->idempotency_key);
     uint8_t *reply = NULL;
     size_t size = 0;
-    int found = wf_account_store_idem_get (self->conn, user, key, fingerprint, reply_type, &reply,
-                                           &size);
+    int found =
+        wf_account_store_idem_get (self->conn, user, key, fingerprint, reply_type, &reply, &size);
     if (found == 1)
         s_replay (item, fingerprint, reply_type, reply, size, cmd->fingerprint);
     free (reply);
@@ -343,7 +339,7 @@ static int
 s_idempotency_store (self_t *self, item_t *item, const wf_account_command_t *cmd, char *map_key)
 {
     if (item->reply_type == WF_MSG_ERROR)
-        return 0;   //  refusals leave no trace; the same key may be retried
+        return 0; //  refusals leave no trace; the same key may be retried
     char user[WF_UUID_BYTES], key[256], fingerprint[65];
     s_copy (user, sizeof user, cmd->user_id);
     s_copy (key, sizeof key, cmd->idempotency_key);
@@ -381,8 +377,8 @@ s_command_kind (self_t *self, item_t *item, const wf_account_command_t *cmd, con
         }
         return s_status (self, item, entry, cmd);
     }
-    if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw")
-        || wf_str_eq (cmd->kind, "transfer"))
+    if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw") ||
+        wf_str_eq (cmd->kind, "transfer"))
         return s_money (self, item, entry, cmd);
     wf_account_refuse (item, WF_ERR_BAD_REQUEST, "Unknown command.", NULL);
     return 0;
@@ -428,8 +424,8 @@ static int
 s_user_registered (self_t *self, item_t *item, json_t *payload)
 {
     char user[WF_UUID_BYTES], id[WF_UUID_BYTES];
-    if (!s_member (payload, "userId", user, sizeof user)
-        || !wf_account_uuid_valid (wf_str_c (user))) {
+    if (!s_member (payload, "userId", user, sizeof user) ||
+        !wf_account_uuid_valid (wf_str_c (user))) {
         wf_account_refuse (item, WF_ERR_BAD_REQUEST, "UserRegistered without a valid userId", NULL);
         return 0;
     }
@@ -438,7 +434,7 @@ s_user_registered (self_t *self, item_t *item, json_t *payload)
     if (!entry)
         return -1;
     if (wf_account_state (entry->account)->version > 0)
-        return 0;   //  already open: nothing to do
+        return 0; //  already open: nothing to do
     return s_open (self, item, id, user, wf_str_c (self->config->default_currency), true);
 }
 
@@ -449,10 +445,10 @@ s_transfer_credit (self_t *self, item_t *item, json_t *payload)
 {
     char transfer[WF_UUID_BYTES], source[WF_UUID_BYTES], dest[WF_UUID_BYTES], currency[8];
     json_t *amount = json_object_get (payload, "amount");
-    if (!s_member (payload, "transactionId", transfer, sizeof transfer)
-        || !s_member (payload, "accountId", source, sizeof source)
-        || !s_member (payload, "destinationAccountId", dest, sizeof dest)
-        || !s_member (payload, "currency", currency, sizeof currency) || !json_is_integer (amount)) {
+    if (!s_member (payload, "transactionId", transfer, sizeof transfer) ||
+        !s_member (payload, "accountId", source, sizeof source) ||
+        !s_member (payload, "destinationAccountId", dest, sizeof dest) ||
+        !s_member (payload, "currency", currency, sizeof currency) || !json_is_integer (amount)) {
         wf_account_refuse (item, WF_ERR_BAD_REQUEST, "TransferSent payload incomplete", NULL);
         return 0;
     }
@@ -470,22 +466,22 @@ s_transfer_credit (self_t *self, item_t *item, json_t *payload)
     wf_account_refusal_t why;
     if (wf_account_decide_receive (entry->account, &c, &event, &why) == 0) {
         const wf_account_state_t *state = wf_account_state (entry->account);
-        if (s_commit_event (self, entry, &event, false) != 0
-            || s_outbox_event (self, state, &event, WF_EVENT_TRANSFER_RECEIVED, "{notifier,amqp}",
-                               NULL) != 0
-            || wf_account_store_transfer_end (self->conn, transfer, "Completed",
-                                              event.occurred_at_ms) != 0)
+        if (s_commit_event (self, entry, &event, false) != 0 ||
+            s_outbox_event (self, state, &event, WF_EVENT_TRANSFER_RECEIVED, "{notifier,amqp}",
+                            NULL) != 0 ||
+            wf_account_store_transfer_end (self->conn, transfer, "Completed",
+                                           event.occurred_at_ms) != 0)
             return -1;
         return 0;
     }
     //  The credit cannot apply: the compensating refund goes to the source.
     char occurred[32];
     wf_account_iso_time (c.now_ms, occurred);
-    json_t *p = json_pack ("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "transactionId", transfer, "accountId",
-                           source, "destinationAccountId", dest, "amount",
-                           (json_int_t) c.amount, "currency", currency, "reason",
-                           why.detail ? why.detail : "the credit could not be applied",
-                           "occurredAt", occurred);
+    json_t *p =
+        json_pack ("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "transactionId", transfer, "accountId", source,
+                   "destinationAccountId", dest, "amount", (json_int_t) c.amount, "currency",
+                   currency, "reason", why.detail ? why.detail : "the credit could not be applied",
+                   "occurredAt", occurred);
     char *text = json_dumps (p, JSON_COMPACT);
     json_decref (p);
     int rc = wf_account_store_outbox (self->conn, WF_EVENT_TRANSFER_CREDIT_FAILED, dest, source,
@@ -500,8 +496,8 @@ s_transfer_refund (self_t *self, item_t *item, json_t *payload)
 {
     char transfer[WF_UUID_BYTES], source[WF_UUID_BYTES], reason[WF_ACCOUNT_TEXT_BYTES_MAX + 1];
     json_t *amount = json_object_get (payload, "amount");
-    if (!s_member (payload, "transactionId", transfer, sizeof transfer)
-        || !s_member (payload, "accountId", source, sizeof source) || !json_is_integer (amount)) {
+    if (!s_member (payload, "transactionId", transfer, sizeof transfer) ||
+        !s_member (payload, "accountId", source, sizeof source) || !json_is_integer (amount)) {
         wf_account_refuse (item, WF_ERR_BAD_REQUEST, "TransferCreditFailed payload incomplete",
                            NULL);
         return 0;
@@ -522,11 +518,10 @@ s_transfer_refund (self_t *self, item_t *item, json_t *payload)
         return 0;
     }
     const wf_account_state_t *state = wf_account_state (entry->account);
-    if (s_commit_event (self, entry, &event, false) != 0
-        || s_outbox_event (self, state, &event, WF_EVENT_TRANSFER_REFUNDED, "{notifier,amqp}",
-                           NULL) != 0
-        || wf_account_store_transfer_end (self->conn, transfer, "Refunded", event.occurred_at_ms)
-               != 0)
+    if (s_commit_event (self, entry, &event, false) != 0 ||
+        s_outbox_event (self, state, &event, WF_EVENT_TRANSFER_REFUNDED, "{notifier,amqp}", NULL) !=
+            0 ||
+        wf_account_store_transfer_end (self->conn, transfer, "Refunded", event.occurred_at_ms) != 0)
         return -1;
     return 0;
 }
@@ -558,8 +553,8 @@ wf_account_handle_delivery (self_t *self, item_t *item)
         //  A delivery that can never apply is logged, counted and acknowledged:
         //  retrying it forever would block nothing but fill the logs.
         wf_log (WF_LOG_WARN, self->service, "delivery_refused", NULL,
-                "message_id=%s type=%.*s detail=\"%s\"", message_id, (int) d->type.len,
-                d->type.ptr, item->detail);
+                "message_id=%s type=%.*s detail=\"%s\"", message_id, (int) d->type.len, d->type.ptr,
+                item->detail);
         wf_metrics_counter_add (self->metrics, "wf_account_deliveries_refused_total",
                                 "Outbox deliveries that could not apply.", 1, NULL);
     }

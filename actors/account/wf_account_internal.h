@@ -16,15 +16,15 @@
 
 //  One request of a batch and what was decided for it.
 typedef struct {
-    zmsg_t *msg;                  //  [envelope][body]; decoded slices point here
+    zmsg_t *msg; //  [envelope][body]; decoded slices point here
     zframe_t *client;
     wf_envelope_t env;
-    wf_any_msg_t *body;           //  allocated once per batch slot
-    bool valid;                   //  decoded
+    wf_any_msg_t *body; //  allocated once per batch slot
+    bool valid;         //  decoded
     //  Outcome
     bool decided;
-    wf_msg_id_t reply_type;       //  a reply type, or WF_MSG_ERROR
-    wf_buf_t reply;               //  encoded reply body when not an error
+    wf_msg_id_t reply_type; //  a reply type, or WF_MSG_ERROR
+    wf_buf_t reply;         //  encoded reply body when not an error
     wf_err_t err;
     char detail[ITEM_DETAIL_BYTES];
     char field[32];
@@ -33,8 +33,8 @@ typedef struct {
 //  A cached aggregate.
 typedef struct {
     wf_account_t *account;
-    bool touched;                 //  changed by the open batch
-    uint64_t checked_batch;       //  batch in which its version was last checked
+    bool touched;           //  changed by the open batch
+    uint64_t checked_batch; //  batch in which its version was last checked
 } entry_t;
 
 typedef struct {
@@ -42,12 +42,12 @@ typedef struct {
     char service[32];
     wf_mdp_worker_t *worker;
     wf_pg_t *pg;
-    wf_redis_t *redis;            //  read-cache version markers
-    PGconn *conn;                 //  the batch's connection, valid during a batch
-    zhashx_t *cache;              //  account id -> entry_t
-    zhashx_t *batch_keys;         //  "user|key" -> item_t *, during a batch
+    wf_redis_t *redis;    //  read-cache version markers
+    PGconn *conn;         //  the batch's connection, valid during a batch
+    zhashx_t *cache;      //  account id -> entry_t
+    zhashx_t *batch_keys; //  "user|key" -> item_t *, during a batch
     item_t *items;
-    uint64_t batch;               //  counts transactions, for the version checks
+    uint64_t batch; //  counts transactions, for the version checks
     size_t batch_max;
     size_t cache_max;
     wf_buf_t scratch;

@@ -54,7 +54,7 @@ s_load_events (PGconn *conn, const char *account_id, int64_t after, wf_account_t
         wf_account_event_t event;
         const char *why = NULL;
         if (!json || wf_account_event_from_json (json, &event, &why) != 0)
-            rc = -1;   //  an unreadable event: refuse to guess the state
+            rc = -1; //  an unreadable event: refuse to guess the state
         else
             wf_account_apply (account, &event);
         json_decref (json);
@@ -95,9 +95,9 @@ int64_t
 wf_account_store_version (PGconn *conn, const char *account_id)
 {
     const char *params[] = {account_id};
-    PGresult *res = s_exec (conn,
-                            "SELECT coalesce (max (version), 0) FROM events WHERE stream_id = $1", 1,
-                            params, PGRES_TUPLES_OK);
+    PGresult *res =
+        s_exec (conn, "SELECT coalesce (max (version), 0) FROM events WHERE stream_id = $1", 1,
+                params, PGRES_TUPLES_OK);
     if (!res)
         return -1;
     int64_t version = atoll (PQgetvalue (res, 0, 0));
@@ -136,9 +136,11 @@ s_upsert_account (PGconn *conn, const wf_account_state_t *state, bool is_default
     snprintf (version, sizeof version, "%" PRId64, state->version);
     wf_account_iso_time (state->created_at_ms, created);
     wf_account_iso_time (now_ms, updated);
-    const char *params[] = {state->id, state->owner_id, state->number, state->currency, balance,
-                            wf_account_status_name (state->status), version,
-                            is_default ? "true" : "false", created, updated};
+    const char *params[] = {state->id,     state->owner_id,
+                            state->number, state->currency,
+                            balance,       wf_account_status_name (state->status),
+                            version,       is_default ? "true" : "false",
+                            created,       updated};
     PGresult *res = s_exec (
         conn,
         "INSERT INTO accounts (id, owner_id, number, currency, balance, status, version, "
@@ -155,12 +157,18 @@ static const char *
 s_transaction_type (wf_account_event_type_t type)
 {
     switch (type) {
-        case WF_ACCOUNT_EVENT_DEPOSITED: return "Deposit";
-        case WF_ACCOUNT_EVENT_WITHDRAWN: return "Withdrawal";
-        case WF_ACCOUNT_EVENT_TRANSFER_SENT: return "Transfer";
-        case WF_ACCOUNT_EVENT_TRANSFER_RECEIVED: return "TransferReceived";
-        case WF_ACCOUNT_EVENT_TRANSFER_REFUNDED: return "Refund";
-        default: return NULL;
+        case WF_ACCOUNT_EVENT_DEPOSITED:
+            return "Deposit";
+        case WF_ACCOUNT_EVENT_WITHDRAWN:
+            return "Withdrawal";
+        case WF_ACCOUNT_EVENT_TRANSFER_SENT:
+            return "Transfer";
+        case WF_ACCOUNT_EVENT_TRANSFER_RECEIVED:
+            return "TransferReceived";
+        case WF_ACCOUNT_EVENT_TRANSFER_REFUNDED:
+            return "Refund";
+        default:
+            return NULL;
     }
 }
 
@@ -176,11 +184,17 @@ s_insert_transaction (PGconn *conn, const wf_account_state_t *state,
     snprintf (amount, sizeof amount, "%" PRId64, event->amount);
     snprintf (balance, sizeof balance, "%" PRId64, state->balance);
     wf_account_iso_time (event->occurred_at_ms, created);
-    const char *text = event->type == WF_ACCOUNT_EVENT_TRANSFER_REFUNDED ? event->reason
-                                                                         : event->description;
-    const char *params[] = {event->transaction_id, state->id, type, amount, state->currency, balance,
+    const char *text =
+        event->type == WF_ACCOUNT_EVENT_TRANSFER_REFUNDED ? event->reason : event->description;
+    const char *params[] = {event->transaction_id,
+                            state->id,
+                            type,
+                            amount,
+                            state->currency,
+                            balance,
                             *event->counterparty_id ? event->counterparty_id : NULL,
-                            *text ? text : NULL, created};
+                            *text ? text : NULL,
+                            created};
     PGresult *res = s_exec (conn,
                             "INSERT INTO transactions (id, account_id, type, amount, currency, "
                             "balance_after, counterparty_account_id, description, created_at) "
@@ -218,9 +232,9 @@ wf_account_store_append (PGconn *conn, const wf_account_t *after, const wf_accou
                          bool is_default)
 {
     const wf_account_state_t *state = wf_account_state (after);
-    if (s_insert_event (conn, state, event) != 0
-        || s_upsert_account (conn, state, is_default, event->occurred_at_ms) != 0
-        || s_insert_transaction (conn, state, event) != 0 || s_snapshot (conn, after) != 0)
+    if (s_insert_event (conn, state, event) != 0 ||
+        s_upsert_account (conn, state, is_default, event->occurred_at_ms) != 0 ||
+        s_insert_transaction (conn, state, event) != 0 || s_snapshot (conn, after) != 0)
         return -1;
     return 0;
 }
@@ -230,10 +244,11 @@ wf_account_store_outbox (PGconn *conn, const char *type, const char *stream_id,
                          const char *route_key, const char *payload, const char *destinations)
 {
     const char *params[] = {type, stream_id, route_key, payload, destinations};
-    PGresult *res = s_exec (conn,
-                            "INSERT INTO outbox (type, stream_id, route_key, payload, destinations, "
-                            "pending) VALUES ($1, $2, $3, $4, $5, $5)",
-                            5, params, PGRES_COMMAND_OK);
+    PGresult *res =
+        s_exec (conn,
+                "INSERT INTO outbox (type, stream_id, route_key, payload, destinations, "
+                "pending) VALUES ($1, $2, $3, $4, $5, $5)",
+                5, params, PGRES_COMMAND_OK);
     PQclear (res);
     return res ? 0 : -1;
 }
@@ -257,8 +272,8 @@ int
 wf_account_store_peek (PGconn *conn, const char *account_id, char currency[4], char status[16])
 {
     const char *params[] = {account_id};
-    PGresult *res = s_exec (conn, "SELECT currency, status FROM accounts WHERE id = $1", 1,
-                            params, PGRES_TUPLES_OK);
+    PGresult *res = s_exec (conn, "SELECT currency, status FROM accounts WHERE id = $1", 1, params,
+                            PGRES_TUPLES_OK);
     if (!res)
         return -1;
     int rc = PQntuples (res) == 1;
@@ -308,9 +323,8 @@ wf_account_store_transfer_end (PGconn *conn, const char *transfer_id, const char
 }
 
 int
-wf_account_store_idem_get (PGconn *conn, const char *user_id, const char *key,
-                           char fingerprint[65], char reply_type[65], uint8_t **reply,
-                           size_t *reply_size)
+wf_account_store_idem_get (PGconn *conn, const char *user_id, const char *key, char fingerprint[65],
+                           char reply_type[65], uint8_t **reply, size_t *reply_size)
 {
     const char *params[] = {user_id, key};
     PGresult *res = PQexecParams (conn,

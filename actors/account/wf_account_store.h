@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include "wf_account_aggregate.h"
 
-#define WF_ACCOUNT_SNAPSHOT_EVERY   100    //  events between snapshots (K)
-#define WF_IDEMPOTENCY_KEY_TTL_H    24     //  keys are kept at least this long
+#define WF_ACCOUNT_SNAPSHOT_EVERY 100 //  events between snapshots (K)
+#define WF_IDEMPOTENCY_KEY_TTL_H  24  //  keys are kept at least this long
 
 //  Loads an account: latest snapshot, then the events after it. Returns 1
 //  when the stream exists, 0 when it is empty (account stays fresh), -1 on a
@@ -38,13 +38,12 @@ int wf_account_store_inbox (PGconn *conn, const char *consumer, const char *mess
 
 //  Reads another account's currency and status from the read model. Returns
 //  1 found, 0 unknown, -1 error.
-int wf_account_store_peek (PGconn *conn, const char *account_id, char currency[4],
-                           char status[16]);
+int wf_account_store_peek (PGconn *conn, const char *account_id, char currency[4], char status[16]);
 
 //  Transfer saga rows: insert as InFlight, then Completed or Refunded.
 int wf_account_store_transfer_begin (PGconn *conn, const char *transfer_id, const char *source,
-                                     const char *destination, int64_t amount,
-                                     const char *currency, int64_t now_ms);
+                                     const char *destination, int64_t amount, const char *currency,
+                                     int64_t now_ms);
 int wf_account_store_transfer_end (PGconn *conn, const char *transfer_id, const char *status,
                                    int64_t now_ms);
 

@@ -99,8 +99,8 @@ wf_redis_ctx (wf_redis_t *self)
         return self->ctx;
     }
     if (self->was_up)
-        wf_log (WF_LOG_WARN, self->owner, "redis_down", NULL,
-                "host=%s port=%d fallback=postgres", self->host, self->port);
+        wf_log (WF_LOG_WARN, self->owner, "redis_down", NULL, "host=%s port=%d fallback=postgres",
+                self->host, self->port);
     self->was_up = false;
     self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 50;
     if (self->backoff_ms > WF_REDIS_BACKOFF_MS_MAX)

@@ -135,9 +135,8 @@ s_list (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t 
     wf_jwt_claims_t claims;
     if (wf_front_auth_require (http, req, resp, &claims) != 0)
         return WF_HANDLER_DONE;
-    wf_account_query_t q = {.kind = WF_STR ("list"),
-                            .user_id = wf_str_c (claims.sub),
-                            .role = wf_str_c (claims.role)};
+    wf_account_query_t q = {
+        .kind = WF_STR ("list"), .user_id = wf_str_c (claims.sub), .role = wf_str_c (claims.role)};
     return s_call (http, req, resp, "query", WF_MSG_ACCOUNT_QUERY, &q);
 }
 
@@ -240,8 +239,7 @@ s_amount_text (const wf_http_request_t *req, wf_http_response_t *resp, const wf_
         wf_front_json_field_error (req, resp, "amount", "The amount field is required.");
         return false;
     }
-    if ((m->kind != WF_JSON_NUMBER && m->kind != WF_JSON_STRING) || m->escaped
-        || m->raw.len > 64) {
+    if ((m->kind != WF_JSON_NUMBER && m->kind != WF_JSON_STRING) || m->escaped || m->raw.len > 64) {
         wf_front_json_field_error (req, resp, "amount",
                                    "The amount must be a decimal number or a string holding one.");
         return false;
@@ -257,12 +255,11 @@ s_open (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t 
 {
     wf_jwt_claims_t claims;
     json_t *root = NULL;
-    if (wf_front_auth_require (http, req, resp, &claims) != 0
-        || wf_front_json_parse (req, resp, &root) != 0)
+    if (wf_front_auth_require (http, req, resp, &claims) != 0 ||
+        wf_front_json_parse (req, resp, &root) != 0)
         return WF_HANDLER_DONE;
-    wf_account_command_t cmd = {.kind = WF_STR ("open"),
-                                .user_id = wf_str_c (claims.sub),
-                                .role = wf_str_c (claims.role)};
+    wf_account_command_t cmd = {
+        .kind = WF_STR ("open"), .user_id = wf_str_c (claims.sub), .role = wf_str_c (claims.role)};
     wf_handler_result_t result = WF_HANDLER_DONE;
     if (!s_optional_string (req, resp, root, "currency", 8, &cmd.currency))
         goto done;
@@ -310,7 +307,7 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
     if (wf_front_auth_require (http, req, resp, &claims) != 0 || !s_path_account (req, resp, id))
         goto done;
     if (!money && !req->body)
-        root = json_object ();   //  /reactivate needs no body
+        root = json_object (); //  /reactivate needs no body
     else if (wf_front_json_parse_raw (req, resp, &root, raw) != 0)
         goto done;
     wf_account_command_t cmd = {.kind = wf_str_c (kind),
@@ -325,12 +322,12 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
     }
     if (money && !s_amount_text (req, resp, raw, &cmd))
         goto done;
-    if (!s_optional_string (req, resp, root, "currency", 8, &cmd.currency)
-        || !s_optional_string (req, resp, root, "description", DESCRIPTION_BYTES_MAX,
-                               &cmd.description)
-        || !s_optional_string (req, resp, root, "reason", DESCRIPTION_BYTES_MAX, &cmd.reason)
-        || !s_optional_string (req, resp, root, "destinationAccountId", 64,
-                               &cmd.destination_account_id))
+    if (!s_optional_string (req, resp, root, "currency", 8, &cmd.currency) ||
+        !s_optional_string (req, resp, root, "description", DESCRIPTION_BYTES_MAX,
+                            &cmd.description) ||
+        !s_optional_string (req, resp, root, "reason", DESCRIPTION_BYTES_MAX, &cmd.reason) ||
+        !s_optional_string (req, resp, root, "destinationAccountId", 64,
+                            &cmd.destination_account_id))
         goto done;
     if (streq (kind, "transfer") && !cmd.destination_account_id.len) {
         wf_front_json_field_error (req, resp, "destinationAccountId",
@@ -408,8 +405,8 @@ s_history (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
     int64_t limit = s_query_int (req->query, "limit");
     int64_t before = s_query_int (req->query, "before");
     if (limit == -2 || limit == 0 || limit > 100 || before == -2) {
-        wf_front_json_field_error (req, resp, limit == -2 || limit == 0 || limit > 100 ? "limit"
-                                                                                        : "before",
+        wf_front_json_field_error (req, resp,
+                                   limit == -2 || limit == 0 || limit > 100 ? "limit" : "before",
                                    "limit must be 1..100 and before a cursor from a previous page");
         return WF_HANDLER_DONE;
     }
@@ -459,9 +456,8 @@ s_transfer_get (wf_front_http_t *http, const wf_http_request_t *req, wf_http_res
 }
 
 static void
-s_transfer_get_reply (wf_front_http_t *http, const wf_http_request_t *req,
-                      const wf_envelope_t *env, const wf_any_msg_t *body,
-                      wf_http_response_t *resp)
+s_transfer_get_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_envelope_t *env,
+                      const wf_any_msg_t *body, wf_http_response_t *resp)
 {
     if (env->type != WF_MSG_ACCOUNT_TRANSFER) {
         wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
@@ -472,8 +468,9 @@ s_transfer_get_reply (wf_front_http_t *http, const wf_http_request_t *req,
     json_object_set_new (o, "id", json_stringn (t->id.ptr, t->id.len));
     json_object_set_new (o, "sourceAccountId",
                          json_stringn (t->source_account_id.ptr, t->source_account_id.len));
-    json_object_set_new (o, "destinationAccountId", json_stringn (t->destination_account_id.ptr,
-                                                                  t->destination_account_id.len));
+    json_object_set_new (
+        o, "destinationAccountId",
+        json_stringn (t->destination_account_id.ptr, t->destination_account_id.len));
     json_object_set_new (o, "amount", s_money (t->amount, t->digits));
     json_object_set_new (o, "currency", json_stringn (t->currency.ptr, t->currency.len));
     json_object_set_new (o, "status", json_stringn (t->status.ptr, t->status.len));
@@ -484,23 +481,37 @@ s_transfer_get_reply (wf_front_http_t *http, const wf_http_request_t *req,
 }
 
 static const wf_front_route_def_t s_routes[] = {
-    {{WF_HTTP_GET, "/api/transfers/{id}", 0}, "/api/transfers/{id}", s_transfer_get,
+    {{WF_HTTP_GET, "/api/transfers/{id}", 0},
+     "/api/transfers/{id}",
+     s_transfer_get,
      s_transfer_get_reply},
     {{WF_HTTP_GET, "/api/accounts", 0}, "/api/accounts", s_list, s_list_reply},
     {{WF_HTTP_POST, "/api/accounts", 0}, "/api/accounts", s_open, s_created_reply},
     {{WF_HTTP_GET, "/api/accounts/{id}", 0}, "/api/accounts/{id}", s_get, s_account_reply},
-    {{WF_HTTP_POST, "/api/accounts/{id}/deposit", 0}, "/api/accounts/{id}/deposit", s_deposit,
+    {{WF_HTTP_POST, "/api/accounts/{id}/deposit", 0},
+     "/api/accounts/{id}/deposit",
+     s_deposit,
      s_transaction_reply},
-    {{WF_HTTP_POST, "/api/accounts/{id}/withdraw", 0}, "/api/accounts/{id}/withdraw", s_withdraw,
+    {{WF_HTTP_POST, "/api/accounts/{id}/withdraw", 0},
+     "/api/accounts/{id}/withdraw",
+     s_withdraw,
      s_transaction_reply},
-    {{WF_HTTP_POST, "/api/accounts/{id}/transfer", 0}, "/api/accounts/{id}/transfer", s_transfer,
+    {{WF_HTTP_POST, "/api/accounts/{id}/transfer", 0},
+     "/api/accounts/{id}/transfer",
+     s_transfer,
      s_transaction_reply},
-    {{WF_HTTP_GET, "/api/accounts/{id}/transactions", 0}, "/api/accounts/{id}/transactions",
-     s_history, s_history_reply},
-    {{WF_HTTP_POST, "/api/accounts/{id}/suspend", 0}, "/api/accounts/{id}/suspend", s_suspend,
+    {{WF_HTTP_GET, "/api/accounts/{id}/transactions", 0},
+     "/api/accounts/{id}/transactions",
+     s_history,
+     s_history_reply},
+    {{WF_HTTP_POST, "/api/accounts/{id}/suspend", 0},
+     "/api/accounts/{id}/suspend",
+     s_suspend,
      s_account_reply},
-    {{WF_HTTP_POST, "/api/accounts/{id}/reactivate", 0}, "/api/accounts/{id}/reactivate",
-     s_reactivate, s_account_reply},
+    {{WF_HTTP_POST, "/api/accounts/{id}/reactivate", 0},
+     "/api/accounts/{id}/reactivate",
+     s_reactivate,
+     s_account_reply},
 };
 
 const wf_front_route_def_t *

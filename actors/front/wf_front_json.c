@@ -39,7 +39,7 @@ wf_front_json_parse_raw (const wf_http_request_t *req, wf_http_response_t *resp,
     //  error here: money is never read from jansson's numbers (wf_json_raw
     //  hands out the exact text), so the field's own validation names it.
     *root = json_loadb (req->body, req->body_len,
-                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &error);
+                        JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &error);
     if (!*root || !json_is_object (*root)) {
         char detail[256];
         snprintf (detail, sizeof detail, "invalid JSON at line %d, column %d: %s", error.line,

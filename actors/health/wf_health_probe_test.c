@@ -113,7 +113,7 @@ test_connection_dropped_by_server (void **state)
     redisReply *reply = redisCommand (killer, "CLIENT KILL TYPE normal SKIPME yes");
     assert_non_null (reply);
     assert_int_equal (reply->type, REDIS_REPLY_INTEGER);
-    assert_true (reply->integer >= 1);   //  ours, and any other client of this server
+    assert_true (reply->integer >= 1); //  ours, and any other client of this server
     freeReplyObject (reply);
     redisFree (killer);
     s_expect (redis, true, WF_HEALTH_PROBE_TIMEOUT_MS);

@@ -9,10 +9,10 @@
 #include "wf_redis.h"
 #include "wf_wire.h"
 
-_Static_assert (WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list");
+_Static_assert(WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list");
 
-#define ACCOUNT_COLUMNS                                                                          \
-    "id::text, owner_id::text, number, currency, balance, status, "                              \
+#define ACCOUNT_COLUMNS                                                                            \
+    "id::text, owner_id::text, number, currency, balance, status, "                                \
     "(extract (epoch FROM created_at) * 1000)::bigint, version, is_default"
 
 typedef struct {
@@ -74,8 +74,8 @@ static int
 s_owned (self_t *self, const char *account_id, const char *user_id)
 {
     const char *params[] = {account_id, user_id};
-    PGresult *res = s_select (self, "SELECT 1 FROM accounts WHERE id = $1 AND owner_id = $2", 2,
-                              params);
+    PGresult *res =
+        s_select (self, "SELECT 1 FROM accounts WHERE id = $1 AND owner_id = $2", 2, params);
     if (!res)
         return -1;
     int owned = PQntuples (res) == 1;
@@ -104,11 +104,11 @@ s_cached_get (self_t *self, zframe_t *client, const wf_envelope_t *env, const ch
     redisReply *value = reply->element[0], *marker = reply->element[1];
     wf_account_info_t *info = &self->reply->account_info;
     wf_codec_err_t err;
-    if (value->type == REDIS_REPLY_STRING
-        && wf_body_decode (WF_MSG_ACCOUNT_INFO, (const uint8_t *) value->str, value->len, info,
-                           &err) == 0
-        && wf_str_eq (info->owner_id, user)
-        && (marker->type != REDIS_REPLY_STRING || info->version >= atoll (marker->str))) {
+    if (value->type == REDIS_REPLY_STRING &&
+        wf_body_decode (WF_MSG_ACCOUNT_INFO, (const uint8_t *) value->str, value->len, info,
+                        &err) == 0 &&
+        wf_str_eq (info->owner_id, user) &&
+        (marker->type != REDIS_REPLY_STRING || info->version >= atoll (marker->str))) {
         wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_INFO, info, &self->scratch);
         hit = true;
     }
@@ -127,9 +127,9 @@ s_cache_put (self_t *self, const wf_account_info_t *info, const char *account)
     wf_buf_reset (&self->scratch);
     if (wf_body_encode (WF_MSG_ACCOUNT_INFO, info, &self->scratch) != 0)
         return;
-    redisReply *reply = (redisReply *) redisCommand (ctx, "SET wf:account:%s %b EX %d", account,
-                                                     self->scratch.data, self->scratch.size,
-                                                     WF_QUERY_CACHE_TTL_S);
+    redisReply *reply =
+        (redisReply *) redisCommand (ctx, "SET wf:account:%s %b EX %d", account, self->scratch.data,
+                                     self->scratch.size, WF_QUERY_CACHE_TTL_S);
     if (!reply)
         wf_redis_failed (self->redis);
     else
@@ -171,8 +171,7 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_LIST, list,
                                  &self->scratch);
         }
-    }
-    else if (wf_str_eq (q->kind, "get") && has_account) {
+    } else if (wf_str_eq (q->kind, "get") && has_account) {
         if (s_cached_get (self, client, env, account, user))
             return;
         const char *params[] = {account, user};
@@ -186,20 +185,18 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_INFO, &info,
                                  &self->scratch);
             s_cache_put (self, &info, account);
-        }
-        else if (res)
+        } else if (res)
             wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
                                        "No such account.", &self->scratch);
-    }
-    else if (wf_str_eq (q->kind, "transactions") && has_account) {
+    } else if (wf_str_eq (q->kind, "transactions") && has_account) {
         int owned = s_owned (self, account, user);
         if (owned == 0)
             wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
                                        "No such account.", &self->scratch);
         if (owned != 1)
             goto done;
-        int64_t limit = q->limit > 0 && q->limit <= WF_QUERY_PAGE_MAX ? q->limit
-                                                                      : WF_QUERY_PAGE_DEFAULT;
+        int64_t limit =
+            q->limit > 0 && q->limit <= WF_QUERY_PAGE_MAX ? q->limit : WF_QUERY_PAGE_DEFAULT;
         char limit_text[24], before[24];
         snprintf (limit_text, sizeof limit_text, "%" PRId64, limit + 1);
         snprintf (before, sizeof before, "%" PRId64, q->before > 0 ? q->before : INT64_MAX);
@@ -234,8 +231,7 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HISTORY, h,
                                  &self->scratch);
         }
-    }
-    else if (wf_str_eq (q->kind, "transfer") && has_account) {
+    } else if (wf_str_eq (q->kind, "transfer") && has_account) {
         //  account_id carries the transfer id; either side's owner may read it.
         const char *params[] = {account, user};
         res = s_select (self,
@@ -260,15 +256,13 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             };
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_TRANSFER, &t,
                                  &self->scratch);
-        }
-        else if (res)
+        } else if (res)
             wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
                                        "No such transfer.", &self->scratch);
-    }
-    else {
+    } else {
         wf_mdp_worker_reply_error (self->worker, client, env,
                                    has_account || wf_str_eq (q->kind, "list") ? WF_ERR_BAD_REQUEST
-                                                                             : WF_ERR_NOT_FOUND,
+                                                                              : WF_ERR_NOT_FOUND,
                                    "No such account or query.", &self->scratch);
         return;
     }
@@ -309,16 +303,16 @@ wf_query_actor (zsock_t *pipe, void *args)
     self.reply = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
     self.metrics = wf_metrics_new ("query");
     self.redis = wf_redis_new (self.config->redis_url, "query");
-    self.cache_hits = wf_metrics_counter (self.metrics, "wf_query_cache_total",
-                                          "Account reads by cache outcome.", "outcome", "hit",
-                                          NULL);
-    self.cache_misses = wf_metrics_counter (self.metrics, "wf_query_cache_total",
-                                            "Account reads by cache outcome.", "outcome", "miss",
-                                            NULL);
+    self.cache_hits =
+        wf_metrics_counter (self.metrics, "wf_query_cache_total", "Account reads by cache outcome.",
+                            "outcome", "hit", NULL);
+    self.cache_misses =
+        wf_metrics_counter (self.metrics, "wf_query_cache_total", "Account reads by cache outcome.",
+                            "outcome", "miss", NULL);
     wf_buf_init (&self.scratch);
     zsock_signal (pipe, self.worker ? 0 : 1);
-    zpoller_t *poller = self.worker ? zpoller_new (pipe, wf_mdp_worker_sock (self.worker), NULL)
-                                    : NULL;
+    zpoller_t *poller =
+        self.worker ? zpoller_new (pipe, wf_mdp_worker_sock (self.worker), NULL) : NULL;
     while (poller) {
         void *which = zpoller_wait (poller, wf_mdp_worker_timeout_ms (self.worker));
         if (which == pipe) {
@@ -332,8 +326,7 @@ wf_query_actor (zsock_t *pipe, void *args)
             zstr_free (&command);
             if (term)
                 break;
-        }
-        else if (which) {
+        } else if (which) {
             for (int i = 0; i < 64; i++) {
                 zmsg_t *request = wf_mdp_worker_recv (self.worker);
                 if (request)
@@ -342,8 +335,7 @@ wf_query_actor (zsock_t *pipe, void *args)
                 if (!(zsock_events (wf_mdp_worker_sock (self.worker)) & ZMQ_POLLIN))
                     break;
             }
-        }
-        else if (zpoller_terminated (poller))
+        } else if (zpoller_terminated (poller))
             break;
         wf_mdp_worker_tick (self.worker);
     }

@@ -22,13 +22,13 @@
 #include <czmq.h>
 
 #define WF_QUERY_PAGE_DEFAULT 50
-#define WF_QUERY_PAGE_MAX     100    //  = the account.history list bound
+#define WF_QUERY_PAGE_MAX     100 //  = the account.history list bound
 #define WF_QUERY_CACHE_TTL_S  30
 
 typedef struct {
     const char *broker_endpoint;
     const char *pg_url;
-    const char *redis_url;           //  read cache; NULL = always PostgreSQL
+    const char *redis_url; //  read cache; NULL = always PostgreSQL
     int heartbeat_interval_ms;
 } wf_query_config_t;
 

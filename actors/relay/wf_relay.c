@@ -9,7 +9,7 @@
 #include "wf_shard.h"
 #include "wf_wire.h"
 
-#define DESTINATIONS_MAX 4   //  per row
+#define DESTINATIONS_MAX 4 //  per row
 #define SERVICE_BYTES    32
 
 //  One claimed row and the state of its deliveries.
@@ -18,8 +18,8 @@ typedef struct {
     uint32_t generation;
     int64_t id;
     int attempts;
-    int outstanding;                  //  deliveries sent, not yet answered
-    bool failed;                      //  a delivery failed: release with backoff
+    int outstanding; //  deliveries sent, not yet answered
+    bool failed;     //  a delivery failed: release with backoff
     int64_t deadline_ms;
     char destinations[DESTINATIONS_MAX][SERVICE_BYTES];
     bool answered[DESTINATIONS_MAX];
@@ -30,12 +30,12 @@ typedef struct {
     zsock_t *pipe;
     wf_mdp_client_t *client;
     wf_pg_t *pg;
-    PGconn *listening;                //  the connection we ran LISTEN on
+    PGconn *listening; //  the connection we ran LISTEN on
     row_t rows[WF_RELAY_ROWS_MAX];
     size_t rows_used;
     int delivery_timeout_ms;
     int64_t poll_at_ms;
-    bool wanted;                      //  a NOTIFY or a completion: claim again soon
+    bool wanted; //  a NOTIFY or a completion: claim again soon
     wf_buf_t scratch;
     wf_metrics_t *metrics;
     wf_metric_t *delivered;
@@ -58,7 +58,7 @@ s_conn (self_t *self)
             return NULL;
         }
         self->listening = conn;
-        self->wanted = true;   //  rows may have piled up while we were away
+        self->wanted = true; //  rows may have piled up while we were away
     }
     return conn;
 }
@@ -101,8 +101,8 @@ s_send (self_t *self, row_t *row, int d, PGresult *res, int i, const char *servi
     wf_envelope_t env = {
         .version = WF_PROTO_VERSION,
         .type = WF_MSG_OUTBOX_DELIVER,
-        .correlation_id = slot << 40 | (uint64_t) (row->generation & 0xffffffff) << 8
-                        | (uint64_t) d,
+        .correlation_id =
+            slot << 40 | (uint64_t) (row->generation & 0xffffffff) << 8 | (uint64_t) d,
         .deadline_ms = row->deadline_ms,
         .request_id = wf_str_c (PQgetvalue (res, i, 1)),
     };
@@ -117,9 +117,9 @@ s_send (self_t *self, row_t *row, int d, PGresult *res, int i, const char *servi
         .attempt = row->attempts,
     };
     zmsg_t *msg = zmsg_new ();
-    if (wf_wire_append (msg, &env, &body, &self->scratch) != 0
-        || wf_mdp_client_send (self->client, service, &msg) != 0) {
-        row->failed = true;   //  too large or the broker link is full: retry later
+    if (wf_wire_append (msg, &env, &body, &self->scratch) != 0 ||
+        wf_mdp_client_send (self->client, service, &msg) != 0) {
+        row->failed = true; //  too large or the broker link is full: retry later
         row->answered[d] = true;
         row->outstanding--;
     }
@@ -150,9 +150,8 @@ s_finish (self_t *self, row_t *row)
                              : NULL;
         //  If even this fails, the lease runs out and the row comes back.
         PQclear (res);
-    }
-    else
-        self->wanted = true;   //  the pipeline has room: look for more
+    } else
+        self->wanted = true; //  the pipeline has room: look for more
     row->used = false;
     row->generation++;
     self->rows_used--;
@@ -186,7 +185,7 @@ s_claim (self_t *self)
         return;
     }
     int count = PQntuples (res);
-    self->wanted = (size_t) count == room;   //  more may be waiting
+    self->wanted = (size_t) count == room; //  more may be waiting
     wf_metric_inc (self->claimed, (uint64_t) count);
     size_t slot = 0;
     for (int i = 0; i < count; i++) {
@@ -232,8 +231,7 @@ s_acked (self_t *self, row_t *row, int d)
         row->failed = true;
         if (conn)
             wf_pg_failed (self->pg);
-    }
-    else
+    } else
         wf_metric_inc (self->delivered, 1);
     PQclear (res);
 }
@@ -252,8 +250,8 @@ s_replies (self_t *self)
                 uint32_t generation = (uint32_t) (env.correlation_id >> 8) & 0xffffffff;
                 int d = (int) (env.correlation_id & 0xff);
                 row_t *row = slot < WF_RELAY_ROWS_MAX ? &self->rows[slot] : NULL;
-                if (row && row->used && (row->generation & 0xffffffff) == generation
-                    && d < DESTINATIONS_MAX && !row->answered[d]) {
+                if (row && row->used && (row->generation & 0xffffffff) == generation &&
+                    d < DESTINATIONS_MAX && !row->answered[d]) {
                     row->answered[d] = true;
                     row->outstanding--;
                     if (env.type == WF_MSG_OUTBOX_ACK)
@@ -324,8 +322,8 @@ s_self_new (zsock_t *pipe, const wf_relay_config_t *config)
                                           "Deliveries acknowledged by their destination.", NULL);
     self->failed = wf_metrics_counter (self->metrics, "wf_relay_retries_total",
                                        "Rows released for a retry after a failed delivery.", NULL);
-    self->claimed = wf_metrics_counter (self->metrics, "wf_relay_claimed_total",
-                                        "Outbox rows claimed.", NULL);
+    self->claimed =
+        wf_metrics_counter (self->metrics, "wf_relay_claimed_total", "Outbox rows claimed.", NULL);
     self->wanted = true;
     return self;
 }
@@ -351,8 +349,8 @@ wf_relay_actor (zsock_t *pipe, void *args)
     const wf_relay_config_t *config = (const wf_relay_config_t *) args;
     self_t *self = s_self_new (pipe, config);
     zsock_signal (pipe, self->client ? 0 : 1);
-    int poll_ms = config->poll_interval_ms > 0 ? config->poll_interval_ms
-                                               : WF_RELAY_POLL_INTERVAL_MS;
+    int poll_ms =
+        config->poll_interval_ms > 0 ? config->poll_interval_ms : WF_RELAY_POLL_INTERVAL_MS;
     bool running = self->client != NULL;
     while (running) {
         zmq_pollitem_t items[3] = {

@@ -17,8 +17,8 @@
 
 #include <czmq.h>
 
-#define WF_RELAY_ROWS_MAX            256     //  rows claimed and in flight at once
-#define WF_RELAY_POLL_INTERVAL_MS    1000    //  fallback when no NOTIFY arrives
+#define WF_RELAY_ROWS_MAX            256  //  rows claimed and in flight at once
+#define WF_RELAY_POLL_INTERVAL_MS    1000 //  fallback when no NOTIFY arrives
 #define WF_RELAY_DELIVERY_TIMEOUT_MS 5000
 #define WF_RELAY_LEASE_S             15
 #define WF_RELAY_BACKOFF_MS_MAX      30000
@@ -26,9 +26,9 @@
 typedef struct {
     const char *broker_endpoint;
     const char *pg_url;
-    int shards;                      //  account shards (routing of "account")
-    int poll_interval_ms;            //  0 = default
-    int delivery_timeout_ms;         //  0 = default
+    int shards;              //  account shards (routing of "account")
+    int poll_interval_ms;    //  0 = default
+    int delivery_timeout_ms; //  0 = default
 } wf_relay_config_t;
 
 void wf_relay_actor (zsock_t *pipe, void *args);

@@ -8,19 +8,19 @@
 #include <stdlib.h>
 
 //  The signed effect of each event on its stream's balance.
-#define REPLAY                                                                                   \
-    "WITH e AS (SELECT stream_id, version, type, coalesce ((data->>'amount')::bigint, 0) AS "    \
-    "amount, data FROM events), r AS (SELECT stream_id, version, type, amount, data, "           \
-    "sum (CASE WHEN type IN ('MoneyDeposited','TransferReceived','TransferRefunded') THEN "      \
-    "amount WHEN type IN ('MoneyWithdrawn','TransferSent') THEN -amount ELSE 0 END) OVER "       \
-    "(PARTITION BY stream_id ORDER BY version) AS balance FROM e), "                             \
-    "cur AS (SELECT stream_id, data->>'currency' AS currency FROM events WHERE type = "          \
+#define REPLAY                                                                                     \
+    "WITH e AS (SELECT stream_id, version, type, coalesce ((data->>'amount')::bigint, 0) AS "      \
+    "amount, data FROM events), r AS (SELECT stream_id, version, type, amount, data, "             \
+    "sum (CASE WHEN type IN ('MoneyDeposited','TransferReceived','TransferRefunded') THEN "        \
+    "amount WHEN type IN ('MoneyWithdrawn','TransferSent') THEN -amount ELSE 0 END) OVER "         \
+    "(PARTITION BY stream_id ORDER BY version) AS balance FROM e), "                               \
+    "cur AS (SELECT stream_id, data->>'currency' AS currency FROM events WHERE type = "            \
     "'AccountOpened'), fin AS (SELECT DISTINCT ON (stream_id) stream_id, version, balance FROM r " \
     "ORDER BY stream_id, version DESC) "
 
 typedef struct {
     const char *name;
-    const char *sql;   //  one text column per violation
+    const char *sql; //  one text column per violation
 } check_t;
 
 static const check_t s_checks[] = {
@@ -87,8 +87,9 @@ s_summary (PGconn *conn, FILE *out)
                                   "WHERE status = 'InFlight'), (SELECT count (*) FROM outbox "
                                   "WHERE delivered_at IS NULL)");
     if (PQresultStatus (res) == PGRES_TUPLES_OK)
-        fprintf (out, "audit: %s events in %s streams, %s transfers in flight, %s outbox rows "
-                      "undelivered\n",
+        fprintf (out,
+                 "audit: %s events in %s streams, %s transfers in flight, %s outbox rows "
+                 "undelivered\n",
                  PQgetvalue (res, 0, 0), PQgetvalue (res, 0, 1), PQgetvalue (res, 0, 2),
                  PQgetvalue (res, 0, 3));
     PQclear (res);

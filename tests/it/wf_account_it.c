@@ -97,8 +97,8 @@ s_setup (void **state)
     //  A URL for the actors: the server's URL with our database.
     snprintf (s_fx.url, sizeof s_fx.url, "host=%s port=%s user=%s dbname=%s", PQhost (s_fx.conn),
               PQport (s_fx.conn), PQuser (s_fx.conn), s_fx.dbname);
-    s_fx.broker_config = (wf_broker_config_t){.endpoint = "inproc://it-broker",
-                                              .heartbeat_interval_ms = 1000};
+    s_fx.broker_config =
+        (wf_broker_config_t){.endpoint = "inproc://it-broker", .heartbeat_interval_ms = 1000};
     s_fx.broker = zactor_new (wf_broker_actor, &s_fx.broker_config);
     for (int i = 0; i <= SHARDS; i++) {
         //  The extra worker serves shard 0 too.
@@ -170,7 +170,7 @@ s_call (const char *service, wf_msg_id_t type, const void *body, wf_envelope_t *
         answer = wf_mdp_client_recv (s_fx.client, NULL);
         wf_codec_err_t err;
         if (answer && (wf_wire_decode (answer, env, reply, &err) != 0 || env->correlation_id != id))
-            zmsg_destroy (&answer);   //  a stale reply of an earlier test step
+            zmsg_destroy (&answer); //  a stale reply of an earlier test step
     }
     zpoller_destroy (&poller);
     assert_non_null (answer);
@@ -193,12 +193,13 @@ s_register (const char *user_id)
 {
     char account[37], sql[512];
     wf_account_default_id (user_id, account);
-    snprintf (sql, sizeof sql,
-              "INSERT INTO outbox (type, route_key, payload, destinations, pending) VALUES "
-              "('UserRegistered', '%s', '{\"userId\":\"%s\",\"email\":\"x@example.com\","
-              "\"firstName\":\"A\",\"lastName\":\"B\",\"occurredAt\":\"2026-11-26T00:00:00.000Z\"}',"
-              " '{account}', '{account}')",
-              account, user_id);
+    snprintf (
+        sql, sizeof sql,
+        "INSERT INTO outbox (type, route_key, payload, destinations, pending) VALUES "
+        "('UserRegistered', '%s', '{\"userId\":\"%s\",\"email\":\"x@example.com\","
+        "\"firstName\":\"A\",\"lastName\":\"B\",\"occurredAt\":\"2026-11-26T00:00:00.000Z\"}',"
+        " '{account}', '{account}')",
+        account, user_id);
     free (s_sql (sql));
 }
 
@@ -210,13 +211,13 @@ s_await_wallet (const char *user_id)
     wf_account_default_id (user_id, account);
     int64_t end = zclock_mono () + WAIT_MS;
     while (zclock_mono () < end) {
-        wf_account_query_t q = {.kind = WF_STR ("list"), .user_id = wf_str_c (user_id),
-                                .role = WF_STR ("User")};
+        wf_account_query_t q = {
+            .kind = WF_STR ("list"), .user_id = wf_str_c (user_id), .role = WF_STR ("User")};
         wf_envelope_t env;
         wf_any_msg_t *reply = malloc (sizeof *reply);
         zmsg_t *msg = s_call ("query", WF_MSG_ACCOUNT_QUERY, &q, &env, reply);
-        bool found = env.type == WF_MSG_ACCOUNT_LIST && reply->account_list.items_count == 1
-                  && wf_str_eq (reply->account_list.items[0].id, account);
+        bool found = env.type == WF_MSG_ACCOUNT_LIST && reply->account_list.items_count == 1 &&
+                     wf_str_eq (reply->account_list.items[0].id, account);
         zmsg_destroy (&msg);
         free (reply);
         if (found)
@@ -290,8 +291,8 @@ s_random_uuid (char out[37])
     zuuid_t *uuid = zuuid_new ();
     const char *hex = zuuid_str_canonical (uuid);
     snprintf (out, 37, "%s", hex);
-    out[14] = '4';   //  version 4
-    out[19] = '8';   //  RFC 4122 variant
+    out[14] = '4'; //  version 4
+    out[19] = '8'; //  RFC 4122 variant
     for (char *c = out; *c; c++)
         *c = (char) tolower ((unsigned char) *c);
     zuuid_destroy (&uuid);
@@ -303,9 +304,9 @@ test_wallet_opened_once (void **state)
 {
     s_register (ALICE);
     s_await_wallet (ALICE);
-    s_register (ALICE);   //  a second event for the same user
+    s_register (ALICE); //  a second event for the same user
     free (s_sql ("UPDATE outbox SET pending = destinations, delivered_at = NULL, "
-                 "next_attempt_at = now (), lease_until = NULL"));   //  and every row redelivered
+                 "next_attempt_at = now (), lease_until = NULL")); //  and every row redelivered
     int64_t end = zclock_mono () + WAIT_MS;
     char *left = NULL;
     do {
@@ -376,9 +377,9 @@ test_transfer_saga (void **state)
     assert_string_equal (status, "Completed,Refunded");
     free (status);
     assert_int_equal (s_command ("transfer", a, ALICE, "1", a, "", NULL), WF_ERR_UNPROCESSABLE);
-    assert_int_equal (s_command ("transfer", a, ALICE, "1", "00000000-0000-4000-8000-000000000000",
-                                 "", NULL),
-                      WF_ERR_UNPROCESSABLE);
+    assert_int_equal (
+        s_command ("transfer", a, ALICE, "1", "00000000-0000-4000-8000-000000000000", "", NULL),
+        WF_ERR_UNPROCESSABLE);
 }
 
 //  The same key twice: one effect, the first answer replayed; another body: refused.
@@ -428,8 +429,8 @@ test_two_workers_one_shard (void **state)
         zmsg_t *answer = wf_mdp_client_recv (s_fx.client, NULL);
         wf_envelope_t env;
         wf_codec_err_t err;
-        if (answer && wf_wire_decode (answer, &env, reply, &err) == 0
-            && env.correlation_id >= 1000000) {
+        if (answer && wf_wire_decode (answer, &env, reply, &err) == 0 &&
+            env.correlation_id >= 1000000) {
             answered++;
             ok += env.type == WF_MSG_ACCOUNT_TRANSACTION;
         }
@@ -447,8 +448,10 @@ test_two_workers_one_shard (void **state)
 static int64_t
 s_query_balance (const char *account, const char *user)
 {
-    wf_account_query_t q = {.kind = WF_STR ("get"), .user_id = wf_str_c (user),
-                            .role = WF_STR ("User"), .account_id = wf_str_c (account)};
+    wf_account_query_t q = {.kind = WF_STR ("get"),
+                            .user_id = wf_str_c (user),
+                            .role = WF_STR ("User"),
+                            .account_id = wf_str_c (account)};
     wf_envelope_t env;
     wf_any_msg_t *reply = malloc (sizeof *reply);
     zmsg_t *msg = s_call ("query", WF_MSG_ACCOUNT_QUERY, &q, &env, reply);
@@ -469,11 +472,11 @@ test_cached_reads_never_stale (void **state)
     wf_account_default_id (ALICE, a);
     for (int i = 0; i < 50; i++) {
         int64_t after = -1;
-        assert_int_equal (s_query_balance (a, ALICE), s_balance (a));   //  warms the cache
+        assert_int_equal (s_query_balance (a, ALICE), s_balance (a)); //  warms the cache
         assert_int_equal (s_command ("deposit", a, ALICE, "0.01", "", "", &after), WF_ERR_OK);
         assert_int_equal (s_query_balance (a, ALICE), after);
     }
-    assert_int_equal (s_query_balance (a, BOB), -1);   //  the cache keeps ownership
+    assert_int_equal (s_query_balance (a, BOB), -1); //  the cache keeps ownership
 }
 
 //  Every invariant of the event store holds after all of the above.
