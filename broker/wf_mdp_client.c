@@ -31,12 +31,22 @@ s_send_nowait (zmsg_t **msg_p, zsock_t *sock)
 wf_mdp_client_t *
 wf_mdp_client_new (const char *broker_endpoint)
 {
+    return wf_mdp_client_new_curve (broker_endpoint, NULL, NULL);
+}
+
+wf_mdp_client_t *
+wf_mdp_client_new_curve (const char *broker_endpoint, zcert_t *client_cert, const char *server_key)
+{
     wf_mdp_client_t *self = (wf_mdp_client_t *) zmalloc (sizeof (wf_mdp_client_t));
     self->dealer = zsock_new (ZMQ_DEALER);
     zsock_set_sndhwm (self->dealer, WF_SOCKET_HWM);
     zsock_set_rcvhwm (self->dealer, WF_SOCKET_HWM);
     zsock_set_maxmsgsize (self->dealer, WF_FRAME_BYTES_MAX);
     zsock_set_linger (self->dealer, 0);
+    if (client_cert && server_key) {
+        zcert_apply (client_cert, self->dealer);
+        zsock_set_curve_serverkey (self->dealer, server_key);
+    }
     if (zsock_connect (self->dealer, "%s", broker_endpoint) != 0)
         wf_mdp_client_destroy (&self);
     return self;

@@ -13,6 +13,11 @@ typedef struct _wf_mdp_client_t wf_mdp_client_t;
 
 //  Connects to the broker; NULL when the endpoint is invalid.
 wf_mdp_client_t *wf_mdp_client_new (const char *broker_endpoint);
+
+//  Connects with CURVE when client_cert and server_key (the broker's public
+//  key, Z85) are both set, else plain; NULL when the endpoint is invalid.
+wf_mdp_client_t *wf_mdp_client_new_curve (const char *broker_endpoint, zcert_t *client_cert,
+                                          const char *server_key);
 void wf_mdp_client_destroy (wf_mdp_client_t **self_p);
 
 zsock_t *wf_mdp_client_sock (wf_mdp_client_t *self);

@@ -14,7 +14,8 @@ PACKAGES=(
     libzmq3-dev libczmq-dev libmsgpack-dev libwebsockets-dev libjwt-dev libjansson-dev
     libsodium-dev librabbitmq-dev libcmocka-dev libhiredis-dev libpq-dev
     postgresql redis-server rabbitmq-server
-    curl wrk iproute2
+    chromium  # headless browser of tests/e2e/web.sh (playwright-core drives it)
+    curl wrk iproute2 socat
 )
 # Node may come from elsewhere (NodeSource, nvm): Debian's packages are only needed without it.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -18,6 +18,11 @@ cd "$REPO_DIR"
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
+# The web page at / loads the SignalR browser client from tests/e2e's npm packages.
+if [[ ! -f tests/e2e/node_modules/@microsoft/signalr/dist/browser/signalr.min.js ]]; then
+    (cd tests/e2e && npm ci --no-audit --no-fund --silent) ||
+        printf 'run: warning: npm ci in tests/e2e failed: the web page gets no live updates\n' >&2
+fi
 
 readonly SERVER="$REPO_DIR/build/actors/runtime/walletflow"
 [[ -x "$SERVER" ]] || { printf 'run: error: %s was not built\n' "$SERVER" >&2; exit 1; }

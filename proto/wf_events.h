@@ -6,12 +6,16 @@
     come from actors/account/wf_currency). Times are ISO-8601 UTC with
     milliseconds and a `Z` ("2026-11-26T20:00:00.123Z"). Ids are lower-case
     uuids. The same payloads reach every destination (account shards, the
-    notifier, the AMQP bridge).
+    notifier, the AMQP bridge). Every event of an account stream (all but
+    UserRegistered and TransferCreditFailed) also carries `accountVersion`:
+    the stream's version after the event (1 for AccountOpened), strictly
+    increasing per account, so a consumer can order and spot a gap. What
+    RabbitMQ consumers see of them is docs/events.md.
 
     UserRegistered      -> account, amqp
         {userId, email, firstName, lastName, occurredAt}
     AccountOpened       -> notifier, amqp
-        {accountId, ownerId, accountNumber, currency, isDefault, occurredAt}
+        {accountId, ownerId, accountNumber, currency, occurredAt}
     MoneyDeposited      -> notifier, amqp
     MoneyWithdrawn      -> notifier, amqp
         {transactionId, accountId, ownerId, amount, currency, balanceAfter,
@@ -30,6 +34,11 @@
          reason, occurredAt}
     AccountSuspended / AccountReactivated -> amqp
         {accountId, ownerId, reason, occurredAt}
+    SessionsRevoked     -> notifier
+        {userId, familyId, reason ("logout" | "reuse" | "suspended"), occurredAt}
+        identity revoked a refresh-token family; the notifier publishes
+        WF_NOTIFY_SESSIONS_REVOKED on the user's topic and the hub closes
+        that user's live connections.
 
     The outbox row's route_key is the account whose shard must apply an
     `account` delivery: for UserRegistered the default account's id (derived
@@ -49,6 +58,11 @@
 #define WF_EVENT_TRANSFER_REFUNDED      "TransferRefunded"
 #define WF_EVENT_ACCOUNT_SUSPENDED      "AccountSuspended"
 #define WF_EVENT_ACCOUNT_REACTIVATED    "AccountReactivated"
+#define WF_EVENT_SESSIONS_REVOKED       "SessionsRevoked"
+
+//  What the notifier publishes on a user's topic in place of a notification
+//  for SessionsRevoked (not JSON, so it is never taken for one).
+#define WF_NOTIFY_SESSIONS_REVOKED "$SESSIONS_REVOKED"
 
 //  Destination names in outbox.destinations.
 #define WF_DEST_ACCOUNT  "account"

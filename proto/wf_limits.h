@@ -38,6 +38,7 @@
 #define WF_HTTP_PENDING_MAX      4096 //  requests waiting for a worker reply
 #define WF_HTTP_ROUTE_PARAMS_MAX 4
 #define WF_HTTP_IDLE_TIMEOUT_S   30
+#define WF_HTTP_BODY_TIMEOUT_S   10 //  a whole request body, from its headers on
 #define WF_JSON_DEPTH_MAX        16
 
 _Static_assert(WF_HTTP_BODY_BYTES_MAX + WF_ENVELOPE_BYTES_MAX < WF_FRAME_BYTES_MAX,

@@ -278,7 +278,9 @@ s_self_new (const wf_account_config_t *config)
     wf_mdp_worker_config_t worker = {.broker_endpoint = config->broker_endpoint,
                                      .service = self->service,
                                      .credit = self->batch_max,
-                                     .heartbeat_interval_ms = config->heartbeat_interval_ms};
+                                     .heartbeat_interval_ms = config->heartbeat_interval_ms,
+                                     .curve_client_cert = config->curve_client_cert,
+                                     .curve_server_key = config->curve_server_key};
     self->worker = wf_mdp_worker_new (&worker);
     self->pg = wf_pg_new (config->pg_url, self->service);
     self->redis = wf_redis_new (config->redis_url, self->service);

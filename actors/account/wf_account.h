@@ -37,8 +37,10 @@ typedef struct {
     const char *default_currency; //  of the wallet opened at registration ("ARS")
     wf_account_policy_t policy;
     int heartbeat_interval_ms;
-    size_t batch_max; //  0 = WF_ACCOUNT_BATCH_MAX
-    size_t cache_max; //  0 = WF_ACCOUNT_CACHE_MAX
+    size_t batch_max;             //  0 = WF_ACCOUNT_BATCH_MAX
+    size_t cache_max;             //  0 = WF_ACCOUNT_CACHE_MAX
+    zcert_t *curve_client_cert;   //  NULL = plain
+    const char *curve_server_key; //  broker's public key (Z85) when CURVE
 } wf_account_config_t;
 
 void wf_account_actor (zsock_t *pipe, void *args);

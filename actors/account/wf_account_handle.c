@@ -53,6 +53,8 @@ s_outbox_event (self_t *self, const wf_account_state_t *state, const wf_account_
             json_object_set_new (p, "sourceAccountId", json_string (event->counterparty_id));
     }
     json_object_set_new (p, "occurredAt", json_string (occurred));
+    //  The account stream's version after this event: consumers order and deduplicate by it.
+    json_object_set_new (p, "accountVersion", json_integer (state->version));
     char *payload = json_dumps (p, JSON_COMPACT);
     json_decref (p);
     int rc =
@@ -271,8 +273,9 @@ s_status (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t
         return -1;
     char occurred[32];
     wf_account_iso_time (event.occurred_at_ms, occurred);
-    json_t *p = json_pack ("{s:s,s:s,s:s,s:s}", "accountId", state->id, "ownerId", state->owner_id,
-                           "reason", event.reason, "occurredAt", occurred);
+    json_t *p = json_pack ("{s:s,s:s,s:s,s:s,s:I}", "accountId", state->id, "ownerId",
+                           state->owner_id, "reason", event.reason, "occurredAt", occurred,
+                           "accountVersion", (json_int_t) state->version);
     char *payload = json_dumps (p, JSON_COMPACT);
     json_decref (p);
     rc = wf_account_store_outbox (

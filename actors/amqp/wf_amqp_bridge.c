@@ -45,7 +45,7 @@ typedef enum { S_LINK_UNKNOWN, S_LINK_UP, S_LINK_DOWN } s_link_state_t;
 
 typedef struct {
     wf_metric_t *published_topic, *published_mt, *confirms_ack, *confirms_nack;
-    wf_metric_t *acked, *skipped, *failed, *busy, *rejected;
+    wf_metric_t *acked, *skipped, *failed, *busy, *rejected, *retried;
     wf_metric_t *latency, *up, *connect_ok, *connect_failed, *in_flight;
 } s_metrics_t;
 
@@ -158,6 +158,8 @@ s_metrics_init (self_t *self)
     m->failed = wf_metrics_counter (r, name, rows, "result", "failed", NULL);
     m->busy = wf_metrics_counter (r, name, rows, "result", "busy", NULL);
     m->rejected = wf_metrics_counter (r, name, rows, "result", "rejected", NULL);
+    m->retried = wf_metrics_counter (r, "wf_amqp_retried_total",
+                                     "Outbox rows handed back to the relay to be retried", NULL);
     m->latency = wf_metrics_histogram (r, "wf_amqp_confirm_latency_seconds",
                                        "Publish of a row to its last confirm", NULL);
     m->up = wf_metrics_gauge (r, "wf_amqp_connection_up",
@@ -203,6 +205,7 @@ s_on_done (void *arg, size_t slot, bool acked, int64_t latency_us)
         wf_mdp_worker_reply_error (self->worker, pending->client, &pending->env, WF_ERR_UNAVAILABLE,
                                    self->fail_detail, &self->scratch);
         wf_metric_inc (self->m.failed, 1);
+        wf_metric_inc (self->m.retried, 1);
     }
     zmsg_destroy (&pending->request);
     zframe_destroy (&pending->client);
@@ -249,9 +252,11 @@ s_connect (self_t *self)
     char error[WF_AMQP_ERROR_BYTES_MAX], quoted[WF_LOG_VALUE_BYTES_MAX];
     if (wf_amqp_link_open (self->link, self->exchanges, self->exchange_count, error,
                            sizeof error) == 0) {
-        wf_log (WF_LOG_INFO, S_ACTOR, "connected", NULL, "host=%s port=%d vhost=%s exchanges=%zu",
+        wf_log (WF_LOG_INFO, S_ACTOR, "connected", NULL,
+                "host=%s port=%d vhost=%s tls=%s heartbeat_s=%d exchanges=%zu",
                 wf_log_quote (quoted, sizeof quoted, self->endpoint.host), self->endpoint.port,
-                self->endpoint.vhost, self->exchange_count);
+                self->endpoint.vhost, self->endpoint.tls ? "on" : "off",
+                self->link_config.heartbeat_s, self->exchange_count);
         self->link_state = S_LINK_UP;
         self->link_error[0] = 0;
         self->backoff_ms = self->backoff_min_ms;
@@ -302,6 +307,8 @@ s_refuse (self_t *self, zframe_t *client, const wf_envelope_t *env, wf_err_t cod
 {
     wf_mdp_worker_reply_error (self->worker, client, env, code, detail, &self->scratch);
     wf_metric_inc (counter, 1);
+    if (code != WF_ERR_UNPROCESSABLE) //  UNAVAILABLE, BUSY: the relay tries again later
+        wf_metric_inc (self->m.retried, 1);
 }
 
 //  Handles one outbox.deliver: refuse, acknowledge without publishing, or publish.
@@ -476,9 +483,13 @@ s_self_init (self_t *self, const wf_amqp_bridge_config_t *config)
                                                       .host = &self->host};
     self->link_config = (wf_amqp_link_config_t){
         .endpoint = &self->endpoint,
-        .heartbeat_s = s_or (config->amqp_heartbeat_s, WF_AMQP_HEARTBEAT_S_DEFAULT),
+        .heartbeat_s = config->amqp_heartbeat_s < 0
+                           ? 0
+                           : s_or (config->amqp_heartbeat_s, WF_AMQP_HEARTBEAT_S_DEFAULT),
         .connect_timeout_ms = s_or (config->connect_timeout_ms, WF_AMQP_CONNECT_TIMEOUT_MS_DEFAULT),
-        .connection_name = "walletflow amqp bridge"};
+        .connection_name = "walletflow amqp bridge",
+        .tls_ca = config->amqp_tls_ca,
+        .tls_no_verify = config->amqp_tls_no_verify};
     self->link = wf_amqp_link_new (&self->link_config);
     self->inflight = wf_amqp_inflight_new (self->credit, WF_AMQP_TAGS_MAX);
     self->pending = (s_pending_t *) zmalloc (self->credit * sizeof (s_pending_t));

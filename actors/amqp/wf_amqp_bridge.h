@@ -23,6 +23,9 @@
     that stopped confirming cannot be trusted, and the relay retries (same message_id).
     Events without an AMQP mapping (TransferCreditFailed) are acknowledged without publishing.
 
+    Connection settings come from the URL (host, port, vhost, user, password; amqps:// for
+    TLS, checked against amqp_tls_ca) and amqp_heartbeat_s.
+
     The link declares the durable topic exchange (and the MassTransit fanout exchanges) on
     every connect and reconnects with capped exponential backoff (backoff_min_ms doubling up
     to backoff_max_ms). While it is down, requests fail at once with UNAVAILABLE; nothing is
@@ -36,6 +39,8 @@
             wf_amqp_confirms_total{result}           basic.ack (ack) / basic.nack (nack) tags
             wf_amqp_deliveries_total{result}         outbox rows answered: acked, skipped,
                                                      failed, busy, rejected
+            wf_amqp_retried_total                    rows handed back to the relay to be
+                                                     retried (failed + busy)
             wf_amqp_confirm_latency_seconds          row publish -> last confirm
             wf_amqp_connection_up                    1 while connected (0 while blocked too)
             wf_amqp_connects_total{result}           connect attempts: ok|failed
@@ -67,7 +72,7 @@ typedef struct {
     const char *curve_server_key;      //  broker's public key (Z85) when CURVE
     size_t credit;                     //  0 = WF_AMQP_CREDIT_DEFAULT, at most WF_WORKER_CREDIT_MAX
     size_t batch_max;                  //  0 = WF_AMQP_BATCH_MAX_DEFAULT
-    int amqp_heartbeat_s;              //  0 = WF_AMQP_HEARTBEAT_S_DEFAULT
+    int amqp_heartbeat_s;              //  0 = WF_AMQP_HEARTBEAT_S_DEFAULT, < 0 = none
     int connect_timeout_ms;            //  0 = WF_AMQP_CONNECT_TIMEOUT_MS_DEFAULT
     int confirm_timeout_ms;            //  0 = WF_AMQP_CONFIRM_TIMEOUT_MS_DEFAULT
     int backoff_min_ms;                //  0 = WF_AMQP_BACKOFF_MIN_MS_DEFAULT
@@ -76,6 +81,8 @@ typedef struct {
     bool masstransit_disabled;         //  false: also publish the MassTransit copies (default)
     const char *masstransit_namespace; //  NULL = "WalletFlow.Contracts.Events"
     const char *default_currency;      //  UserRegistered's MassTransit currency; NULL = "ARS"
+    const char *amqp_tls_ca;           //  amqps://: CA bundle (PEM); NULL loads none
+    bool amqp_tls_no_verify;           //  amqps:// without certificate checks (tests only)
 } wf_amqp_bridge_config_t;
 
 //  The actor: zactor_new (wf_amqp_bridge_actor, (void *) &config). config must outlive it.

@@ -2,6 +2,7 @@
 #include "wf_amqp_link.h"
 
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <assert.h>
 #include <stdarg.h>
@@ -135,22 +136,40 @@ s_setup_channel (wf_amqp_link_t *self, const wf_amqp_exchange_t *exchanges, size
     return 0;
 }
 
+//  Makes the connection's socket: TCP, or TLS for amqps:// with the configured checks.
+static int
+s_socket (wf_amqp_link_t *self, amqp_socket_t **socket, char *error, size_t error_size)
+{
+    const wf_amqp_link_config_t *config = self->config;
+    if (!config->endpoint->tls) {
+        *socket = amqp_tcp_socket_new (self->conn);
+        assert (*socket);
+        return 0;
+    }
+    *socket = amqp_ssl_socket_new (self->conn);
+    if (!*socket)
+        return s_fail (error, error_size, "TLS: cannot set up OpenSSL");
+    if (config->tls_ca && amqp_ssl_socket_set_cacert (*socket, config->tls_ca) != AMQP_STATUS_OK)
+        return s_fail (error, error_size, "TLS: cannot read the CA file %s", config->tls_ca);
+    amqp_ssl_socket_set_verify_peer (*socket, !config->tls_no_verify);
+    amqp_ssl_socket_set_verify_hostname (*socket, !config->tls_no_verify);
+    return 0;
+}
+
 int
 wf_amqp_link_open (wf_amqp_link_t *self, const wf_amqp_exchange_t *exchanges, size_t count,
                    char *error, size_t error_size)
 {
     assert (self && !self->conn);
     const wf_amqp_endpoint_t *endpoint = self->config->endpoint;
-    if (endpoint->tls)
-        return s_fail (error, error_size, "amqps:// (TLS) is not supported by the bridge yet");
     self->conn = amqp_new_connection ();
     assert (self->conn);
-    amqp_socket_t *socket = amqp_tcp_socket_new (self->conn);
-    assert (socket);
+    amqp_socket_t *socket = NULL;
+    int rc = s_socket (self, &socket, error, error_size);
     struct timeval timeout = s_timeval (self->config->connect_timeout_ms);
-    int status = amqp_socket_open_noblock (socket, endpoint->host, endpoint->port, &timeout);
-    int rc = 0;
-    if (status != AMQP_STATUS_OK)
+    int status =
+        rc == 0 ? amqp_socket_open_noblock (socket, endpoint->host, endpoint->port, &timeout) : 0;
+    if (rc == 0 && status != AMQP_STATUS_OK)
         rc = s_fail (error, error_size, "connect %s:%d: %s", endpoint->host, endpoint->port,
                      amqp_error_string2 (status));
     if (rc == 0) {

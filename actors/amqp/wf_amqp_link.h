@@ -6,6 +6,10 @@
     close). It owns no loop: the bridge polls wf_amqp_link_fd () and calls
     wf_amqp_link_pump (), which also sends heartbeats when they are due.
 
+    An amqps:// endpoint connects over TLS (rabbitmq-c's OpenSSL socket): the server's
+    certificate chain must verify against tls_ca and name the host of the URL, unless
+    tls_no_verify says otherwise (for tests with self-signed certificates only).
+
     Every wait is bounded:
     - open: socket connect, login, and each RPC by connect_timeout_ms;
     - pump: by the wait the caller passes (0 = only what is already there);
@@ -37,6 +41,9 @@ typedef struct {
     int heartbeat_s;                    //  AMQP heartbeat; 0 = none
     int connect_timeout_ms;             //  bounds each step of open
     const char *connection_name;        //  shown in the RabbitMQ management UI
+    const char *tls_ca;                 //  amqps://: CA bundle (PEM) that signed the server's
+                                        //  certificate; NULL loads none (verification fails)
+    bool tls_no_verify;                 //  amqps:// without checking chain and host name
 } wf_amqp_link_config_t;
 
 //  An exchange the link declares on open.

@@ -258,7 +258,8 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
     wf_buf_init (&self->scratch);
     self->metrics_texts = zhashx_new ();
     zhashx_set_destructor (self->metrics_texts, s_text_free);
-    self->client = wf_mdp_client_new (config->broker_endpoint);
+    self->client = wf_mdp_client_new_curve (config->broker_endpoint, config->curve_client_cert,
+                                            config->curve_server_key);
     self->http = zactor_new (wf_front_http_actor, (void *) &config->http);
     if (!self->client || !self->http ||
         zsock_recv (self->http, "pi", &self->lws, &self->port) != 0 || !self->lws) {

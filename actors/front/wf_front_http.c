@@ -41,11 +41,12 @@ typedef struct {
     char trace_id[WF_TRACEPARENT_BYTES_MAX + 1];
     char authorization[AUTHORIZATION_BYTES_MAX];
     char content_type[SMALL_HEADER_BYTES_MAX];
-    char idempotency_key[SMALL_HEADER_BYTES_MAX];
+    char idempotency_key[SMALL_HEADER_BYTES_MAX + 1]; //  room for one byte over the 255 limit
     char client_ip[64];
     char *body;
     size_t body_len;
     size_t body_expected;
+    bool empty_body_completed;     //  lws's completion of a Content-Length: 0 body
     int64_t start_us;
     int64_t deadline_ms;
     wf_http_response_t resp;
@@ -228,6 +229,7 @@ s_slot_release (wf_front_http_t *http, slot_t *slot)
     free (slot->body);
     slot->body = NULL;
     slot->body_len = slot->body_expected = 0;
+    slot->empty_body_completed = false;
     slot->state = SLOT_FREE;
     slot->wsi = NULL;
     slot->generation++;
@@ -395,6 +397,12 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
     s_header (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, slot->content_type, sizeof slot->content_type);
     req->content_type = slot->content_type;
     s_custom_header (wsi, "idempotency-key:", slot->idempotency_key, sizeof slot->idempotency_key);
+    if (!slot->idempotency_key[0] && lws_hdr_custom_length (wsi, "idempotency-key:", 16) > 0) {
+        //  Too long to keep: hand on a key over every limit, so the handler
+        //  refuses the request instead of running it without idempotency.
+        memset (slot->idempotency_key, 'x', sizeof slot->idempotency_key - 1);
+        slot->idempotency_key[sizeof slot->idempotency_key - 1] = 0;
+    }
     req->idempotency_key = slot->idempotency_key;
     lws_get_peer_simple (wsi, slot->client_ip, sizeof slot->client_ip);
     req->client_ip = slot->client_ip;
@@ -547,10 +555,22 @@ s_on_body (wf_front_http_t *http, pss_t *pss, const char *data, size_t len)
 
 //  The whole body is in: hand the request to its handler.
 static int
-s_on_body_complete (wf_front_http_t *http, pss_t *pss)
+s_on_body_complete (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
 {
     slot_t *slot = s_slot_of (http, pss);
-    if (!slot || slot->state != SLOT_READING_BODY)
+    if (slot && slot->state != SLOT_READING_BODY && slot->body_expected == 0
+        && !slot->empty_body_completed) {
+        slot->empty_body_completed = true;   //  Content-Length: 0 was dispatched at once
+        return 0;
+    }
+    if (slot && slot->state != SLOT_READING_BODY) {
+        //  A second completion for one body: lws 4.1 re-signals it for every
+        //  service pass while bytes pipelined behind a POST body wait in its
+        //  buffer, which would spin this thread until the reply. We do not
+        //  serve requests pipelined after a body: close the connection.
+        return -1;
+    }
+    if (!slot)
         return 0;
     if (slot->body_len != slot->body_expected) {
         s_reject (slot, 400, "Bad Request", "the body length differs from Content-Length", true);
@@ -657,13 +677,23 @@ s_on_reply (wf_front_http_t *http, zmsg_t *msg)
     s_respond (slot);
 }
 
-//  Answers every waiting request whose deadline passed with 504.
+//  Answers every waiting request whose deadline passed with 504, and closes
+//  connections whose body trickles in slower than WF_HTTP_BODY_TIMEOUT_S
+//  allows (lws restarts its own timeout on every byte, so a slow-body
+//  attacker would otherwise hold a slot for ever).
 static void
 s_expire (wf_front_http_t *http)
 {
     int64_t now_ms = wf_clock_ms ();
+    int64_t now_us = zclock_usecs ();
     for (size_t i = 0; i < SLOTS_MAX; i++) {
         slot_t *slot = &http->slots[i];
+        if (slot->state == SLOT_READING_BODY && slot->body
+            && now_us - slot->start_us > WF_HTTP_BODY_TIMEOUT_S * 1000000LL) {
+            s_reject (slot, 408, "Request Timeout", "the request body did not arrive in time",
+                      true);
+            continue;
+        }
         if (slot->state == SLOT_WAITING && slot->deadline_ms <= now_ms) {
             wf_http_respond_problem (&slot->resp, &slot->req, 504, "Gateway Timeout",
                                      "no reply from the service before the deadline");
@@ -723,7 +753,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
         case LWS_CALLBACK_HTTP_BODY:
             return s_on_body (http, pss, (const char *) in, len);
         case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-            return s_on_body_complete (http, pss);
+            return s_on_body_complete (http, wsi, pss);
         case LWS_CALLBACK_HTTP_WRITEABLE:
             return s_on_writeable (http, wsi, pss);
         case LWS_CALLBACK_CLOSED_HTTP: {
@@ -781,7 +811,9 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
                               "HTTP request latency by route.", "route", "unmatched", NULL);
     http->pending_gauge = wf_metrics_gauge (http->metrics, "wf_http_pending_requests",
                                             "Requests holding a slot.", NULL);
-    wf_front_hub_config_t hub_config = {.jwt = config->jwt};
+    wf_front_hub_config_t hub_config = {.jwt = config->jwt,
+                                        .replay_messages_max = config->hub_replay_messages_max,
+                                        .reconnect_window_ms = config->hub_reconnect_window_ms};
     http->hub = wf_front_hub_new (&hub_config, pipe, http->metrics);
     http->jwt_cache = config->jwt ? wf_jwt_cache_new (config->jwt, JWT_CACHE_ENTRIES) : NULL;
 

@@ -40,6 +40,11 @@ typedef struct {
     const struct _wf_jwt_t *jwt; //  access token verifier (HS256, the server's key); NULL
                                  //  refuses every token. Owned by main, shared read-only.
     int account_shards;          //  N of "account.<n>" (proto/wf_shard.h); 0 = 1
+
+    //  The SignalR hub (wf_front_hub.h) and the web page (wf_front_web.h)
+    size_t hub_replay_messages_max; //  stateful reconnect buffer per connection; 0 = default
+    int hub_reconnect_window_ms;    //  how long a dropped stateful connection waits; 0 = default
+    const char *web_client_js;      //  file served as /signalr.min.js; NULL or "" = 404
 } wf_front_http_config_t;
 
 //  What a route handler sees of a request. Strings are NUL-terminated and live

@@ -3,9 +3,10 @@
     A fixed table of connections (config.connections_max slots, a free
     stack, generation counters); users in a hash by id, each with a chain of
     its connections. Every outgoing record is queued per connection and
-    written one per LWS_CALLBACK_SERVER_WRITEABLE; a connection that must
-    close is marked, and closes from its next writeable callback once its
-    queue (a close message, perhaps) is written.
+    written one per LWS_CALLBACK_SERVER_WRITEABLE: first the queue, then
+    (stateful reconnect) the replay buffer's unwritten messages, then a close
+    message; a connection that must close is marked, and closes from its
+    next writeable callback once all that is written.
 */
 #include "wf_front_hub_internal.h"
 #include "wf_log.h"
@@ -36,29 +37,28 @@ s_queue_clear (s_hub_conn_t *conn)
     conn->queued_bytes = 0;
 }
 
-//  Marks a connection for closing once its queue is written.
-static void
-s_close_soon (s_hub_conn_t *conn, enum lws_close_status status, const char *reason)
+void
+wf_front_hub_close_soon (s_hub_conn_t *conn, enum lws_close_status status, const char *reason)
 {
     if (conn->closing)
         return;
     conn->closing = true;
     conn->close_status = status;
     conn->close_reason = reason;
-    lws_callback_on_writable (conn->wsi);
+    if (conn->wsi)
+        lws_callback_on_writable (conn->wsi);
 }
 
-//  Queues one record for a connection; a full queue closes it (slow reader).
-static void
-s_enqueue (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *bytes, size_t len)
+void
+wf_front_hub_enqueue (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *bytes, size_t len)
 {
-    if (conn->closing)
+    if (conn->closing || !conn->wsi)
         return;
     if (conn->queue_count == WF_HUB_SEND_QUEUE_MESSAGES_MAX ||
         conn->queued_bytes + len > WF_HUB_SEND_QUEUE_BYTES_MAX) {
         s_queue_clear (conn);
         wf_metric_inc (self->closed_slow, 1);
-        s_close_soon (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
+        wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
         return;
     }
     uint32_t tail = (conn->queue_head + conn->queue_count) % WF_HUB_SEND_QUEUE_MESSAGES_MAX;
@@ -68,15 +68,17 @@ s_enqueue (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *bytes, size_
     lws_callback_on_writable (conn->wsi);
 }
 
-//  Queues a close message with an error, then closes.
-static void
-s_close_with_message (wf_front_hub_t *self, s_hub_conn_t *conn, const char *error,
-                      bool allow_reconnect)
+void
+wf_front_hub_close_with_message (wf_front_hub_t *self, s_hub_conn_t *conn, const char *error,
+                                 bool allow_reconnect)
 {
+    if (conn->closing || !conn->wsi)
+        return;
     wf_buf_reset (&self->scratch);
     wf_signalr_encode_close (conn->protocol, &self->scratch, error, allow_reconnect);
-    s_enqueue (self, conn, self->scratch.data, self->scratch.size);
-    s_close_soon (conn, LWS_CLOSE_STATUS_NORMAL, error);
+    conn->close_record = s_out_new (self->scratch.data, self->scratch.size,
+                                    conn->protocol == WF_SIGNALR_MESSAGEPACK);
+    wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_NORMAL, error);
 }
 
 //  Asks the bridge to (un)subscribe a user; the flag follows only on success.
@@ -106,6 +108,17 @@ wf_front_hub_user (wf_front_hub_t *self, const char *user_id)
     return (s_hub_user_t *) zhashx_lookup (self->users, user_id);
 }
 
+uint32_t
+wf_front_hub_find (wf_front_hub_t *self, const char *user_id, const char *connection_id)
+{
+    s_hub_user_t *user = wf_front_hub_user (self, user_id);
+    for (uint32_t at = user ? user->first : S_HUB_NONE; at != S_HUB_NONE;
+         at = self->conns[at].next_of_user)
+        if (strcmp (self->conns[at].connection_id, connection_id) == 0)
+            return at;
+    return S_HUB_NONE;
+}
+
 //  The connection a session refers to, if it is still that session's.
 static s_hub_conn_t *
 s_conn_of (wf_front_hub_t *self, const wf_front_hub_session_t *session)
@@ -116,14 +129,27 @@ s_conn_of (wf_front_hub_t *self, const wf_front_hub_session_t *session)
     return conn->state != S_CONN_FREE && conn->generation == session->generation ? conn : NULL;
 }
 
-//  A new WebSocket passed the upgrade check: give it a slot.
+//  A new WebSocket passed the upgrade check: give it a slot, or hand it the
+//  connection it resumes.
 static int
 s_on_established (wf_front_hub_t *self, struct lws *wsi, wf_front_hub_session_t *session)
 {
     s_hub_pending_t pending = self->pending;
     memset (&self->pending, 0, sizeof self->pending);
-    if (pending.wsi != wsi || self->free_count == 0)
-        return -1; //  not checked by us (cannot happen) or no slot: hang up
+    self->pending.reattach = S_HUB_NONE;
+    if (pending.wsi != wsi)
+        return -1; //  not checked by us (cannot happen): hang up
+    if (pending.reattach != S_HUB_NONE) {
+        s_hub_conn_t *conn = &self->conns[pending.reattach];
+        //  Checked in the same lws call, so still this user's connection.
+        assert (conn->state == S_CONN_OPEN || conn->state == S_CONN_DETACHED);
+        wf_front_hub_reattach (self, conn, wsi, &pending);
+        session->slot = pending.reattach;
+        session->generation = conn->generation;
+        return 0;
+    }
+    if (self->free_count == 0)
+        return -1; //  no slot (cannot happen: checked at the upgrade): hang up
     s_hub_user_t *user = wf_front_hub_user (self, pending.user_id);
     if (!user) {
         user = (s_hub_user_t *) zmalloc (sizeof (s_hub_user_t));
@@ -145,6 +171,7 @@ s_on_established (wf_front_hub_t *self, struct lws *wsi, wf_front_hub_session_t 
     user->count++;
     memcpy (conn->connection_id, pending.connection_id, sizeof conn->connection_id);
     conn->exp_s = pending.exp_s;
+    conn->token_stateful = pending.stateful;
     conn->opened_ms = conn->received_ms = conn->sent_ms = zclock_mono ();
     session->slot = slot;
     session->generation = generation;
@@ -155,13 +182,12 @@ s_on_established (wf_front_hub_t *self, struct lws *wsi, wf_front_hub_session_t 
     return 0;
 }
 
-//  The WebSocket is gone: free its slot, and its user when it was the last.
-static void
-s_on_closed (wf_front_hub_t *self, wf_front_hub_session_t *session)
+void
+wf_front_hub_release (wf_front_hub_t *self, s_hub_conn_t *conn)
 {
-    s_hub_conn_t *conn = s_conn_of (self, session);
-    if (!conn)
-        return;
+    assert (conn->state != S_CONN_FREE);
+    if (conn->state == S_CONN_DETACHED)
+        wf_front_hub_detached_count (self, -1);
     uint32_t slot = (uint32_t) (conn - self->conns);
     s_hub_user_t *user = conn->user;
     uint32_t *link = &user->first;
@@ -180,6 +206,9 @@ s_on_closed (wf_front_hub_t *self, wf_front_hub_session_t *session)
     s_subscription_sync (self, user);
     s_user_release (self, user);
     s_queue_clear (conn);
+    free (conn->close_record.data);
+    conn->close_record.data = NULL;
+    wf_front_hub_replay_free (conn);
     free (conn->rx);
     conn->rx = NULL;
     conn->state = S_CONN_FREE;
@@ -189,7 +218,30 @@ s_on_closed (wf_front_hub_t *self, wf_front_hub_session_t *session)
     assert (self->open_count > 0);
     self->open_count--;
     wf_metric_set (self->connections_gauge, (double) self->open_count);
+}
+
+void
+wf_front_hub_detached_count (wf_front_hub_t *self, int change)
+{
+    assert (change > 0 || self->detached_count > 0);
+    self->detached_count = (size_t) ((long) self->detached_count + change);
+    wf_metric_set (self->detached_gauge, (double) self->detached_count);
+}
+
+//  The WebSocket is gone: a stateful connection that dropped without a
+//  close waits for its reconnect; any other frees its slot.
+static void
+s_on_closed (wf_front_hub_t *self, wf_front_hub_session_t *session)
+{
+    s_hub_conn_t *conn = s_conn_of (self, session);
+    if (!conn)
+        return;
     session->slot = UINT32_MAX;
+    if (conn->stateful && conn->state == S_CONN_OPEN && !conn->closing && !conn->peer_closed &&
+        !self->draining)
+        wf_front_hub_detach (self, conn);
+    else
+        wf_front_hub_release (self, conn);
 }
 
 //  Handles one client message after the handshake.
@@ -204,11 +256,14 @@ s_on_message (wf_front_hub_t *self, s_hub_conn_t *conn, const wf_signalr_message
         wf_buf_reset (&self->scratch);
         wf_signalr_encode_completion_error (conn->protocol, &self->scratch, message->invocation_id,
                                             error);
-        s_enqueue (self, conn, self->scratch.data, self->scratch.size);
-    } else if (message->type == WF_SIGNALR_CLOSE)
-        s_close_soon (conn, LWS_CLOSE_STATUS_NORMAL, "client closed");
+        wf_front_hub_send_tracked (self, conn, self->scratch.data, self->scratch.size);
+    } else if (message->type == WF_SIGNALR_CLOSE) {
+        conn->peer_closed = true;
+        wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_NORMAL, "client closed");
+    }
     //  Pings only prove the client is alive (received_ms is already set);
-    //  acks, sequences, completions and unknown types are ignored.
+    //  completions and unknown types are ignored, and so are acks and
+    //  sequences on a connection without replay.
 }
 
 //  Parses the handshake, then every complete record in data; returns the
@@ -220,8 +275,9 @@ s_parse_records (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *data, 
     const char *reason = NULL;
     if (conn->state == S_CONN_HANDSHAKE) {
         wf_signalr_protocol_t protocol;
+        int version = 0;
         wf_signalr_result_t result =
-            wf_signalr_handshake_parse (data, size, &consumed, &protocol, &reason);
+            wf_signalr_handshake_parse (data, size, &consumed, &protocol, &version, &reason);
         if (result == WF_SIGNALR_NEED_MORE)
             return 0;
         wf_buf_reset (&self->scratch);
@@ -229,20 +285,25 @@ s_parse_records (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *data, 
                                               result == WF_SIGNALR_OK ? NULL : reason);
         //  The response travels in the frame type of the protocol chosen.
         conn->protocol = result == WF_SIGNALR_OK ? protocol : WF_SIGNALR_JSON;
-        s_enqueue (self, conn, self->scratch.data, self->scratch.size);
+        wf_front_hub_enqueue (self, conn, self->scratch.data, self->scratch.size);
         if (result != WF_SIGNALR_OK) {
             wf_metric_inc (self->closed_protocol, 1);
-            s_close_soon (conn, LWS_CLOSE_STATUS_PROTOCOL_ERR, "handshake failed");
+            wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_PROTOCOL_ERR, "handshake failed");
             return -1;
         }
         conn->state = S_CONN_OPEN;
         at = consumed;
+        //  Version 2 is how a client that negotiated stateful reconnect says
+        //  it speaks Ack and Sequence.
+        if (conn->token_stateful && version >= 2)
+            wf_front_hub_replay_start (self, conn);
         if (wf_log_enabled (WF_LOG_INFO)) {
             char quoted[WF_LOG_VALUE_BYTES_MAX];
             wf_log (WF_LOG_INFO, S_ACTOR, "hub_connected", NULL,
-                    "connection_id=%s user=%s protocol=%s", conn->connection_id,
+                    "connection_id=%s user=%s protocol=%s stateful=%s", conn->connection_id,
                     wf_log_quote (quoted, sizeof quoted, conn->user->id),
-                    protocol == WF_SIGNALR_JSON ? "json" : "messagepack");
+                    protocol == WF_SIGNALR_JSON ? "json" : "messagepack",
+                    conn->stateful ? "true" : "false");
         }
     }
     while (at < size && !conn->closing) {
@@ -253,11 +314,12 @@ s_parse_records (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *data, 
             break;
         if (result == WF_SIGNALR_INVALID) {
             wf_metric_inc (self->closed_protocol, 1);
-            s_close_with_message (self, conn, "Connection closed with an error: invalid message",
-                                  false);
+            wf_front_hub_close_with_message (
+                self, conn, "Connection closed with an error: invalid message", false);
             return -1;
         }
-        s_on_message (self, conn, &message);
+        if (!conn->stateful || wf_front_hub_replay_receive (self, conn, &message))
+            s_on_message (self, conn, &message);
         at += consumed;
     }
     return (long) at;
@@ -277,7 +339,7 @@ s_on_receive (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *in, size_
         size_t bound = WF_SIGNALR_RECORD_BYTES_MAX + WF_SIGNALR_VARINT_BYTES_MAX + 1;
         if (conn->rx_size + len > bound) {
             wf_metric_inc (self->closed_protocol, 1);
-            s_close_soon (conn, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+            wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
             return 0;
         }
         if (conn->rx_size + len > conn->rx_capacity) {
@@ -310,11 +372,38 @@ s_on_receive (wf_front_hub_t *self, s_hub_conn_t *conn, const uint8_t *in, size_
     return 0;
 }
 
-//  Writes the next queued record; closes when asked to and the queue is empty.
+//  Writes one record; false when the socket failed.
+static bool
+s_write (s_hub_conn_t *conn, s_hub_out_t *out)
+{
+    int written = lws_write (conn->wsi, out->data + LWS_PRE, out->len,
+                             out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    conn->sent_ms = zclock_mono ();
+    return written >= (int) out->len;
+}
+
+//  Writes the next record: queued ones, then buffered tracked ones, then the
+//  close message; closes when asked to and nothing is left.
 static int
 s_on_writeable (wf_front_hub_t *self, s_hub_conn_t *conn)
 {
-    if (conn->queue_count == 0) {
+    bool ok = true;
+    s_hub_out_t *tracked = NULL;
+    if (conn->queue_count > 0) {
+        s_hub_out_t *out = &conn->queue[conn->queue_head];
+        ok = s_write (conn, out);
+        conn->queued_bytes -= out->len;
+        free (out->data);
+        conn->queue_head = (conn->queue_head + 1) % WF_HUB_SEND_QUEUE_MESSAGES_MAX;
+        conn->queue_count--;
+    } else if ((tracked = wf_front_hub_replay_next (conn)) != NULL) {
+        ok = s_write (conn, tracked);
+        wf_front_hub_replay_written (conn);
+    } else if (conn->close_record.data) {
+        ok = s_write (conn, &conn->close_record);
+        free (conn->close_record.data);
+        conn->close_record.data = NULL;
+    } else {
         if (!conn->closing)
             return 0;
         const char *reason = conn->close_reason ? conn->close_reason : "";
@@ -322,18 +411,9 @@ s_on_writeable (wf_front_hub_t *self, s_hub_conn_t *conn)
         lws_close_reason (conn->wsi, conn->close_status, (unsigned char *) reason, len);
         return -1;
     }
-    s_hub_out_t *out = &conn->queue[conn->queue_head];
-    int written = lws_write (conn->wsi, out->data + LWS_PRE, out->len,
-                             out->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-    bool ok = written >= (int) out->len;
-    conn->queued_bytes -= out->len;
-    free (out->data);
-    conn->queue_head = (conn->queue_head + 1) % WF_HUB_SEND_QUEUE_MESSAGES_MAX;
-    conn->queue_count--;
-    conn->sent_ms = zclock_mono ();
     if (!ok)
         return -1;
-    if (conn->queue_count > 0 || conn->closing)
+    if (conn->queue_count > 0 || wf_front_hub_replay_next (conn) || conn->closing)
         lws_callback_on_writable (conn->wsi);
     return 0;
 }
@@ -369,52 +449,16 @@ wf_front_hub_callback (wf_front_hub_t *self, struct lws *wsi, enum lws_callback_
         case LWS_CALLBACK_CLOSED:
             s_on_closed (self, session);
             return 0;
-        default:
-            return 0; //  a peer's close frame: lws answers it
-    }
-}
-
-void
-wf_front_hub_push (wf_front_hub_t *self, zmsg_t *msg)
-{
-    char *user_id = zmsg_popstr (msg);
-    zframe_t *frame = zmsg_pop (msg);
-    s_hub_user_t *user = user_id ? wf_front_hub_user (self, user_id) : NULL;
-    json_t *notification = NULL;
-    if (user && user->count > 0 && frame && zframe_size (frame) <= WF_HUB_NOTIFICATION_BYTES_MAX) {
-        json_error_t error;
-        notification = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
-                                   JSON_REJECT_DUPLICATES, &error);
-    }
-    if (!json_is_object (notification)) {
-        //  Not for anybody here (the subscription was just dropped), or not a
-        //  notification at all.
-        wf_metric_inc (self->unrouted, 1);
-    } else {
-        //  Encoded once per protocol, queued for each of the user's connections.
-        wf_buf_t records[3];
-        wf_buf_init (&records[WF_SIGNALR_JSON]);
-        wf_buf_init (&records[WF_SIGNALR_MESSAGEPACK]);
-        for (uint32_t at = user->first; at != S_HUB_NONE; at = self->conns[at].next_of_user) {
-            s_hub_conn_t *conn = &self->conns[at];
-            if (conn->state != S_CONN_OPEN)
-                continue;
-            wf_buf_t *record = &records[conn->protocol];
-            if (record->size == 0 && conn->protocol == WF_SIGNALR_JSON)
-                wf_signalr_encode_invocation_json (
-                    record, WF_HUB_TARGET, (const char *) zframe_data (frame), zframe_size (frame));
-            else if (record->size == 0 && wf_signalr_encode_invocation_msgpack (
-                                              record, WF_HUB_TARGET, notification) != 0)
-                continue;
-            s_enqueue (self, conn, record->data, record->size);
-            wf_metric_inc (self->pushed, 1);
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+            //  A closing handshake: the client left on purpose (lws answers it).
+            s_hub_conn_t *conn = s_conn_of (self, session);
+            if (conn)
+                conn->peer_closed = true;
+            return 0;
         }
-        wf_buf_free (&records[WF_SIGNALR_JSON]);
-        wf_buf_free (&records[WF_SIGNALR_MESSAGEPACK]);
+        default:
+            return 0;
     }
-    json_decref (notification);
-    zframe_destroy (&frame);
-    zstr_free (&user_id);
 }
 
 //  Checks one connection's timers and token.
@@ -423,25 +467,30 @@ s_sweep_conn (wf_front_hub_t *self, s_hub_conn_t *conn, int64_t now_ms, int64_t 
 {
     if (conn->closing)
         return;
+    if (conn->stateful && wf_front_hub_replay_sweep (self, conn, now_ms))
+        return; //  a detached connection's window passed: freed
+    if (conn->state == S_CONN_DETACHED)
+        return;
     if (conn->state == S_CONN_HANDSHAKE) {
         if (now_ms - conn->opened_ms >= WF_HUB_HANDSHAKE_TIMEOUT_MS) {
             wf_metric_inc (self->closed_timeout, 1);
-            s_close_soon (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no handshake");
+            wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "no handshake");
         }
         return;
     }
     int64_t leeway_s = self->config.jwt ? wf_jwt_leeway_s (self->config.jwt) : 0;
     if (conn->exp_s <= now_s - leeway_s) {
         wf_metric_inc (self->closed_expired, 1);
-        s_close_with_message (self, conn, "Unauthorized: the access token has expired", true);
+        wf_front_hub_close_with_message (self, conn, "Unauthorized: the access token has expired",
+                                         true);
     } else if (now_ms - conn->received_ms >= self->config.client_timeout_ms) {
         wf_metric_inc (self->closed_timeout, 1);
-        s_close_soon (conn, LWS_CLOSE_STATUS_GOINGAWAY, "client timeout");
+        wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_GOINGAWAY, "client timeout");
     } else if (now_ms - conn->sent_ms >= self->config.keepalive_interval_ms &&
                conn->queue_count == 0) {
         wf_buf_reset (&self->scratch);
         wf_signalr_encode_ping (conn->protocol, &self->scratch);
-        s_enqueue (self, conn, self->scratch.data, self->scratch.size);
+        wf_front_hub_enqueue (self, conn, self->scratch.data, self->scratch.size);
     }
 }
 
@@ -478,9 +527,11 @@ wf_front_hub_drain (wf_front_hub_t *self)
     for (size_t i = 0; i < self->config.connections_max; i++) {
         s_hub_conn_t *conn = &self->conns[i];
         if (conn->state == S_CONN_OPEN)
-            s_close_with_message (self, conn, "Server is shutting down", true);
+            wf_front_hub_close_with_message (self, conn, "Server is shutting down", true);
         else if (conn->state == S_CONN_HANDSHAKE)
-            s_close_soon (conn, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+            wf_front_hub_close_soon (conn, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+        else if (conn->state == S_CONN_DETACHED)
+            wf_front_hub_release (self, conn);
     }
 }
 
@@ -502,6 +553,9 @@ s_user_free (void **item)
 static void
 s_metrics_register (wf_front_hub_t *self, wf_metrics_t *metrics)
 {
+    self->detached_gauge = wf_metrics_gauge (
+        metrics, "wf_hub_connections_detached",
+        "Stateful SignalR connections waiting for their client's reconnect.", NULL);
     self->connections_gauge = wf_metrics_gauge (metrics, "wf_hub_connections",
                                                 "Open SignalR WebSocket connections.", NULL);
     self->opened = wf_metrics_counter (metrics, "wf_hub_connections_opened_total",
@@ -516,6 +570,16 @@ s_metrics_register (wf_front_hub_t *self, wf_metrics_t *metrics)
         wf_metrics_counter (metrics, closed, closed_help, "reason", "timeout", NULL);
     self->closed_protocol =
         wf_metrics_counter (metrics, closed, closed_help, "reason", "protocol_error", NULL);
+    self->closed_resync =
+        wf_metrics_counter (metrics, closed, closed_help, "reason", "resync", NULL);
+    self->closed_revoked =
+        wf_metrics_counter (metrics, closed, closed_help, "reason", "revoked", NULL);
+    self->closed_window =
+        wf_metrics_counter (metrics, closed, closed_help, "reason", "reconnect_window", NULL);
+    self->reconnects = wf_metrics_counter (metrics, "wf_hub_reconnects_total",
+                                           "Stateful reconnects that resumed a connection.", NULL);
+    self->replayed = wf_metrics_counter (metrics, "wf_hub_replayed_messages_total",
+                                         "Tracked messages sent again after a reconnect.", NULL);
     self->pushed = wf_metrics_counter (metrics, "wf_hub_notifications_sent_total",
                                        "BalanceUpdated invocations queued to connections.", NULL);
     self->unrouted = wf_metrics_counter (
@@ -539,6 +603,16 @@ wf_front_hub_new (const wf_front_hub_config_t *config, zsock_t *pipe, wf_metrics
         c->keepalive_interval_ms = WF_HUB_KEEPALIVE_INTERVAL_MS;
     if (c->client_timeout_ms <= 0)
         c->client_timeout_ms = WF_HUB_CLIENT_TIMEOUT_MS;
+    if (c->replay_messages_max == 0)
+        c->replay_messages_max = WF_HUB_REPLAY_MESSAGES_DEFAULT;
+    if (c->replay_messages_max > WF_HUB_REPLAY_MESSAGES_MAX)
+        c->replay_messages_max = WF_HUB_REPLAY_MESSAGES_MAX;
+    if (c->reconnect_window_ms <= 0)
+        c->reconnect_window_ms = WF_HUB_RECONNECT_WINDOW_MS_DEFAULT;
+    if (c->reconnect_window_ms < WF_HUB_NEGOTIATE_TTL_S * 1000)
+        c->reconnect_window_ms = WF_HUB_NEGOTIATE_TTL_S * 1000;
+    if (c->reconnect_window_ms > WF_HUB_RECONNECT_WINDOW_MS_MAX)
+        c->reconnect_window_ms = WF_HUB_RECONNECT_WINDOW_MS_MAX;
     self->pipe = pipe;
     self->tokens = c->jwt ? wf_jwt_cache_new (c->jwt, WF_HUB_TOKEN_CACHE_ENTRIES) : NULL;
     randombytes_buf (self->key, sizeof self->key);
@@ -547,6 +621,7 @@ wf_front_hub_new (const wf_front_hub_config_t *config, zsock_t *pipe, wf_metrics
     assert (self->conns && self->free_conns);
     for (size_t i = 0; i < c->connections_max; i++)
         self->free_conns[self->free_count++] = (uint32_t) (c->connections_max - 1 - i);
+    self->pending.reattach = S_HUB_NONE;
     self->users = zhashx_new ();
     zhashx_set_destructor (self->users, s_user_free);
     wf_buf_init (&self->scratch);
@@ -564,6 +639,8 @@ wf_front_hub_destroy (wf_front_hub_t **self_p)
     for (size_t i = 0; i < self->config.connections_max; i++) {
         s_queue_clear (&self->conns[i]);
         free (self->conns[i].rx);
+        free (self->conns[i].close_record.data);
+        wf_front_hub_replay_free (&self->conns[i]);
     }
     free (self->conns);
     free (self->free_conns);

@@ -9,6 +9,12 @@
 
     An upgrade refused here gets a problem+json answer written directly from
     LWS_CALLBACK_HTTP_CONFIRM_UPGRADE (returning 1 tells lws we answered).
+
+    An upgrade with an id whose connection exists is a stateful reconnect
+    when that connection has replay on (it resumes it, even while its old
+    socket looks open), else a conflict (409). An id whose connection does
+    not exist is a first use within WF_HUB_NEGOTIATE_TTL_S of the negotiate
+    that issued it; later, it names a connection that is gone (404).
 */
 #include "wf_front_hub_internal.h"
 #include "wf_log.h"
@@ -104,22 +110,35 @@ s_refuse (wf_front_hub_t *self, struct lws *wsi, int status, const char *title, 
     return ok ? 1 : -1;
 }
 
-//  True when the user has a live connection with this connection id.
-static bool
-s_connection_in_use (wf_front_hub_t *self, const char *user_id, const char *connection_id)
+//  Checks the id of an upgrade: 0 with pending.connection_id, .stateful and
+//  .reattach set, or a refusal's answer (1 or -1).
+static int
+s_check_id (wf_front_hub_t *self, struct lws *wsi, const char *user_id, const char *id)
 {
-    s_hub_user_t *user = wf_front_hub_user (self, user_id);
-    for (uint32_t at = user ? user->first : S_HUB_NONE; at != S_HUB_NONE;
-         at = self->conns[at].next_of_user)
-        if (strcmp (self->conns[at].connection_id, connection_id) == 0)
-            return true;
-    return false;
+    wf_signalr_token_info_t info;
+    if (wf_signalr_connection_token_check (self->key, user_id, id, self->pending.connection_id,
+                                           &info) != 0)
+        return s_refuse (self, wsi, 404, "Not Found", "no connection with this id");
+    self->pending.stateful = info.stateful;
+    uint32_t slot = wf_front_hub_find (self, user_id, self->pending.connection_id);
+    if (slot != S_HUB_NONE) {
+        s_hub_conn_t *conn = &self->conns[slot];
+        if (!conn->stateful || conn->closing)
+            return s_refuse (self, wsi, 409, "Conflict", "this connection is already connected");
+        self->pending.reattach = slot; //  a stateful reconnect
+        return 0;
+    }
+    if (wf_clock_ms () / 1000 - info.issued_s > WF_HUB_NEGOTIATE_TTL_S)
+        return s_refuse (self, wsi, 404, "Not Found",
+                         "this connection is gone: negotiate a new one and read the balance");
+    return 0;
 }
 
 int
 wf_front_hub_confirm_upgrade (wf_front_hub_t *self, struct lws *wsi)
 {
     memset (&self->pending, 0, sizeof self->pending);
+    self->pending.reattach = S_HUB_NONE;
     char path[WF_HTTP_URL_BYTES_MAX + 1], query[WF_HTTP_URL_BYTES_MAX + 1];
     char authorization[WF_JWT_TOKEN_BYTES_MAX + 16];
     s_header (wsi, WSI_TOKEN_GET_URI, path, sizeof path);
@@ -134,25 +153,25 @@ wf_front_hub_confirm_upgrade (wf_front_hub_t *self, struct lws *wsi)
         return s_refuse (self, wsi, 401, "Unauthorized",
                          "a valid access token is required (access_token or Authorization)");
     char id[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 2];
-    char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1];
     char unused[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1];
     if (wf_signalr_query_param (query, "id", id, sizeof id) >= 0) {
-        if (wf_signalr_connection_token_check (self->key, claims.sub, id, connection_id) != 0)
-            return s_refuse (self, wsi, 404, "Not Found", "no connection with this id");
-        if (s_connection_in_use (self, claims.sub, connection_id))
-            return s_refuse (self, wsi, 409, "Conflict", "this connection is already connected");
+        int refused = s_check_id (self, wsi, claims.sub, id);
+        if (refused != 0)
+            return refused;
     } else
-        //  No negotiate (skipNegotiation): a new connection.
-        wf_signalr_connection_token_new (self->key, claims.sub, connection_id, unused);
-    if (s_user_full (self, claims.sub))
-        return s_refuse (self, wsi, 429, "Too Many Requests",
-                         "this user has too many hub connections open");
-    if (self->free_count == 0)
-        return s_refuse (self, wsi, 503, "Service Unavailable",
-                         "the hub holds as many connections as it can");
+        //  No negotiate (skipNegotiation): a new connection, without replay.
+        wf_signalr_connection_token_new (self->key, claims.sub, wf_clock_ms () / 1000, false,
+                                         self->pending.connection_id, unused);
+    if (self->pending.reattach == S_HUB_NONE) {
+        if (s_user_full (self, claims.sub))
+            return s_refuse (self, wsi, 429, "Too Many Requests",
+                             "this user has too many hub connections open");
+        if (self->free_count == 0)
+            return s_refuse (self, wsi, 503, "Service Unavailable",
+                             "the hub holds as many connections as it can");
+    }
     self->pending.wsi = wsi;
     snprintf (self->pending.user_id, sizeof self->pending.user_id, "%s", claims.sub);
-    memcpy (self->pending.connection_id, connection_id, sizeof connection_id);
     self->pending.exp_s = claims.exp;
     return 0;
 }
@@ -188,10 +207,18 @@ s_negotiate (wf_front_http_t *http, const wf_http_request_t *req, wf_http_respon
                                  "this user has too many hub connections open");
         return WF_HANDLER_DONE;
     }
+    //  Stateful reconnect only for a client that asks (the official client
+    //  refuses a server that offers it unasked).
+    char flag[8];
+    bool stateful =
+        wf_signalr_query_param (req->query, "useStatefulReconnect", flag, sizeof flag) == 4 &&
+        strcmp (flag, "true") == 0;
     char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1];
     char token[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1];
-    wf_signalr_connection_token_new (self->key, claims.sub, connection_id, token);
-    wf_http_respond_json (resp, 200, wf_signalr_negotiate_response (version, connection_id, token));
+    wf_signalr_connection_token_new (self->key, claims.sub, wf_clock_ms () / 1000, stateful,
+                                     connection_id, token);
+    wf_http_respond_json (resp, 200,
+                          wf_signalr_negotiate_response (version, connection_id, token, stateful));
     wf_http_add_header (resp, "cache-control:", "no-store");
     return WF_HANDLER_DONE;
 }

@@ -10,6 +10,7 @@
 #include "wf_front_auth.h"
 #include "wf_front_hub.h"
 #include "wf_front_json.h"
+#include "wf_front_web.h"
 #include "wf_health_report.h"
 #include <jansson.h>
 
@@ -127,12 +128,10 @@ wf_front_routes_system (size_t *count)
     return s_routes;
 }
 
-//  Every area of the API registers its provider here, one line each.
+//  Every area of the API registers its provider here, one entry each.
 static const wf_front_routes_fn s_providers[] = {
-    wf_front_routes_system,
-    wf_front_hub_routes,
-    wf_front_account_routes,
-    wf_front_auth_routes,
+    wf_front_routes_system, wf_front_hub_routes, wf_front_account_routes,
+    wf_front_auth_routes,   wf_front_web_routes,
 };
 
 wf_front_route_def_t *

@@ -8,6 +8,7 @@
 #include "wf_limits.h"
 #include "wf_msgpack_scan.h"
 #include <assert.h>
+#include <inttypes.h>
 #include <msgpack.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -16,7 +17,11 @@
 
 #define S_MAC_BYTES      16
 #define S_ID_BYTES       16
-#define S_TOKEN_BYTES    (S_ID_BYTES + S_MAC_BYTES)
+#define S_ISSUED_BYTES   4 //  Unix seconds, big-endian: good until 2106
+#define S_FLAGS_BYTES    1
+#define S_SIGNED_BYTES   (S_ID_BYTES + S_ISSUED_BYTES + S_FLAGS_BYTES)
+#define S_TOKEN_BYTES    (S_SIGNED_BYTES + S_MAC_BYTES)
+#define S_FLAG_STATEFUL  0x01
 #define S_BUF_BYTES_INIT 256
 
 _Static_assert(WF_SIGNALR_CONNECTION_TOKEN_CHARS == (S_TOKEN_BYTES * 8 + 5) / 6,
@@ -123,9 +128,15 @@ s_separator (const uint8_t *data, size_t size)
     return at ? (long) (at - data) : -1;
 }
 
+bool
+wf_signalr_type_tracked (int64_t type)
+{
+    return type >= WF_SIGNALR_INVOCATION && type <= WF_SIGNALR_CANCEL_INVOCATION;
+}
+
 wf_signalr_result_t
 wf_signalr_handshake_parse (const uint8_t *data, size_t size, size_t *consumed,
-                            wf_signalr_protocol_t *protocol, const char **reason)
+                            wf_signalr_protocol_t *protocol, int *version, const char **reason)
 {
     size_t window = size < WF_SIGNALR_HANDSHAKE_BYTES_MAX ? size : WF_SIGNALR_HANDSHAKE_BYTES_MAX;
     long end = s_separator (data, window);
@@ -136,14 +147,14 @@ wf_signalr_handshake_parse (const uint8_t *data, size_t size, size_t *consumed,
     json_error_t error;
     json_t *root = json_loadb ((const char *) data, (size_t) end, JSON_REJECT_DUPLICATES, &error);
     json_t *name = json_object_get (root, "protocol");
-    json_t *version = json_object_get (root, "version");
+    json_t *number = json_object_get (root, "version");
     wf_signalr_result_t result = WF_SIGNALR_INVALID;
     if (!json_is_object (root))
         *reason = "the handshake request is not a JSON object";
-    else if (!json_is_string (name) || !json_is_integer (version))
+    else if (!json_is_string (name) || !json_is_integer (number))
         *reason = "the handshake request needs a protocol name and an integer version";
-    else if (json_integer_value (version) < 1 ||
-             json_integer_value (version) > WF_SIGNALR_VERSION_MAX)
+    else if (json_integer_value (number) < 1 ||
+             json_integer_value (number) > WF_SIGNALR_VERSION_MAX)
         *reason = "the server does not support this version of the protocol";
     else if (strcmp (json_string_value (name), "json") == 0) {
         *protocol = WF_SIGNALR_JSON;
@@ -153,9 +164,11 @@ wf_signalr_handshake_parse (const uint8_t *data, size_t size, size_t *consumed,
         result = WF_SIGNALR_OK;
     } else
         *reason = "the requested protocol is not available (json, messagepack)";
-    json_decref (root);
-    if (result == WF_SIGNALR_OK)
+    if (result == WF_SIGNALR_OK) {
         *consumed = (size_t) end + 1;
+        *version = (int) json_integer_value (number);
+    }
+    json_decref (root);
     return result;
 }
 
@@ -178,6 +191,19 @@ s_json_string (json_t *root, const char *key, char *dst, size_t size, bool cut)
     }
     memcpy (dst, json_string_value (value), len);
     dst[len] = 0;
+    return 0;
+}
+
+//  Reads the sequenceId an Ack or Sequence message must carry; 0, or -1.
+static int
+s_json_sequence (json_t *root, wf_signalr_message_t *message)
+{
+    if (message->type != WF_SIGNALR_ACK && message->type != WF_SIGNALR_SEQUENCE)
+        return 0;
+    json_t *value = json_object_get (root, "sequenceId");
+    if (!json_is_integer (value) || json_integer_value (value) < 0)
+        return -1;
+    message->sequence_id = json_integer_value (value);
     return 0;
 }
 
@@ -209,6 +235,8 @@ s_parse_json (const uint8_t *data, size_t size, size_t *consumed, wf_signalr_mes
             *reason = "a message field has the wrong type or is too long";
         else if (invocation && !message->target[0])
             *reason = "an invocation has no target";
+        else if (s_json_sequence (root, message) != 0)
+            *reason = "an ack or sequence message needs a non-negative integer sequenceId";
         else
             result = WF_SIGNALR_OK;
     }
@@ -310,6 +338,14 @@ s_scan_message (const uint8_t *body, size_t size, wf_signalr_message_t *message,
         //  [7, error, allowReconnect?]
         if (s_scan_string (&scan, message->error, sizeof message->error, true, reason) != 0)
             return -1;
+    } else if (message->type == WF_SIGNALR_ACK || message->type == WF_SIGNALR_SEQUENCE) {
+        //  [8 | 9, sequenceId]: any unsigned integer size
+        if (count < 2 || wf_msgpack_scan_next (&scan, &item, reason) != 0 ||
+            item.kind != WF_MSGPACK_INT || item.negative || item.u64 > INT64_MAX) {
+            *reason = "an ack or sequence message needs a non-negative integer sequence id";
+            return -1;
+        }
+        message->sequence_id = (int64_t) item.u64;
     }
     return 0;
 }
@@ -479,6 +515,41 @@ wf_signalr_encode_close (wf_signalr_protocol_t protocol, wf_buf_t *out, const ch
     msgpack_sbuffer_destroy (&body);
 }
 
+//  An Ack (8) or Sequence (9) message: {"type":T,"sequenceId":N} or [T, N].
+static void
+s_encode_sequenced (wf_signalr_protocol_t protocol, wf_buf_t *out, int type, uint64_t sequence_id)
+{
+    assert (sequence_id <= INT64_MAX);
+    if (protocol == WF_SIGNALR_JSON) {
+        char text[64];
+        int len = snprintf (text, sizeof text, "{\"type\":%d,\"sequenceId\":%" PRIu64 "}\x1e", type,
+                            sequence_id);
+        s_append (out, text, (size_t) len);
+        return;
+    }
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    msgpack_packer packer;
+    msgpack_packer_init (&packer, &body, msgpack_sbuffer_write);
+    msgpack_pack_array (&packer, 2);
+    msgpack_pack_int (&packer, type);
+    msgpack_pack_uint64 (&packer, sequence_id);
+    s_append_msgpack_record (out, &body);
+    msgpack_sbuffer_destroy (&body);
+}
+
+void
+wf_signalr_encode_ack (wf_signalr_protocol_t protocol, wf_buf_t *out, uint64_t sequence_id)
+{
+    s_encode_sequenced (protocol, out, WF_SIGNALR_ACK, sequence_id);
+}
+
+void
+wf_signalr_encode_sequence (wf_signalr_protocol_t protocol, wf_buf_t *out, uint64_t sequence_id)
+{
+    s_encode_sequenced (protocol, out, WF_SIGNALR_SEQUENCE, sequence_id);
+}
+
 void
 wf_signalr_encode_completion_error (wf_signalr_protocol_t protocol, wf_buf_t *out,
                                     const char *invocation_id, const char *error)
@@ -503,7 +574,8 @@ wf_signalr_encode_completion_error (wf_signalr_protocol_t protocol, wf_buf_t *ou
 }
 
 char *
-wf_signalr_negotiate_response (int version, const char *connection_id, const char *connection_token)
+wf_signalr_negotiate_response (int version, const char *connection_id, const char *connection_token,
+                               bool stateful)
 {
     assert (version == 0 || version == 1);
     json_t *transports = json_pack ("[{s:s, s:[s, s]}]", "transport", "WebSockets",
@@ -517,32 +589,40 @@ wf_signalr_negotiate_response (int version, const char *connection_id, const cha
                        : json_pack ("{s:i, s:s, s:o}", "negotiateVersion", 0, "connectionId",
                                     connection_token, "availableTransports", transports);
     assert (root);
+    if (stateful)
+        json_object_set_new (root, "useStatefulReconnect", json_true ());
     char *text = json_dumps (root, JSON_COMPACT | JSON_PRESERVE_ORDER);
     assert (text);
     json_decref (root);
     return text;
 }
 
-//  The MAC of a connection id for a user.
+//  The MAC of a token's signed part (id, issued at, flags) for a user.
 static void
-s_token_mac (const uint8_t key[WF_SIGNALR_KEY_BYTES], const uint8_t id[S_ID_BYTES],
+s_token_mac (const uint8_t key[WF_SIGNALR_KEY_BYTES], const uint8_t signed_part[S_SIGNED_BYTES],
              const char *user_id, uint8_t mac[S_MAC_BYTES])
 {
     crypto_generichash_state state;
     crypto_generichash_init (&state, key, WF_SIGNALR_KEY_BYTES, S_MAC_BYTES);
-    crypto_generichash_update (&state, id, S_ID_BYTES);
+    crypto_generichash_update (&state, signed_part, S_SIGNED_BYTES);
     crypto_generichash_update (&state, (const uint8_t *) user_id, strlen (user_id));
     crypto_generichash_final (&state, mac, S_MAC_BYTES);
 }
 
 void
 wf_signalr_connection_token_new (const uint8_t key[WF_SIGNALR_KEY_BYTES], const char *user_id,
+                                 int64_t now_s, bool stateful,
                                  char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1],
                                  char token[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1])
 {
+    assert (now_s >= 0 && now_s <= UINT32_MAX);
     uint8_t raw[S_TOKEN_BYTES];
     randombytes_buf (raw, S_ID_BYTES);
-    s_token_mac (key, raw, user_id, raw + S_ID_BYTES);
+    uint32_t issued = (uint32_t) now_s;
+    for (int i = 0; i < S_ISSUED_BYTES; i++)
+        raw[S_ID_BYTES + i] = (uint8_t) (issued >> (8 * (S_ISSUED_BYTES - 1 - i)));
+    raw[S_ID_BYTES + S_ISSUED_BYTES] = stateful ? S_FLAG_STATEFUL : 0;
+    s_token_mac (key, raw, user_id, raw + S_SIGNED_BYTES);
     sodium_bin2base64 (connection_id, WF_SIGNALR_CONNECTION_ID_CHARS + 1, raw, S_ID_BYTES,
                        sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_bin2base64 (token, WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1, raw, S_TOKEN_BYTES,
@@ -552,7 +632,8 @@ wf_signalr_connection_token_new (const uint8_t key[WF_SIGNALR_KEY_BYTES], const 
 int
 wf_signalr_connection_token_check (const uint8_t key[WF_SIGNALR_KEY_BYTES], const char *user_id,
                                    const char *token,
-                                   char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1])
+                                   char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1],
+                                   wf_signalr_token_info_t *info)
 {
     uint8_t raw[S_TOKEN_BYTES], mac[S_MAC_BYTES];
     size_t len = 0;
@@ -562,10 +643,17 @@ wf_signalr_connection_token_check (const uint8_t key[WF_SIGNALR_KEY_BYTES], cons
         len != S_TOKEN_BYTES)
         return -1;
     s_token_mac (key, raw, user_id, mac);
-    if (sodium_memcmp (mac, raw + S_ID_BYTES, S_MAC_BYTES) != 0)
+    if (sodium_memcmp (mac, raw + S_SIGNED_BYTES, S_MAC_BYTES) != 0)
         return -1;
     sodium_bin2base64 (connection_id, WF_SIGNALR_CONNECTION_ID_CHARS + 1, raw, S_ID_BYTES,
                        sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if (info) {
+        uint32_t issued = 0;
+        for (int i = 0; i < S_ISSUED_BYTES; i++)
+            issued = (issued << 8) | raw[S_ID_BYTES + i];
+        info->issued_s = issued;
+        info->stateful = (raw[S_ID_BYTES + S_ISSUED_BYTES] & S_FLAG_STATEFUL) != 0;
+    }
     return 0;
 }
 

@@ -7,18 +7,20 @@
     - The client's first bytes are a handshake request, always JSON ended by
       the record separator 0x1E: {"protocol":"json"|"messagepack","version":N}.
       The answer is {} or {"error":"..."}, also JSON plus 0x1E. Clients of
-      @microsoft/signalr 8 and later send version 2 (it adds the stateful
-      reconnect messages, which a server uses only when it offered stateful
-      reconnect in negotiate); 1 and 2 are accepted.
+      @microsoft/signalr 8 and later send version 2 when negotiate agreed on
+      stateful reconnect (version 2 adds its Ack and Sequence messages), else
+      1; both are accepted and the version is reported to the caller.
     - JSON records are one JSON object each, ended by 0x1E.
     - MessagePack records are one msgpack array each, prefixed by its length
       as a VarInt: 7 bits a byte, least significant group first, the high bit
       set on every byte but the last; at most 5 bytes (a 32-bit length).
 
     Client to server, the hub reads the message type and, for invocations, the
-    target and invocation id (to answer "no such method"), and for close
-    messages the error. Unknown types parse fine (the spec lets future
-    versions add types) and the caller ignores them. Any malformed record,
+    target and invocation id (to answer "no such method"), for close
+    messages the error, and for Ack and Sequence messages (stateful
+    reconnect) the sequence id, which they must carry. Unknown types parse
+    fine (the spec lets future versions add types) and the caller ignores
+    them. Any malformed record,
     length over WF_SIGNALR_RECORD_BYTES_MAX, id or target over its bound, or
     invalid UTF-8 is WF_SIGNALR_INVALID: a protocol error that ends the
     connection. msgpack input is read with wf_msgpack_scan, which never
@@ -28,9 +30,12 @@
     included) to a wf_buf_t.
 
     Connection tokens bind a negotiate to the WebSocket that follows: the
-    token is base64url (16 random bytes || 16-byte keyed BLAKE2b of those
-    bytes and the user id), so the hub checks it without keeping state, and
-    a token negotiated by one user is refused for another.
+    token is base64url (16 random bytes || issued at, 4 bytes of Unix seconds
+    || 1 byte of flags || 16-byte keyed BLAKE2b of all that and the user id),
+    so the hub checks it without keeping state, a token negotiated by one
+    user is refused for another, and the hub knows when it was issued (a
+    token first used long after its negotiate is a reconnect to a connection
+    that is gone) and whether negotiate agreed on stateful reconnect.
 */
 #ifndef WF_SIGNALR_H_INCLUDED
 #define WF_SIGNALR_H_INCLUDED
@@ -51,7 +56,7 @@
 #define WF_SIGNALR_VERSION_MAX             2    //  hub protocol versions we accept: 1..2
 #define WF_SIGNALR_KEY_BYTES               32   //  connection token key
 #define WF_SIGNALR_CONNECTION_ID_CHARS     22   //  base64url of 16 bytes
-#define WF_SIGNALR_CONNECTION_TOKEN_CHARS  43   //  base64url of 32 bytes
+#define WF_SIGNALR_CONNECTION_TOKEN_CHARS  50   //  base64url of 37 bytes
 #define WF_SIGNALR_QUERY_VALUE_BYTES_MAX   4096 //  one decoded query parameter (a token)
 
 _Static_assert(WF_SIGNALR_RECORD_BYTES_MAX < (1u << 28),
@@ -85,14 +90,26 @@ typedef struct {
     char invocation_id[WF_SIGNALR_INVOCATION_ID_BYTES_MAX + 1];
     char target[WF_SIGNALR_TARGET_BYTES_MAX + 1];
     char error[WF_SIGNALR_ERROR_BYTES_MAX + 1]; //  CLOSE: cut to fit
+    int64_t sequence_id;                        //  ACK, SEQUENCE: >= 0 (required)
 } wf_signalr_message_t;
 
+//  What a connection token says besides the connection id.
+typedef struct {
+    int64_t issued_s; //  Unix seconds of the negotiate
+    bool stateful;    //  negotiate agreed on stateful reconnect
+} wf_signalr_token_info_t;
+
+//  True for the messages that stateful reconnect numbers, buffers and
+//  replays (HubInvocationMessage: types 1 to 5).
+bool wf_signalr_type_tracked (int64_t type);
+
 //  Parses the handshake request at the start of data. OK with *consumed (the
-//  separator included) and *protocol set; NEED_MORE when no separator yet and
-//  fewer than WF_SIGNALR_HANDSHAKE_BYTES_MAX bytes; INVALID with *reason (a
-//  sentence for the handshake response) otherwise.
+//  separator included), *protocol and *version (1..WF_SIGNALR_VERSION_MAX)
+//  set; NEED_MORE when no separator yet and fewer than
+//  WF_SIGNALR_HANDSHAKE_BYTES_MAX bytes; INVALID with *reason (a sentence for
+//  the handshake response) otherwise.
 wf_signalr_result_t wf_signalr_handshake_parse (const uint8_t *data, size_t size, size_t *consumed,
-                                                wf_signalr_protocol_t *protocol,
+                                                wf_signalr_protocol_t *protocol, int *version,
                                                 const char **reason);
 
 //  Parses the next client record of `protocol` at the start of data. OK with
@@ -131,25 +148,37 @@ void wf_signalr_encode_ping (wf_signalr_protocol_t protocol, wf_buf_t *out);
 void wf_signalr_encode_close (wf_signalr_protocol_t protocol, wf_buf_t *out, const char *error,
                               bool allow_reconnect);
 
+//  An Ack of every tracked message up to sequence_id.
+void wf_signalr_encode_ack (wf_signalr_protocol_t protocol, wf_buf_t *out, uint64_t sequence_id);
+
+//  A Sequence message: the next tracked message sent is sequence_id.
+void wf_signalr_encode_sequence (wf_signalr_protocol_t protocol, wf_buf_t *out,
+                                 uint64_t sequence_id);
+
 //  A completion carrying an error, answering invocation_id.
 void wf_signalr_encode_completion_error (wf_signalr_protocol_t protocol, wf_buf_t *out,
                                          const char *invocation_id, const char *error);
 
 //  The negotiate response body (JSON, caller frees) for negotiateVersion
-//  `version` (0 or 1): WebSockets with Text and Binary only.
+//  `version` (0 or 1): WebSockets with Text and Binary only, and
+//  "useStatefulReconnect": true when stateful is set (only ever in answer to
+//  a client that asked: the official client refuses it otherwise).
 char *wf_signalr_negotiate_response (int version, const char *connection_id,
-                                     const char *connection_token);
+                                     const char *connection_token, bool stateful);
 
-//  A new connection id and its token for user_id, under key.
+//  A new connection id and its token for user_id, under key, issued now_s.
 void wf_signalr_connection_token_new (const uint8_t key[WF_SIGNALR_KEY_BYTES], const char *user_id,
+                                      int64_t now_s, bool stateful,
                                       char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1],
                                       char token[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1]);
 
 //  Checks that token was made under key for user_id; on success writes the
-//  connection id it names. Returns 0, or -1 (malformed or not this user's).
+//  connection id it names and, when info is not NULL, what else it says.
+//  Returns 0, or -1 (malformed or not this user's).
 int wf_signalr_connection_token_check (const uint8_t key[WF_SIGNALR_KEY_BYTES], const char *user_id,
                                        const char *token,
-                                       char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1]);
+                                       char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1],
+                                       wf_signalr_token_info_t *info);
 
 //  Finds parameter `name` in a query string and copies its value into value.
 //  libwebsockets hands URI arguments over already %-decoded and joined with

@@ -28,6 +28,7 @@ s_records (wf_signalr_protocol_t protocol, const uint8_t *data, size_t size)
             return;
         assert (consumed > 0 && consumed <= size - at);
         assert (strlen (message.target) <= WF_SIGNALR_TARGET_BYTES_MAX);
+        assert (message.sequence_id >= 0);
         at += consumed;
     }
 }
@@ -43,10 +44,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         case 0: {
             size_t consumed = 0;
             wf_signalr_protocol_t protocol;
+            int version = 0;
             const char *reason = NULL;
-            if (wf_signalr_handshake_parse (input, len, &consumed, &protocol, &reason) ==
+            if (wf_signalr_handshake_parse (input, len, &consumed, &protocol, &version, &reason) ==
                 WF_SIGNALR_OK) {
-                assert (consumed <= len);
+                assert (consumed <= len && version >= 1 && version <= WF_SIGNALR_VERSION_MAX);
                 s_records (WF_SIGNALR_JSON, input + consumed, len - consumed);
             }
             break;
@@ -65,7 +67,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             wf_signalr_query_param (text, "id", value, sizeof value);
             static const uint8_t key[WF_SIGNALR_KEY_BYTES] = {1};
             char connection_id[WF_SIGNALR_CONNECTION_ID_CHARS + 1];
-            wf_signalr_connection_token_check (key, "user", text, connection_id);
+            wf_signalr_token_info_t info;
+            wf_signalr_connection_token_check (key, "user", text, connection_id, &info);
             free (text);
             break;
         }

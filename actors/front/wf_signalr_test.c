@@ -20,8 +20,11 @@ static wf_signalr_result_t
 s_handshake (const char *text, size_t *consumed, wf_signalr_protocol_t *protocol)
 {
     const char *reason = NULL;
+    int version = 0;
     wf_signalr_result_t result = wf_signalr_handshake_parse ((const uint8_t *) text, strlen (text),
-                                                             consumed, protocol, &reason);
+                                                             consumed, protocol, &version, &reason);
+    if (result == WF_SIGNALR_OK)
+        assert_true (version >= 1 && version <= WF_SIGNALR_VERSION_MAX);
     if (result != WF_SIGNALR_OK)
         assert_non_null (reason);
     return result;
@@ -119,9 +122,107 @@ test_handshake_refuses_bad_requests (void **state)
     size_t consumed = 0;
     wf_signalr_protocol_t protocol = 0;
     const char *reason = NULL;
+    int version = 0;
     assert_int_equal (wf_signalr_handshake_parse ((const uint8_t *) nul, sizeof nul - 1, &consumed,
-                                                  &protocol, &reason),
+                                                  &protocol, &version, &reason),
                       WF_SIGNALR_INVALID);
+}
+
+//  The version is reported: 2 is what clients with stateful reconnect send.
+static void
+test_handshake_reports_version (void **state)
+{
+    const char *reason = NULL;
+    size_t consumed = 0;
+    wf_signalr_protocol_t protocol = 0;
+    int version = 0;
+    const char *two = "{\"protocol\":\"json\",\"version\":2}" RS;
+    assert_int_equal (wf_signalr_handshake_parse ((const uint8_t *) two, strlen (two), &consumed,
+                                                  &protocol, &version, &reason),
+                      WF_SIGNALR_OK);
+    assert_int_equal (version, 2);
+    const char *one = "{\"protocol\":\"messagepack\",\"version\":1}" RS;
+    assert_int_equal (wf_signalr_handshake_parse ((const uint8_t *) one, strlen (one), &consumed,
+                                                  &protocol, &version, &reason),
+                      WF_SIGNALR_OK);
+    assert_int_equal (version, 1);
+}
+
+//  Ack and Sequence messages carry a sequence id, in both protocols; without
+//  one (or with a negative or non-integer one) they are protocol errors.
+static void
+test_ack_and_sequence_records (void **state)
+{
+    size_t consumed = 0;
+    wf_signalr_message_t m;
+    const char *ack = "{\"type\":8,\"sequenceId\":1394}" RS;
+    assert_int_equal (s_parse (WF_SIGNALR_JSON, ack, strlen (ack), &consumed, &m), WF_SIGNALR_OK);
+    assert_int_equal (m.type, WF_SIGNALR_ACK);
+    assert_int_equal (m.sequence_id, 1394);
+    const char *sequence = "{\"type\":9,\"sequenceId\":0}" RS;
+    assert_int_equal (s_parse (WF_SIGNALR_JSON, sequence, strlen (sequence), &consumed, &m),
+                      WF_SIGNALR_OK);
+    assert_int_equal (m.type, WF_SIGNALR_SEQUENCE);
+    assert_int_equal (m.sequence_id, 0);
+    const char *bad[] = {"{\"type\":8}" RS, "{\"type\":9,\"sequenceId\":-1}" RS,
+                         "{\"type\":8,\"sequenceId\":\"3\"}" RS,
+                         "{\"type\":9,\"sequenceId\":1.5}" RS};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal (s_parse (WF_SIGNALR_JSON, bad[i], strlen (bad[i]), &consumed, &m),
+                          WF_SIGNALR_INVALID);
+    //  The spec's MessagePack examples: [8, uint8 36] and [9, uint8 19].
+    static const uint8_t pack_ack[] = {4, 0x92, 0x08, 0xcc, 0x24};
+    static const uint8_t pack_sequence[] = {4, 0x92, 0x09, 0xcc, 0x13};
+    assert_int_equal (s_parse (WF_SIGNALR_MESSAGEPACK, pack_ack, sizeof pack_ack, &consumed, &m),
+                      WF_SIGNALR_OK);
+    assert_int_equal (m.type, WF_SIGNALR_ACK);
+    assert_int_equal (m.sequence_id, 36);
+    assert_int_equal (
+        s_parse (WF_SIGNALR_MESSAGEPACK, pack_sequence, sizeof pack_sequence, &consumed, &m),
+        WF_SIGNALR_OK);
+    assert_int_equal (m.type, WF_SIGNALR_SEQUENCE);
+    assert_int_equal (m.sequence_id, 19);
+    static const uint8_t pack_missing[] = {2, 0x91, 0x08};
+    static const uint8_t pack_negative[] = {3, 0x92, 0x09, 0xff};
+    static const uint8_t pack_string[] = {4, 0x92, 0x08, 0xa1, 0x31};
+    assert_int_equal (
+        s_parse (WF_SIGNALR_MESSAGEPACK, pack_missing, sizeof pack_missing, &consumed, &m),
+        WF_SIGNALR_INVALID);
+    assert_int_equal (
+        s_parse (WF_SIGNALR_MESSAGEPACK, pack_negative, sizeof pack_negative, &consumed, &m),
+        WF_SIGNALR_INVALID);
+    assert_int_equal (
+        s_parse (WF_SIGNALR_MESSAGEPACK, pack_string, sizeof pack_string, &consumed, &m),
+        WF_SIGNALR_INVALID);
+    //  Which messages stateful reconnect numbers: the five invocation kinds.
+    for (int type = 0; type <= 10; type++)
+        assert_int_equal (wf_signalr_type_tracked (type), type >= 1 && type <= 5);
+}
+
+//  Ack and Sequence encoders: JSON as the spec shows, MessagePack as [T, N].
+static void
+test_ack_and_sequence_encoders (void **state)
+{
+    wf_buf_t buf;
+    wf_buf_init (&buf);
+    wf_signalr_encode_ack (WF_SIGNALR_JSON, &buf, 1394);
+    s_expect_bytes (&buf, "{\"type\":8,\"sequenceId\":1394}" RS, 29);
+    wf_buf_reset (&buf);
+    wf_signalr_encode_sequence (WF_SIGNALR_JSON, &buf, 1234);
+    s_expect_bytes (&buf, "{\"type\":9,\"sequenceId\":1234}" RS, 29);
+    wf_buf_reset (&buf);
+    wf_signalr_encode_ack (WF_SIGNALR_MESSAGEPACK, &buf, 36);
+    s_expect_bytes (&buf, "\x03\x92\x08\x24", 4);
+    wf_buf_reset (&buf);
+    wf_signalr_encode_sequence (WF_SIGNALR_MESSAGEPACK, &buf, 300);
+    s_expect_bytes (&buf, "\x05\x92\x09\xcd\x01\x2c", 6);
+    //  What we encode, we parse back.
+    size_t consumed = 0;
+    wf_signalr_message_t m;
+    assert_int_equal (s_parse (WF_SIGNALR_MESSAGEPACK, buf.data, buf.size, &consumed, &m),
+                      WF_SIGNALR_OK);
+    assert_int_equal (m.sequence_id, 300);
+    wf_buf_free (&buf);
 }
 
 //  JSON records: types, ids and targets are read; records follow each other.
@@ -442,17 +543,20 @@ test_invocations (void **state)
 static void
 test_negotiate_response (void **state)
 {
-    char *one = wf_signalr_negotiate_response (1, "cid", "ctoken");
+    char *one = wf_signalr_negotiate_response (1, "cid", "ctoken", false);
     assert_string_equal (one,
                          "{\"negotiateVersion\":1,\"connectionId\":\"cid\",\"connectionToken\":"
                          "\"ctoken\",\"availableTransports\":[{\"transport\":\"WebSockets\","
                          "\"transferFormats\":[\"Text\",\"Binary\"]}]}");
     free (one);
-    char *zero = wf_signalr_negotiate_response (0, "cid", "ctoken");
+    char *zero = wf_signalr_negotiate_response (0, "cid", "ctoken", false);
     assert_string_equal (zero, "{\"negotiateVersion\":0,\"connectionId\":\"ctoken\","
                                "\"availableTransports\":[{\"transport\":\"WebSockets\","
                                "\"transferFormats\":[\"Text\",\"Binary\"]}]}");
     free (zero);
+    char *stateful = wf_signalr_negotiate_response (1, "cid", "ctoken", true);
+    assert_non_null (strstr (stateful, "]}],\"useStatefulReconnect\":true}"));
+    free (stateful);
 }
 
 //  Connection tokens check for their user and key only.
@@ -464,25 +568,37 @@ test_connection_tokens (void **state)
     randombytes_buf (other, sizeof other);
     char id[WF_SIGNALR_CONNECTION_ID_CHARS + 1], token[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1];
     char checked[WF_SIGNALR_CONNECTION_ID_CHARS + 1];
-    wf_signalr_connection_token_new (key, "user-a", id, token);
+    wf_signalr_token_info_t info = {0};
+    wf_signalr_connection_token_new (key, "user-a", 1790000000, true, id, token);
     assert_int_equal (strlen (id), WF_SIGNALR_CONNECTION_ID_CHARS);
     assert_int_equal (strlen (token), WF_SIGNALR_CONNECTION_TOKEN_CHARS);
-    assert_int_equal (wf_signalr_connection_token_check (key, "user-a", token, checked), 0);
+    assert_int_equal (wf_signalr_connection_token_check (key, "user-a", token, checked, &info), 0);
     assert_string_equal (checked, id);
-    assert_int_equal (wf_signalr_connection_token_check (key, "user-b", token, checked), -1);
-    assert_int_equal (wf_signalr_connection_token_check (other, "user-a", token, checked), -1);
-    char tampered[sizeof token];
-    memcpy (tampered, token, sizeof token);
-    tampered[0] = tampered[0] == 'A' ? 'B' : 'A';
-    assert_int_equal (wf_signalr_connection_token_check (key, "user-a", tampered, checked), -1);
-    const char *malformed[] = {"", "short", "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
-                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    assert_int_equal (info.issued_s, 1790000000);
+    assert_true (info.stateful);
+    assert_int_equal (wf_signalr_connection_token_check (key, "user-b", token, checked, NULL), -1);
+    assert_int_equal (wf_signalr_connection_token_check (other, "user-a", token, checked, NULL),
+                      -1);
+    //  Every byte is signed: the id, the time and the flags alike.
+    for (size_t at = 0; at < WF_SIGNALR_CONNECTION_TOKEN_CHARS - 1; at++) {
+        char tampered[sizeof token];
+        memcpy (tampered, token, sizeof token);
+        tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
+        assert_int_equal (
+            wf_signalr_connection_token_check (key, "user-a", tampered, checked, NULL), -1);
+    }
+    const char *malformed[] = {"", "short", "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
-        assert_int_equal (wf_signalr_connection_token_check (key, "user-a", malformed[i], checked),
-                          -1);
+        assert_int_equal (
+            wf_signalr_connection_token_check (key, "user-a", malformed[i], checked, NULL), -1);
     char second[WF_SIGNALR_CONNECTION_TOKEN_CHARS + 1];
-    wf_signalr_connection_token_new (key, "user-a", id, second);
+    wf_signalr_connection_token_new (key, "user-a", 0, false, id, second);
     assert_string_not_equal (token, second);
+    assert_int_equal (wf_signalr_connection_token_check (key, "user-a", second, checked, &info), 0);
+    assert_int_equal (info.issued_s, 0);
+    assert_false (info.stateful);
 }
 
 //  Query parameters: exact names, both separators, bounds.
@@ -517,6 +633,9 @@ main (void)
         cmocka_unit_test (test_handshake_accepts_json_and_messagepack),
         cmocka_unit_test (test_handshake_waits_then_bounds),
         cmocka_unit_test (test_handshake_refuses_bad_requests),
+        cmocka_unit_test (test_handshake_reports_version),
+        cmocka_unit_test (test_ack_and_sequence_records),
+        cmocka_unit_test (test_ack_and_sequence_encoders),
         cmocka_unit_test (test_json_records),
         cmocka_unit_test (test_json_records_hostile),
         cmocka_unit_test (test_varint),

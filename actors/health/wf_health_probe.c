@@ -6,41 +6,24 @@
     and the DEALER's receive timeout is the time left. A failed step drops the connection.
 */
 #include "wf_health_probe.h"
+#include "wf_health_probe_internal.h"
 
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
-#include <libpq-fe.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_REDIS_HOST_BYTES_MAX   256
 #define S_BROKER_FRAME_BYTES_MAX 1024 //  a reply to mmi.service is a few bytes
 #define S_BROKER_STALE_MAX       16   //  stale messages drained before one probe
 #define S_AMQP_FRAME_BYTES_MAX   131072
 #define S_AMQP_PROBE_CHANNEL     1
-
-struct _wf_health_probe_t {
-    wf_health_check_t check;
-    int timeout_ms;
-    char *target;
-    char target_error[WF_HEALTH_DESCRIPTION_BYTES_MAX]; //  set when target is unusable
-    PGconn *pg;
-    char redis_host[S_REDIS_HOST_BYTES_MAX];
-    int redis_port;
-    char *redis_password; //  NULL when none
-    redisContext *redis;
-    char *amqp_url; //  amqp_parse_url's copy, which amqp_info points into
-    struct amqp_connection_info amqp_info;
-    amqp_connection_state_t amqp;
-    zsock_t *dealer;
-};
 
 static const char *s_check_names[WF_HEALTH_CHECKS] = {"postgres", "redis", "rabbitmq", "broker"};
 
@@ -55,8 +38,8 @@ wf_health_check_name (wf_health_check_t check)
 //  second line is a hint), other control characters turned into spaces and bytes past ASCII
 //  into '?' (a server's message may be in any encoding, and the report must be valid JSON),
 //  trailing spaces dropped, cut to the buffer.
-static void
-s_describe (char *description, const char *format, ...)
+void
+wf_health_describe (char *description, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
@@ -74,8 +57,8 @@ s_describe (char *description, const char *format, ...)
 }
 
 //  Milliseconds left until deadline_us (monotonic), rounded up; 0 once passed.
-static int
-s_left_ms (int64_t deadline_us)
+int
+wf_health_left_ms (int64_t deadline_us)
 {
     int64_t left_us = deadline_us - zclock_usecs ();
     return left_us <= 0 ? 0 : (int) ((left_us + 999) / 1000);
@@ -140,17 +123,16 @@ static void
 s_target_parse (wf_health_probe_t *self)
 {
     if (strlen (self->target) >= WF_HEALTH_TARGET_BYTES_MAX)
-        s_describe (self->target_error, "target longer than %d bytes",
-                    WF_HEALTH_TARGET_BYTES_MAX - 1);
+        wf_health_describe (self->target_error, "target longer than %d bytes",
+                            WF_HEALTH_TARGET_BYTES_MAX - 1);
     else if (self->check == WF_HEALTH_REDIS) {
         if (s_redis_parse (self, self->target) != 0)
-            s_describe (self->target_error, "invalid redis URL");
+            wf_health_describe (self->target_error, "invalid redis URL");
     } else if (self->check == WF_HEALTH_RABBITMQ) {
         self->amqp_url = strdup (self->target);
         assert (self->amqp_url);
-        if (amqp_parse_url (self->amqp_url, &self->amqp_info) != AMQP_STATUS_OK ||
-            self->amqp_info.ssl)
-            s_describe (self->target_error, "invalid (or amqps) AMQP URL");
+        if (amqp_parse_url (self->amqp_url, &self->amqp_info) != AMQP_STATUS_OK)
+            wf_health_describe (self->target_error, "invalid AMQP URL");
         //  amqp_parse_url reads "amqp://host:port/" as the vhost "", which RabbitMQ cannot
         //  have; the URL means the default vhost "/" (write %2f to be explicit).
         if (self->amqp_info.vhost && !*self->amqp_info.vhost)
@@ -169,106 +151,18 @@ wf_health_probe_new (wf_health_check_t check, const char *target, int timeout_ms
     self->timeout_ms = timeout_ms > 0 ? timeout_ms : WF_HEALTH_PROBE_TIMEOUT_MS;
     self->target = strdup (target);
     assert (self->target);
+    self->amqp_tls_verify = true;
     s_target_parse (self);
     return self;
 }
 
-//  Postgres -----------------------------------------------------------------------------
-
-//  Waits until fd is readable (or writable), or the deadline: 1 ready, 0 timeout, -1 error.
-static int
-s_wait_fd (int fd, bool for_write, int64_t deadline_us)
+void
+wf_health_probe_set_tls (wf_health_probe_t *self, const char *ca_path, bool verify)
 {
-    struct pollfd item = {fd, for_write ? POLLOUT : POLLIN, 0};
-    while (true) {
-        int left_ms = s_left_ms (deadline_us);
-        if (left_ms == 0)
-            return 0;
-        int rc = poll (&item, 1, left_ms);
-        if (rc >= 0 || errno != EINTR)
-            return rc > 0 ? 1 : rc;
-    }
-}
-
-//  Opens the PostgreSQL connection, driving PQconnectPoll until the deadline.
-static int
-s_pg_connect (wf_health_probe_t *self, int64_t deadline_us, char *error)
-{
-    //  connect_timeout is libpq's own backstop; it has a 2 s floor, so the deadline here rules.
-    const char *keywords[] = {"dbname", "connect_timeout", "application_name", NULL};
-    const char *values[] = {self->target, "1", "wf-health", NULL};
-    self->pg = PQconnectStartParams (keywords, values, 1);
-    assert (self->pg);
-    PostgresPollingStatusType status = PGRES_POLLING_WRITING;
-    while (PQstatus (self->pg) != CONNECTION_BAD && status != PGRES_POLLING_OK &&
-           status != PGRES_POLLING_FAILED) {
-        int ready = s_wait_fd (PQsocket (self->pg), status == PGRES_POLLING_WRITING, deadline_us);
-        if (ready <= 0) {
-            s_describe (error, "connect: %s", ready == 0 ? "timed out" : strerror (errno));
-            return -1;
-        }
-        status = PQconnectPoll (self->pg);
-    }
-    if (PQstatus (self->pg) != CONNECTION_OK) {
-        s_describe (error, "connect: %s", PQerrorMessage (self->pg));
-        return -1;
-    }
-    PQsetnonblocking (self->pg, 1);
-    return 0;
-}
-
-//  Sends SELECT 1 and reads its result without blocking past the deadline.
-static int
-s_pg_select (wf_health_probe_t *self, int64_t deadline_us, char *error)
-{
-    PGconn *pg = self->pg;
-    if (!PQsendQuery (pg, "SELECT 1")) {
-        s_describe (error, "query: %s", PQerrorMessage (pg));
-        return -1;
-    }
-    int flushed;
-    while ((flushed = PQflush (pg)) == 1)
-        if (s_wait_fd (PQsocket (pg), true, deadline_us) <= 0)
-            break;
-    bool ok = false;
-    while (flushed == 0) {
-        while (PQisBusy (pg)) {
-            int ready = s_wait_fd (PQsocket (pg), false, deadline_us);
-            if (ready <= 0 || !PQconsumeInput (pg)) {
-                s_describe (error, "query: %s", ready == 0 ? "timed out" : PQerrorMessage (pg));
-                return -1;
-            }
-        }
-        PGresult *result = PQgetResult (pg);
-        if (!result)
-            break;
-        if (PQresultStatus (result) == PGRES_TUPLES_OK && PQntuples (result) == 1)
-            ok = strcmp (PQgetvalue (result, 0, 0), "1") == 0;
-        else
-            s_describe (error, "query: %s", PQresultErrorMessage (result));
-        PQclear (result);
-    }
-    if (flushed != 0)
-        s_describe (error, "query: %s", flushed < 0 ? PQerrorMessage (pg) : "send timed out");
-    return ok && flushed == 0 ? 0 : -1;
-}
-
-//  Probes PostgreSQL: connect when needed, then SELECT 1.
-static int
-s_pg_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
-{
-    if (self->pg && PQstatus (self->pg) != CONNECTION_OK) {
-        PQfinish (self->pg);
-        self->pg = NULL;
-    }
-    int rc = self->pg ? 0 : s_pg_connect (self, deadline_us, error);
-    if (rc == 0)
-        rc = s_pg_select (self, deadline_us, error);
-    if (rc != 0 && self->pg) {
-        PQfinish (self->pg);
-        self->pg = NULL;
-    }
-    return rc;
+    assert (self && !self->amqp);
+    free (self->amqp_tls_ca);
+    self->amqp_tls_ca = ca_path && *ca_path ? strdup (ca_path) : NULL;
+    self->amqp_tls_verify = verify;
 }
 
 //  Redis --------------------------------------------------------------------------------
@@ -286,16 +180,17 @@ s_redis_command (wf_health_probe_t *self, const char *expected, char *error, con
         //  A read past the socket timeout fails with EAGAIN, which hiredis reports verbatim.
         bool timed_out =
             self->redis->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
-        s_describe (error, "%.*s: %s", (int) strcspn (format, " "), format,
-                    timed_out ? "timed out" : self->redis->errstr);
+        wf_health_describe (error, "%.*s: %s", (int) strcspn (format, " "), format,
+                            timed_out ? "timed out" : self->redis->errstr);
         return -1;
     }
     int rc = reply->type == REDIS_REPLY_STATUS && strcmp (reply->str, expected) == 0 ? 0 : -1;
     if (rc != 0)
-        s_describe (error, "%.*s: unexpected reply: %s", (int) strcspn (format, " "), format,
-                    reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_STATUS
-                        ? reply->str
-                        : "(not a status)");
+        wf_health_describe (error, "%.*s: unexpected reply: %s", (int) strcspn (format, " "),
+                            format,
+                            reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_STATUS
+                                ? reply->str
+                                : "(not a status)");
     freeReplyObject (reply);
     return rc;
 }
@@ -310,7 +205,7 @@ s_redis_probe (wf_health_probe_t *self, int64_t deadline_us, char *error)
             redisConnectWithTimeout (self->redis_host, self->redis_port, s_left_tv (deadline_us));
         assert (self->redis);
         if (self->redis->err) {
-            s_describe (error, "connect: %s", self->redis->errstr);
+            wf_health_describe (error, "connect: %s", self->redis->errstr);
             rc = -1;
         } else if (self->redis_password) {
             redisSetTimeout (self->redis, s_left_tv (deadline_us));
@@ -335,19 +230,21 @@ static void
 s_amqp_describe (char *error, const char *step, amqp_rpc_reply_t reply)
 {
     if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
-        s_describe (error, "%s: %s", step, amqp_error_string2 (reply.library_error));
+        wf_health_describe (error, "%s: %s", step, amqp_error_string2 (reply.library_error));
     else if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
              reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         amqp_connection_close_t *close = reply.reply.decoded;
-        s_describe (error, "%s: server closed the connection: %u %.*s", step, close->reply_code,
-                    (int) close->reply_text.len, (const char *) close->reply_text.bytes);
+        wf_health_describe (error, "%s: server closed the connection: %u %.*s", step,
+                            close->reply_code, (int) close->reply_text.len,
+                            (const char *) close->reply_text.bytes);
     } else if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
                reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
         amqp_channel_close_t *close = reply.reply.decoded;
-        s_describe (error, "%s: server closed the channel: %u %.*s", step, close->reply_code,
-                    (int) close->reply_text.len, (const char *) close->reply_text.bytes);
+        wf_health_describe (error, "%s: server closed the channel: %u %.*s", step,
+                            close->reply_code, (int) close->reply_text.len,
+                            (const char *) close->reply_text.bytes);
     } else
-        s_describe (error, "%s: failed (reply type %d)", step, (int) reply.reply_type);
+        wf_health_describe (error, "%s: failed (reply type %d)", step, (int) reply.reply_type);
 }
 
 //  Opens socket, logs in (heartbeat 0: we probe, nobody keeps the link busy) and opens the
@@ -357,13 +254,23 @@ s_amqp_connect (wf_health_probe_t *self, int64_t deadline_us, char *error)
 {
     self->amqp = amqp_new_connection ();
     assert (self->amqp);
-    amqp_socket_t *socket = amqp_tcp_socket_new (self->amqp);
+    amqp_socket_t *socket =
+        self->amqp_info.ssl ? amqp_ssl_socket_new (self->amqp) : amqp_tcp_socket_new (self->amqp);
     assert (socket);
+    if (self->amqp_info.ssl) {
+        //  The same checks as the bridge's: the peer's chain against the CA, and its name.
+        if (self->amqp_tls_ca && amqp_ssl_socket_set_cacert (socket, self->amqp_tls_ca) != 0) {
+            wf_health_describe (error, "TLS: cannot read the CA file %s", self->amqp_tls_ca);
+            return -1;
+        }
+        amqp_ssl_socket_set_verify_peer (socket, self->amqp_tls_verify);
+        amqp_ssl_socket_set_verify_hostname (socket, self->amqp_tls_verify);
+    }
     struct timeval left = s_left_tv (deadline_us);
     int status =
         amqp_socket_open_noblock (socket, self->amqp_info.host, self->amqp_info.port, &left);
     if (status != AMQP_STATUS_OK) {
-        s_describe (error, "connect: %s", amqp_error_string2 (status));
+        wf_health_describe (error, "connect: %s", amqp_error_string2 (status));
         return -1;
     }
     left = s_left_tv (deadline_us);
@@ -443,7 +350,7 @@ s_broker_connect (wf_health_probe_t *self, char *error)
     zsock_set_maxmsgsize (self->dealer, S_BROKER_FRAME_BYTES_MAX);
     zsock_set_sndtimeo (self->dealer, 0);
     if (zsock_connect (self->dealer, "%s", self->target) != 0) {
-        s_describe (error, "invalid endpoint: %s", zmq_strerror (zmq_errno ()));
+        wf_health_describe (error, "invalid endpoint: %s", zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->dealer);
         return -1;
     }
@@ -491,24 +398,24 @@ s_broker_ask (wf_health_probe_t *self, int64_t deadline_us, char *description)
     zmsg_addstr (request, "system");
     if (zmsg_send (&request, self->dealer) != 0) {
         zmsg_destroy (&request);
-        s_describe (description, "send: %s", zmq_strerror (zmq_errno ()));
+        wf_health_describe (description, "send: %s", zmq_strerror (zmq_errno ()));
         return -1;
     }
     int left_ms;
-    while ((left_ms = s_left_ms (deadline_us)) > 0) {
+    while ((left_ms = wf_health_left_ms (deadline_us)) > 0) {
         zsock_set_rcvtimeo (self->dealer, left_ms);
         zmsg_t *reply = zmsg_recv (self->dealer);
         if (!reply)
             break;
         const char *code = s_broker_code (reply);
         if (code)
-            s_describe (description, "ok (mmi.service system: %.3s, %s)", code,
-                        strncmp (code, "200", 3) == 0 ? "worker registered" : "no worker");
+            wf_health_describe (description, "ok (mmi.service system: %.3s, %s)", code,
+                                strncmp (code, "200", 3) == 0 ? "worker registered" : "no worker");
         zmsg_destroy (&reply);
         if (code)
             return 0;
     }
-    s_describe (description, "no reply within %d ms", self->timeout_ms);
+    wf_health_describe (description, "no reply within %d ms", self->timeout_ms);
     return -1;
 }
 
@@ -532,7 +439,7 @@ s_probe_once (wf_health_probe_t *self, int64_t deadline_us, char *description)
 {
     strcpy (description, "ok");
     if (self->check == WF_HEALTH_POSTGRES)
-        return s_pg_probe (self, deadline_us, description);
+        return wf_health_pg_probe (self, deadline_us, description);
     if (self->check == WF_HEALTH_REDIS)
         return s_redis_probe (self, deadline_us, description);
     if (self->check == WF_HEALTH_RABBITMQ)
@@ -551,14 +458,14 @@ wf_health_probe_run (wf_health_probe_t *self, wf_health_result_t *result)
     int64_t deadline_us = started_us + (int64_t) self->timeout_ms * 1000;
     int rc = -1;
     if (self->target_error[0])
-        s_describe (result->description, "%s", self->target_error);
+        wf_health_describe (result->description, "%s", self->target_error);
     else {
         //  A kept connection may have died since the last run (the server restarted, or
         //  dropped idle clients): that says nothing about now, so once it fails, one fresh
         //  connection gets what is left of the deadline.
         bool kept = self->pg || self->redis || self->amqp;
         rc = s_probe_once (self, deadline_us, result->description);
-        if (rc != 0 && kept && s_left_ms (deadline_us) > 0)
+        if (rc != 0 && kept && wf_health_left_ms (deadline_us) > 0)
             rc = s_probe_once (self, deadline_us, result->description);
     }
     result->healthy = rc == 0;
@@ -588,6 +495,7 @@ wf_health_probe_destroy (wf_health_probe_t **self_p)
     zsock_destroy (&self->dealer);
     free (self->redis_password);
     free (self->amqp_url);
+    free (self->amqp_tls_ca);
     free (self->target);
     free (self);
     *self_p = NULL;

@@ -5,8 +5,10 @@
 
         postgres   libpq URL or conninfo         connect (non-blocking, bounded), SELECT 1
         redis      redis://[:pass@]host[:port][/db]   connect with timeout, PING -> PONG
-        rabbitmq   amqp://user:pass@host:port/vhost   connect, login (heartbeat 0), channel 1;
-                                                      then a passive declare of amq.direct
+        rabbitmq   amqp[s]://user:pass@host:port/vhost  connect (TLS for amqps://, see
+                                                      wf_health_probe_set_tls), login
+                                                      (heartbeat 0), channel 1; then a
+                                                      passive declare of amq.direct
         broker     ZeroMQ endpoint of the 7/MDP broker
                    DEALER sends ["", "MDPC01", "mmi.service", "system"]; any reply
                    ["", "MDPC01", "mmi.service", code] means the broker is up, and code says
@@ -28,9 +30,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WF_HEALTH_PROBE_TIMEOUT_MS      1000 //  default bound of one probe
-#define WF_HEALTH_DESCRIPTION_BYTES_MAX 160  //  one result's description, NUL included
-#define WF_HEALTH_TARGET_BYTES_MAX      1024 //  a URL or endpoint we accept
+#define WF_HEALTH_PROBE_TIMEOUT_MS      1000   //  default bound of one probe
+#define WF_HEALTH_DESCRIPTION_BYTES_MAX 160    //  one result's description, NUL included
+#define WF_HEALTH_TARGET_BYTES_MAX      1024   //  a URL or endpoint we accept
+#define WF_HEALTH_BACKLOG_ROWS_MAX      100000 //  AMQP backlog rows counted per measure
 
 typedef enum {
     WF_HEALTH_POSTGRES = 0,
@@ -59,6 +62,22 @@ void wf_health_probe_destroy (wf_health_probe_t **self_p);
 
 //  Runs one probe, bounded by the timeout, and fills result. Returns 0 when healthy, else -1.
 int wf_health_probe_run (wf_health_probe_t *self, wf_health_result_t *result);
+
+//  TLS for an amqps:// target (a rabbitmq probe): the CA bundle that must have signed the
+//  server's certificate (NULL: none loaded, so verification fails), and whether to verify the
+//  certificate chain and the host name at all. Call before the first run.
+void wf_health_probe_set_tls (wf_health_probe_t *self, const char *ca_path, bool verify);
+
+//  The outbox rows waiting for RabbitMQ (pending destination "amqp").
+typedef struct {
+    int64_t rows;        //  counted up to WF_HEALTH_BACKLOG_ROWS_MAX
+    double oldest_age_s; //  age of the oldest of them; 0 when there is none
+} wf_health_backlog_t;
+
+//  Measures the AMQP backlog with one indexed query on a postgres probe's connection, bounded
+//  by the probe's timeout. Returns 0, or -1 with a one-line reason in error (at least
+//  WF_HEALTH_DESCRIPTION_BYTES_MAX bytes).
+int wf_health_probe_backlog (wf_health_probe_t *self, wf_health_backlog_t *backlog, char *error);
 
 //  The check this probe runs.
 wf_health_check_t wf_health_probe_check (wf_health_probe_t *self);

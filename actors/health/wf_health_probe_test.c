@@ -6,6 +6,7 @@
 */
 #include "wf_health_fake_broker.h"
 #include "wf_health_probe.h"
+#include "wf_migrate.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,19 +178,93 @@ test_invalid_targets (void **state)
         wf_health_check_t check;
         const char *target;
     } cases[] = {
-        {WF_HEALTH_POSTGRES, "host=127.0.0.1 port="},
-        {WF_HEALTH_REDIS, "http://127.0.0.1:6379"},
-        {WF_HEALTH_REDIS, "redis://127.0.0.1:99999"},
-        {WF_HEALTH_REDIS, "redis://"},
-        {WF_HEALTH_RABBITMQ, "rabbit://x"},
-        {WF_HEALTH_RABBITMQ, "amqps://guest:guest@127.0.0.1:5671/"},
-        {WF_HEALTH_BROKER, "nonsense://here"},
+        {WF_HEALTH_POSTGRES, "host=127.0.0.1 port="}, {WF_HEALTH_REDIS, "http://127.0.0.1:6379"},
+        {WF_HEALTH_REDIS, "redis://127.0.0.1:99999"}, {WF_HEALTH_REDIS, "redis://"},
+        {WF_HEALTH_RABBITMQ, "rabbit://x"},           {WF_HEALTH_BROKER, "nonsense://here"},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases[0]; index++) {
         wf_health_probe_t *probe = wf_health_probe_new (cases[index].check, cases[index].target, 0);
         s_expect (probe, false, 50);
         wf_health_probe_destroy (&probe);
     }
+}
+
+//  amqps:// speaks TLS: to a plain AMQP listener the handshake fails, within the timeout, and
+//  so does a closed port; a CA file that cannot be read is reported as such.
+static void
+test_rabbitmq_tls_refused (void **state)
+{
+    char target[256];
+    const char *url = s_env ("WF_AMQP_URL");
+    assert_true (strncmp (url, "amqp://", 7) == 0);
+    snprintf (target, sizeof target, "amqps://%s", url + 7);
+    wf_health_probe_t *probe = wf_health_probe_new (WF_HEALTH_RABBITMQ, target, S_SHORT_TIMEOUT_MS);
+    wf_health_probe_set_tls (probe, "/etc/ssl/certs/ca-certificates.crt", true);
+    s_expect (probe, false, S_SHORT_TIMEOUT_MS);
+    wf_health_probe_destroy (&probe);
+    probe = wf_health_probe_new (WF_HEALTH_RABBITMQ, "amqps://guest:guest@127.0.0.1:1/", 0);
+    wf_health_probe_set_tls (probe, NULL, false);
+    s_expect (probe, false, WF_HEALTH_PROBE_TIMEOUT_MS);
+    wf_health_probe_destroy (&probe);
+    probe = wf_health_probe_new (WF_HEALTH_RABBITMQ, target, S_SHORT_TIMEOUT_MS);
+    wf_health_probe_set_tls (probe, "/nonexistent/ca.pem", true);
+    wf_health_result_t result;
+    assert_int_equal (wf_health_probe_run (probe, &result), -1);
+    assert_non_null (strstr (result.description, "CA file"));
+    wf_health_probe_destroy (&probe);
+}
+
+//  Runs a statement on its own connection; fails the test when it fails.
+static void
+s_sql (const char *url, const char *sql)
+{
+    PGconn *conn = PQconnectdb (url);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    PGresult *result = PQexec (conn, sql);
+    if (PQresultStatus (result) != PGRES_COMMAND_OK && PQresultStatus (result) != PGRES_TUPLES_OK)
+        fail_msg ("%s: %s", sql, PQresultErrorMessage (result));
+    PQclear (result);
+    PQfinish (conn);
+}
+
+//  The AMQP backlog counts a row waiting for "amqp" and its age; a database without an outbox
+//  is an error that keeps the connection (the next probe is healthy on it).
+static void
+test_backlog (void **state)
+{
+    const char *url = s_env ("WF_PG_URL");
+    //  The outbox must exist: on a fresh test stack no server has migrated yet.
+    PGconn *migrate = PQconnectdb (url);
+    char err[512];
+    assert_true (wf_migrate_apply (migrate, err, sizeof err) > 0);
+    PQfinish (migrate);
+    wf_health_probe_t *probe = wf_health_probe_new (WF_HEALTH_POSTGRES, url, 0);
+    //  Due in an hour, so no relay on this server takes it; created an hour ago.
+    s_sql (url, "INSERT INTO outbox (message_id, type, payload, destinations, pending, "
+                "next_attempt_at, created_at) VALUES ('0badc0de-0000-4000-8000-00000000b10c', "
+                "'MoneyDeposited', '{}', '{amqp}', '{amqp}', now () + interval '1 hour', "
+                "now () - interval '1 hour')");
+    wf_health_backlog_t backlog;
+    char error[WF_HEALTH_DESCRIPTION_BYTES_MAX];
+    int rc = wf_health_probe_backlog (probe, &backlog, error);
+    s_sql (url, "DELETE FROM outbox WHERE message_id = '0badc0de-0000-4000-8000-00000000b10c'");
+    if (rc != 0)
+        fail_msg ("backlog: %s", error);
+    assert_true (backlog.rows >= 1 && backlog.rows <= WF_HEALTH_BACKLOG_ROWS_MAX);
+    assert_true (backlog.oldest_age_s >= 3600.0 && backlog.oldest_age_s < 3700.0);
+    s_expect (probe, true, WF_HEALTH_PROBE_TIMEOUT_MS);
+    wf_health_probe_destroy (&probe);
+
+    char other[512];
+    snprintf (other, sizeof other, "%s", url);
+    char *slash = strrchr (other, '/');
+    assert_non_null (slash);
+    snprintf (slash + 1, sizeof other - (size_t) (slash + 1 - other), "postgres");
+    probe = wf_health_probe_new (WF_HEALTH_POSTGRES, other, 0);
+    assert_int_equal (wf_health_probe_backlog (probe, &backlog, error), -1);
+    assert_non_null (strstr (error, "outbox"));
+    s_expect (probe, true, WF_HEALTH_PROBE_TIMEOUT_MS);
+    wf_health_probe_destroy (&probe);
 }
 
 //  Starts the fake broker and reads its endpoint.
@@ -284,6 +359,8 @@ main (void)
         cmocka_unit_test (test_closed_port),
         cmocka_unit_test (test_silent_server),
         cmocka_unit_test (test_invalid_targets),
+        cmocka_unit_test (test_rabbitmq_tls_refused),
+        cmocka_unit_test (test_backlog),
         cmocka_unit_test (test_broker_up),
         cmocka_unit_test (test_broker_late_reply),
         cmocka_unit_test (test_broker_absent),

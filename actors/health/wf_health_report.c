@@ -29,6 +29,7 @@ typedef struct {
     s_status_t status;
     int64_t duration_us;
     const char *description;
+    json_t *data;  //  the check's data object (borrowed from the report), or NULL
     bool required; //  Unhealthy makes the whole answer Unhealthy, not Degraded
 } s_entry_t;
 
@@ -88,8 +89,11 @@ s_add (s_view_t *view, const char *name, json_t *check)
     entry->status = S_UNHEALTHY;
     entry->duration_us = 0;
     entry->description = WF_HEALTH_NO_PROBE;
+    entry->data = NULL;
     if (!check)
         return;
+    json_t *data = json_object_get (check, "data");
+    entry->data = json_is_object (data) ? data : NULL;
     const char *status = json_string_value (json_object_get (check, "status"));
     if (status && strcmp (status, "Healthy") == 0)
         entry->status = S_HEALTHY;
@@ -166,9 +170,10 @@ s_json_body (const s_view_t *view, s_status_t overall)
         const s_entry_t *entry = &view->entries[index];
         total_us += entry->duration_us;
         wf_health_timespan (entry->duration_us, duration, sizeof duration);
-        json_t *value =
-            json_pack ("{s:s, s:s, s:s, s:{}, s:[]}", "status", s_status_names[entry->status],
-                       "duration", duration, "description", entry->description, "data", "tags");
+        json_t *data = entry->data ? json_deep_copy (entry->data) : json_object ();
+        json_t *value = json_pack ("{s:s, s:s, s:s, s:o, s:[]}", "status",
+                                   s_status_names[entry->status], "duration", duration,
+                                   "description", entry->description, "data", data, "tags");
         assert (value);
         json_object_set_new (entries, entry->name, value);
     }
@@ -176,7 +181,7 @@ s_json_body (const s_view_t *view, s_status_t overall)
     json_t *root = json_pack ("{s:s, s:s, s:o}", "status", s_status_names[overall], "totalDuration",
                               duration, "entries", entries);
     assert (root);
-    char *body = json_dumps (root, JSON_COMPACT);
+    char *body = json_dumps (root, JSON_COMPACT | JSON_REAL_PRECISION (9));
     assert (body);
     json_decref (root);
     return body;

@@ -20,8 +20,9 @@
         {"status":"Degraded","totalDuration":"00:00:00.0012345",
          "entries":{"redis":{"status":"Unhealthy","duration":"00:00:00.0010000",
                              "description":"...","data":{},"tags":[]}, ...}}
-    Durations are .NET TimeSpan text (7 fraction digits, 100 ns ticks); totalDuration is the
-    sum of the listed checks' durations (the probes run one after another).
+    "data" is the check's own data object from the report (the AMQP backlog on rabbitmq, see
+    wf_health.h), else {}. Durations are .NET TimeSpan text (7 fraction digits, 100 ns ticks);
+    totalDuration is the sum of the listed checks' durations (the probes run one after another).
 */
 #ifndef WF_HEALTH_REPORT_H_INCLUDED
 #define WF_HEALTH_REPORT_H_INCLUDED

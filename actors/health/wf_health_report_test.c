@@ -119,6 +119,28 @@ test_json_body (void **state)
     free (answer.body);
 }
 
+//  A Degraded rabbitmq check keeps its status and its data object (the AMQP backlog); data
+//  that is not an object reads as {}.
+static void
+test_degraded_with_data (void **state)
+{
+    const char *report =
+        "{\"checks\":[{\"name\":\"postgres\",\"status\":\"Healthy\",\"durationMs\":1,"
+        "\"description\":\"ok\",\"data\":[1]},{\"name\":\"rabbitmq\",\"status\":\"Degraded\","
+        "\"durationMs\":1,\"description\":\"backlog 7\",\"data\":{\"backlogRows\":7,"
+        "\"backlogOldestSeconds\":1.5}}],\"ts\":1795725084000,\"intervalMs\":1000}";
+    s_expect (report, WF_HEALTH_READY, 200, "Degraded");
+    s_expect (report, WF_HEALTH_ALL, 200, "Degraded");
+    s_answer_t answer = s_render (report, WF_HEALTH_READY, true);
+    assert_non_null (strstr (answer.body, "\"postgres\":{\"status\":\"Healthy\","));
+    assert_non_null (strstr (answer.body, "\"description\":\"ok\",\"data\":{},"));
+    assert_non_null (strstr (answer.body,
+                             "\"rabbitmq\":{\"status\":\"Degraded\",\"duration\":"
+                             "\"00:00:00.0010000\",\"description\":\"backlog 7\",\"data\":"
+                             "{\"backlogRows\":7,\"backlogOldestSeconds\":1.5},\"tags\":[]}"));
+    free (answer.body);
+}
+
 //  A check READY does not know is left out of READY; ALL lists it and degrades on it.
 static void
 test_unknown_check (void **state)
@@ -256,15 +278,11 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_live),
-        cmocka_unit_test (test_ready_and_all_rules),
-        cmocka_unit_test (test_json_body),
-        cmocka_unit_test (test_unknown_check),
-        cmocka_unit_test (test_stale_boundary),
-        cmocka_unit_test (test_no_report),
-        cmocka_unit_test (test_nothing_configured),
-        cmocka_unit_test (test_hostile_report),
-        cmocka_unit_test (test_timespan),
+        cmocka_unit_test (test_live),           cmocka_unit_test (test_ready_and_all_rules),
+        cmocka_unit_test (test_json_body),      cmocka_unit_test (test_degraded_with_data),
+        cmocka_unit_test (test_unknown_check),  cmocka_unit_test (test_stale_boundary),
+        cmocka_unit_test (test_no_report),      cmocka_unit_test (test_nothing_configured),
+        cmocka_unit_test (test_hostile_report), cmocka_unit_test (test_timespan),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

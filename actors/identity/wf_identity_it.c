@@ -486,6 +486,12 @@ test_refresh_rotation (void **state)
               "SELECT count (*) FROM refresh_tokens WHERE user_id = '%s' AND revoked_at IS NULL",
               dave.user_id);
     assert_true (s_sql_is (sql, "0"));
+    //  ... with one SessionsRevoked row for the notifier (the hub closes Dave's connections).
+    snprintf (sql, sizeof sql,
+              "SELECT string_agg (payload->>'reason' || ' ' || destinations::text, ',')"
+              " FROM outbox WHERE type = 'SessionsRevoked' AND payload->>'userId' = '%s'",
+              dave.user_id);
+    assert_true (s_sql_is (sql, "reuse {notifier}"));
     //  Eve's family is untouched; garbage is refused.
     assert_int_equal (s_refresh (eve.refresh, NULL), WF_MSG_IDENTITY_AUTH_REPLY);
     s_expect_error (s_refresh ("not-a-token", NULL), WF_ERR_UNAUTHORIZED);
@@ -508,6 +514,16 @@ test_logout_and_user (void **state)
     s_expect_error (s_refresh (next.refresh, NULL), WF_ERR_UNAUTHORIZED);
     assert_int_equal (s_call (WF_MSG_IDENTITY_LOGOUT, &logout), WF_MSG_IDENTITY_LOGOUT_REPLY);
     assert_int_equal (s_fx.reply.identity_logout_reply.revoked, 0);
+    //  One SessionsRevoked row, from the logout that revoked something.
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "SELECT string_agg (payload->>'reason' || ' ' || stream_id::text || ' '"
+              " || (payload ? 'familyId')::text || ' ' || (payload ? 'occurredAt')::text, ',')"
+              " FROM outbox WHERE type = 'SessionsRevoked' AND payload->>'userId' = '%s'",
+              fay.user_id);
+    char expected[128];
+    snprintf (expected, sizeof expected, "logout %s true true", fay.user_id);
+    assert_true (s_sql_is (sql, expected));
     logout.refresh_token = WF_STR ("short");
     s_expect_error (s_call (WF_MSG_IDENTITY_LOGOUT, &logout), WF_ERR_BAD_REQUEST);
 

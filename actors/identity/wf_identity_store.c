@@ -184,17 +184,40 @@ wf_identity_store_issue (PGconn *conn, const char *user_id, const char *token_ha
     return res ? WF_STORE_OK : WF_STORE_DOWN;
 }
 
+//  Revokes the live tokens picked by `which` (SQL over parameter $1) and, if
+//  there were any, commits a SessionsRevoked row for the notifier with
+//  `reason` ($2), in one statement. Returns the tokens revoked, or -1.
+static int64_t
+s_revoke (PGconn *conn, const char *which, const char *param, const char *reason)
+{
+    char sql[1024];
+    snprintf (sql, sizeof sql,
+              "WITH revoked AS ("
+              "  UPDATE refresh_tokens SET revoked_at = now ()"
+              "  WHERE family_id = (%s) AND revoked_at IS NULL"
+              "  RETURNING user_id, family_id),"
+              " event AS ("
+              "  INSERT INTO outbox (type, stream_id, payload, destinations, pending)"
+              "  SELECT DISTINCT '" WF_EVENT_SESSIONS_REVOKED "', user_id,"
+              "   jsonb_build_object ('userId', user_id, 'familyId', family_id, 'reason', $2::text,"
+              "    'occurredAt', to_char (now () AT TIME ZONE 'UTC',"
+              "    'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')),"
+              "   ARRAY['" WF_DEST_NOTIFIER "'], ARRAY['" WF_DEST_NOTIFIER "']"
+              "  FROM revoked)"
+              " SELECT count (*) FROM revoked",
+              which);
+    const char *params[2] = {param, reason};
+    PGresult *res = s_exec (conn, sql, 2, params, PGRES_TUPLES_OK);
+    int64_t revoked = res && PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : -1;
+    PQclear (res);
+    return revoked;
+}
+
 //  Revoke every live token of a family inside the open transaction; 0 or -1.
 static int
-s_revoke_family (PGconn *conn, const char *family_id)
+s_revoke_family (PGconn *conn, const char *family_id, const char *reason)
 {
-    const char *params[1] = {family_id};
-    PGresult *res = s_exec (conn,
-                            "UPDATE refresh_tokens SET revoked_at = now ()"
-                            " WHERE family_id = $1 AND revoked_at IS NULL",
-                            1, params, PGRES_COMMAND_OK);
-    PQclear (res);
-    return res ? 0 : -1;
+    return s_revoke (conn, "SELECT $1::uuid", family_id, reason) >= 0 ? 0 : -1;
 }
 
 //  Ends the transaction: COMMIT when commit is set and nothing failed, else
@@ -231,8 +254,8 @@ s_not_consumable (PGconn *conn, const char *old_hash, int64_t grace_ms)
         if (strcmp (PQgetvalue (res, 0, 2), "t") == 0) {
             result = WF_ROTATE_IN_GRACE;
         } else {
-            result = s_revoke_family (conn, PQgetvalue (res, 0, 0)) == 0 ? WF_ROTATE_REUSED
-                                                                         : WF_ROTATE_DOWN;
+            result = s_revoke_family (conn, PQgetvalue (res, 0, 0), "reuse") == 0 ? WF_ROTATE_REUSED
+                                                                                  : WF_ROTATE_DOWN;
         }
     }
     PQclear (res);
@@ -255,8 +278,9 @@ s_consumed (PGconn *conn, const PGresult *consumed, const char *new_hash, int64_
         return s_finish (conn, false, WF_ROTATE_DOWN);
     }
     if (strcmp (user->status, "Active") != 0) {
-        wf_rotate_result_t result =
-            s_revoke_family (conn, family_id) == 0 ? WF_ROTATE_SUSPENDED : WF_ROTATE_DOWN;
+        wf_rotate_result_t result = s_revoke_family (conn, family_id, "suspended") == 0
+                                        ? WF_ROTATE_SUSPENDED
+                                        : WF_ROTATE_DOWN;
         return s_finish (conn, true, result);
     }
     char ttl[24];
@@ -307,17 +331,12 @@ wf_store_result_t
 wf_identity_store_logout (PGconn *conn, const char *token_hash, int64_t *revoked)
 {
     assert (conn && token_hash && revoked);
-    const char *params[1] = {token_hash};
-    PGresult *res = s_exec (conn,
-                            "UPDATE refresh_tokens SET revoked_at = now ()"
-                            " WHERE family_id = (SELECT family_id FROM refresh_tokens"
-                            "  WHERE token_hash = $1) AND revoked_at IS NULL",
-                            1, params, PGRES_COMMAND_OK);
-    if (!res) {
+    *revoked = s_revoke (conn, "SELECT family_id FROM refresh_tokens WHERE token_hash = $1",
+                         token_hash, "logout");
+    if (*revoked < 0) {
+        *revoked = 0;
         return WF_STORE_DOWN;
     }
-    *revoked = strtoll (PQcmdTuples (res), NULL, 10);
-    PQclear (res);
     return WF_STORE_OK;
 }
 

@@ -19,6 +19,10 @@
     duplicate (consumed less than grace_ms ago: refused, nothing revoked, so
     the winner's family stays usable) or a replay (later: the whole family is
     revoked).
+    - revoking a family (logout, a replay, a suspended user's refresh) and
+      its SessionsRevoked outbox row for the notifier (the fronts close the
+      user's hub connections) happen in one statement; no row when nothing
+      was live to revoke.
 
     Refresh tokens reach SQL only as their hex hash (wf_refresh_token_hash).
 */

@@ -8,9 +8,11 @@
     users it holds connections for, and only then answers outbox.ack. Events
     it does not notify about, and payloads that cannot be read (committed
     that way: a retry cannot help), are acknowledged without publishing and
-    counted. The notifier keeps no state but a bounded window of recently
-    published message ids (wf_notifier_dedup), so a redelivered row is not
-    pushed twice.
+    counted. SessionsRevoked rows (identity revoked a user's refresh family)
+    are published the same way as [user id][WF_NOTIFY_SESSIONS_REVOKED]: the
+    fronts close that user's hub connections. The notifier keeps no state
+    but a bounded window of recently published message ids
+    (wf_notifier_dedup), so a redelivered row is not pushed twice.
 
     The PUB socket binds publish_endpoint: inproc:// when the fronts run in
     this process, tcp:// when they run elsewhere (they connect to it).

@@ -1,6 +1,7 @@
 /*  wf_notifier_map - account events to BalanceUpdated notifications.  */
 #include "wf_notifier_map.h"
 #include "wf_currency.h"
+#include "wf_events.h"
 #include "wf_money.h"
 #include <assert.h>
 #include <jansson.h>
@@ -109,16 +110,32 @@ s_build (json_t *root, const char *type, wf_notification_t *notification, const 
     return WF_NOTIFIER_MAP_OK;
 }
 
+//  SessionsRevoked: the revocation word for the payload's userId.
+static wf_notifier_map_result_t
+s_revocation (json_t *root, wf_notification_t *notification, const char **reason)
+{
+    const char *user = s_token_member (root, "userId", WF_NOTIFIER_USER_ID_BYTES_MAX, "._-");
+    if (!user) {
+        *reason = "userId is missing or malformed";
+        return WF_NOTIFIER_MAP_INVALID;
+    }
+    snprintf (notification->user_id, sizeof notification->user_id, "%s", user);
+    notification->json_len = strlen (WF_NOTIFY_SESSIONS_REVOKED);
+    memcpy (notification->json, WF_NOTIFY_SESSIONS_REVOKED, notification->json_len + 1);
+    return WF_NOTIFIER_MAP_OK;
+}
+
 wf_notifier_map_result_t
 wf_notifier_map (wf_str_t event_type, wf_str_t payload, wf_notification_t *notification,
                  const char **reason)
 {
     memset (notification, 0, sizeof *notification);
+    bool revocation = wf_str_eq (event_type, WF_EVENT_SESSIONS_REVOKED);
     const char *type = NULL;
     for (size_t i = 0; i < sizeof s_types / sizeof s_types[0]; i++)
         if (wf_str_eq (event_type, s_types[i].event))
             type = s_types[i].type;
-    if (!type) {
+    if (!type && !revocation) {
         *reason = "not a balance event";
         return WF_NOTIFIER_MAP_IGNORED;
     }
@@ -128,6 +145,8 @@ wf_notifier_map (wf_str_t event_type, wf_str_t payload, wf_notification_t *notif
     wf_notifier_map_result_t result = WF_NOTIFIER_MAP_INVALID;
     if (!json_is_object (root))
         *reason = "the payload is not a JSON object";
+    else if (revocation)
+        result = s_revocation (root, notification, reason);
     else
         result = s_build (root, type, notification, reason);
     json_decref (root);

@@ -17,6 +17,11 @@
     currency's minor digits (wf_money_json_value), so 10050 USD is 100.50 and
     100 JPY is 100. timestamp is the event's occurredAt, unchanged.
 
+    SessionsRevoked (identity revoked a refresh family: logout, a reused
+    refresh token) maps to a control message for its userId: json holds
+    WF_NOTIFY_SESSIONS_REVOKED (proto/wf_events.h), not JSON, and the front
+    closes that user's hub connections.
+
     Every other event type is WF_NOTIFIER_MAP_IGNORED. A payload that is not a
     JSON object, lacks a field, carries one of the wrong type or out of bounds,
     or names a currency we do not know is WF_NOTIFIER_MAP_INVALID with a

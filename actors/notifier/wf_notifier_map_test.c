@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include "wf_events.h"
 #include "wf_notifier_map.h"
 
 #define OWNER   "3f0c6a3e-2d4b-4c55-9d0e-0a1b2c3d4e5f"
@@ -185,6 +186,34 @@ test_largest_notification_fits (void **state)
     assert_non_null (strstr (n.json, "\"amount\":922337203685477.5807,"));
 }
 
+//  SessionsRevoked becomes the revocation word on the user's topic; without
+//  a valid userId it is invalid.
+static void
+test_sessions_revoked_is_a_control_message (void **state)
+{
+    wf_notification_t n;
+    const char *reason = NULL;
+    assert_int_equal (s_map ("SessionsRevoked",
+                             "{\"userId\":\"" OWNER "\",\"familyId\":\"" TX
+                             "\",\"reason\":\"logout\",\"occurredAt\":\"" WHEN "\"}",
+                             &n, &reason),
+                      WF_NOTIFIER_MAP_OK);
+    assert_string_equal (n.user_id, OWNER);
+    assert_string_equal (n.json, WF_NOTIFY_SESSIONS_REVOKED);
+    assert_int_equal (n.json_len, strlen (WF_NOTIFY_SESSIONS_REVOKED));
+    const char *bad[] = {"{}",
+                         "[]",
+                         "{\"userId\":7}",
+                         "{\"userId\":\"\"}",
+                         "{\"userId\":\"a b\"}",
+                         "{\"ownerId\":\"" OWNER "\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reason = NULL;
+        assert_int_equal (s_map ("SessionsRevoked", bad[i], &n, &reason), WF_NOTIFIER_MAP_INVALID);
+        assert_non_null (reason);
+    }
+}
+
 int
 main (void)
 {
@@ -195,6 +224,7 @@ main (void)
         cmocka_unit_test (test_bad_payloads_are_invalid),
         cmocka_unit_test (test_ids_are_bounded_tokens),
         cmocka_unit_test (test_largest_notification_fits),
+        cmocka_unit_test (test_sessions_revoked_is_a_control_message),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

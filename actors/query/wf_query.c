@@ -296,7 +296,9 @@ wf_query_actor (zsock_t *pipe, void *args)
     self_t self = {.config = (const wf_query_config_t *) args};
     wf_mdp_worker_config_t worker = {.broker_endpoint = self.config->broker_endpoint,
                                      .service = "query",
-                                     .heartbeat_interval_ms = self.config->heartbeat_interval_ms};
+                                     .heartbeat_interval_ms = self.config->heartbeat_interval_ms,
+                                     .curve_client_cert = self.config->curve_client_cert,
+                                     .curve_server_key = self.config->curve_server_key};
     self.worker = wf_mdp_worker_new (&worker);
     self.pg = wf_pg_new (self.config->pg_url, "query");
     self.request = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));

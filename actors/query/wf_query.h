@@ -30,6 +30,8 @@ typedef struct {
     const char *pg_url;
     const char *redis_url; //  read cache; NULL = always PostgreSQL
     int heartbeat_interval_ms;
+    zcert_t *curve_client_cert;   //  NULL = plain
+    const char *curve_server_key; //  broker's public key (Z85) when CURVE
 } wf_query_config_t;
 
 void wf_query_actor (zsock_t *pipe, void *args);

@@ -9,8 +9,17 @@
 #include "wf_shard.h"
 #include "wf_wire.h"
 
-#define DESTINATIONS_MAX 4 //  per row
-#define SERVICE_BYTES    32
+#define DESTINATIONS_MAX       4 //  per row
+#define SERVICE_BYTES          32
+#define KNOWN_DESTINATIONS_MAX 8    //  destination names whose failures we remember
+#define REPLIES_MAX            1024 //  replies per wake-up; acknowledgements per statement
+#define ACK_TEXT_BYTES         (REPLIES_MAX * (SERVICE_BYTES + 24))
+
+//  A destination name and whether its last answer was a failure.
+typedef struct {
+    char name[SERVICE_BYTES];
+    bool failing;
+} destination_t;
 
 //  One claimed row and the state of its deliveries.
 typedef struct {
@@ -23,7 +32,14 @@ typedef struct {
     int64_t deadline_ms;
     char destinations[DESTINATIONS_MAX][SERVICE_BYTES];
     bool answered[DESTINATIONS_MAX];
+    bool touched; //  answered in the current batch of replies
 } row_t;
+
+//  One destination's acknowledgement of a row, waiting to be recorded with its batch.
+typedef struct {
+    row_t *row;
+    int d;
+} ack_t;
 
 typedef struct {
     const wf_relay_config_t *config;
@@ -36,6 +52,11 @@ typedef struct {
     int delivery_timeout_ms;
     int64_t poll_at_ms;
     bool wanted; //  a NOTIFY or a completion: claim again soon
+    destination_t known[KNOWN_DESTINATIONS_MAX];
+    ack_t acks[REPLIES_MAX];      //  the batch being answered
+    row_t *touched[REPLIES_MAX];  //  its rows, each once
+    char ack_ids[ACK_TEXT_BYTES]; //  its array literals
+    char ack_destinations[ACK_TEXT_BYTES];
     wf_buf_t scratch;
     wf_metrics_t *metrics;
     wf_metric_t *delivered;
@@ -210,37 +231,124 @@ s_claim (self_t *self)
     PQclear (res);
 }
 
-//  Records one destination's acknowledgement of a row.
-static void
-s_acked (self_t *self, row_t *row, int d)
+//  The remembered state of a destination name; NULL when the table is full.
+static destination_t *
+s_destination (self_t *self, const char *name)
 {
-    char id[24];
-    snprintf (id, sizeof id, "%" PRId64, row->id);
-    const char *params[] = {id, row->destinations[d]};
+    for (int i = 0; i < KNOWN_DESTINATIONS_MAX; i++) {
+        destination_t *known = &self->known[i];
+        if (!*known->name)
+            snprintf (known->name, SERVICE_BYTES, "%s", name);
+        if (streq (known->name, name))
+            return known;
+    }
+    return NULL;
+}
+
+//  A destination failed a delivery: remember it, so its recovery can wake its backlog.
+static void
+s_destination_failed (self_t *self, const char *name)
+{
+    destination_t *known = s_destination (self, name);
+    if (known)
+        known->failing = true;
+}
+
+//  A destination acknowledged after failing (RabbitMQ is back, say): the rows that wait for it
+//  in their backoff, up to 30 s, are due now, so the backlog drains at once, in id order.
+static void
+s_destination_acked (self_t *self, const char *name)
+{
+    destination_t *known = s_destination (self, name);
+    if (!known || !known->failing)
+        return;
     PGconn *conn = s_conn (self);
+    const char *params[] = {name};
     PGresult *res = conn ? PQexecParams (conn,
-                                         "UPDATE outbox SET pending = array_remove (pending, $2), "
-                                         "delivered_at = CASE WHEN cardinality (array_remove "
-                                         "(pending, $2)) = 0 THEN now () END, lease_until = CASE "
-                                         "WHEN cardinality (array_remove (pending, $2)) = 0 THEN "
-                                         "NULL ELSE lease_until END WHERE id = $1",
-                                         2, NULL, params, NULL, NULL, 0)
+                                         "UPDATE outbox SET next_attempt_at = now () WHERE "
+                                         "delivered_at IS NULL AND $1 = ANY (pending) AND "
+                                         "next_attempt_at > now ()",
+                                         1, NULL, params, NULL, NULL, 0)
                          : NULL;
-    if (!res || PQresultStatus (res) != PGRES_COMMAND_OK) {
-        //  Not recorded: deliver again later (the consumer deduplicates).
-        row->failed = true;
-        if (conn)
-            wf_pg_failed (self->pg);
-    } else
-        wf_metric_inc (self->delivered, 1);
+    if (res && PQresultStatus (res) == PGRES_COMMAND_OK) {
+        known->failing = false;
+        self->wanted = true;
+        char quoted[WF_LOG_VALUE_BYTES_MAX];
+        wf_log (WF_LOG_INFO, "relay", "destination_recovered", NULL, "destination=%s woken=%s",
+                wf_log_quote (quoted, sizeof quoted, name), PQcmdTuples (res));
+    }
     PQclear (res);
 }
 
-//  Handles replies from destinations.
+//  Appends one element to an array literal being built; the caller closes it.
+static size_t
+s_append (char *text, size_t length, const char *element)
+{
+    int written =
+        snprintf (text + length, ACK_TEXT_BYTES - length, "%s%s", length > 1 ? "," : "", element);
+    assert (written > 0 && length + (size_t) written < ACK_TEXT_BYTES - 1);
+    return length + (size_t) written;
+}
+
+//  Records a batch of acknowledgements with one statement (one round trip, one commit, instead
+//  of one each): every destination leaves its row's `pending`, and a row with none left is
+//  delivered. When it fails, nothing is recorded: the rows go again later (consumers
+//  deduplicate).
+static void
+s_record_acks (self_t *self, size_t count)
+{
+    if (count == 0)
+        return;
+    size_t ids = 1, destinations = 1;
+    strcpy (self->ack_ids, "{");
+    strcpy (self->ack_destinations, "{");
+    for (size_t i = 0; i < count; i++) {
+        char id[24];
+        snprintf (id, sizeof id, "%" PRId64, self->acks[i].row->id);
+        ids = s_append (self->ack_ids, ids, id);
+        //  The name is an element of `pending::text` as PostgreSQL wrote it: valid as it is.
+        destinations = s_append (self->ack_destinations, destinations,
+                                 self->acks[i].row->destinations[self->acks[i].d]);
+    }
+    strcpy (self->ack_ids + ids, "}");
+    strcpy (self->ack_destinations + destinations, "}");
+    const char *params[] = {self->ack_ids, self->ack_destinations};
+    PGconn *conn = s_conn (self);
+    PGresult *res =
+        conn ? PQexecParams (conn,
+                             "WITH acked AS (SELECT id, array_agg (destination) AS destinations "
+                             "FROM unnest ($1::bigint[], $2::text[]) AS a (id, destination) "
+                             "GROUP BY id) "
+                             "UPDATE outbox o SET pending = ARRAY (SELECT p FROM unnest "
+                             "(o.pending) AS p WHERE p <> ALL (acked.destinations)), "
+                             "delivered_at = CASE WHEN o.pending <@ acked.destinations THEN "
+                             "now () END, lease_until = CASE WHEN o.pending <@ "
+                             "acked.destinations THEN NULL ELSE o.lease_until END "
+                             "FROM acked WHERE o.id = acked.id",
+                             2, NULL, params, NULL, NULL, 0)
+             : NULL;
+    bool ok = res && PQresultStatus (res) == PGRES_COMMAND_OK;
+    PQclear (res);
+    if (!ok && conn)
+        wf_pg_failed (self->pg);
+    if (ok)
+        wf_metric_inc (self->delivered, (uint64_t) count);
+    for (size_t i = 0; i < count; i++) {
+        row_t *row = self->acks[i].row;
+        if (!ok)
+            row->failed = true;
+        else
+            s_destination_acked (self, row->destinations[self->acks[i].d]);
+    }
+}
+
+//  Handles the replies from destinations that are there (at most REPLIES_MAX): records their
+//  acknowledgements as one batch, then finishes the rows they answered.
 static void
 s_replies (self_t *self)
 {
-    for (int n = 0; n < 1024; n++) {
+    size_t acks = 0, touched = 0;
+    for (int n = 0; n < REPLIES_MAX; n++) {
         zmsg_t *reply = wf_mdp_client_recv (self->client, NULL);
         if (reply) {
             wf_envelope_t env;
@@ -255,16 +363,26 @@ s_replies (self_t *self)
                     row->answered[d] = true;
                     row->outstanding--;
                     if (env.type == WF_MSG_OUTBOX_ACK)
-                        s_acked (self, row, d);
-                    else
+                        self->acks[acks++] = (ack_t){row, d};
+                    else {
                         row->failed = true;
-                    s_finish (self, row);
+                        s_destination_failed (self, row->destinations[d]);
+                    }
+                    if (!row->touched) {
+                        row->touched = true;
+                        self->touched[touched++] = row;
+                    }
                 }
             }
             zmsg_destroy (&reply);
         }
         if (!(zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN))
             break;
+    }
+    s_record_acks (self, acks);
+    for (size_t i = 0; i < touched; i++) {
+        self->touched[i]->touched = false;
+        s_finish (self, self->touched[i]);
     }
 }
 
@@ -281,6 +399,7 @@ s_expire (self_t *self)
             if (*row->destinations[d] && !row->answered[d]) {
                 row->answered[d] = true;
                 row->outstanding--;
+                s_destination_failed (self, row->destinations[d]);
             }
         row->outstanding = row->outstanding < 0 ? 0 : row->outstanding;
         row->failed = true;
@@ -312,7 +431,8 @@ s_self_new (zsock_t *pipe, const wf_relay_config_t *config)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->config = config;
     self->pipe = pipe;
-    self->client = wf_mdp_client_new (config->broker_endpoint);
+    self->client = wf_mdp_client_new_curve (config->broker_endpoint, config->curve_client_cert,
+                                            config->curve_server_key);
     self->pg = wf_pg_new (config->pg_url, "relay");
     self->delivery_timeout_ms = config->delivery_timeout_ms > 0 ? config->delivery_timeout_ms
                                                                 : WF_RELAY_DELIVERY_TIMEOUT_MS;

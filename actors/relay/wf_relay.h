@@ -5,10 +5,14 @@
     lease so that two relays never deliver the same row at once), sends each
     pending destination an `outbox.deliver` through the broker
     ("account.<shard of route_key>", "notifier", "amqp"), and removes a
-    destination from the row's `pending` only after it answered `outbox.ack`.
+    destination from the row's `pending` only after it answered `outbox.ack`
+    (the acknowledgements of one wake-up are recorded with one statement).
     A row whose delivery failed (error reply, timeout) is released with a
     capped exponential backoff. It wakes on LISTEN wf_outbox (a NOTIFY fires
-    at every commit that inserted rows) and polls as a fallback.
+    at every commit that inserted rows) and polls as a fallback. When a
+    destination that failed acknowledges again (RabbitMQ came back, say), the
+    rows still in backoff for it are made due at once, so its backlog drains
+    now rather than as each row's backoff (up to 30 s) runs out.
 
     Pipe commands: "$TERM", "METRICS" -> text.
 */
@@ -26,9 +30,11 @@
 typedef struct {
     const char *broker_endpoint;
     const char *pg_url;
-    int shards;              //  account shards (routing of "account")
-    int poll_interval_ms;    //  0 = default
-    int delivery_timeout_ms; //  0 = default
+    int shards;                   //  account shards (routing of "account")
+    int poll_interval_ms;         //  0 = default
+    int delivery_timeout_ms;      //  0 = default
+    zcert_t *curve_client_cert;   //  NULL = plain
+    const char *curve_server_key; //  broker's public key (Z85) when CURVE
 } wf_relay_config_t;
 
 void wf_relay_actor (zsock_t *pipe, void *args);

@@ -11,6 +11,8 @@
 */
 #include <czmq.h>
 #include "wf_broker.h"
+#include "wf_mdp_client.h"
+#include <sys/stat.h>
 #include "wf_config.h"
 #include "wf_front.h"
 #include "wf_health.h"
@@ -122,10 +124,18 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     ac->amqp.amqp_url = config->amqp_url;
     ac->amqp.heartbeat_interval_ms = config->heartbeat_interval_ms;
     ac->amqp.default_currency = *config->default_currency ? config->default_currency : NULL;
+    ac->amqp.amqp_heartbeat_s = config->amqp_heartbeat_s > 0 ? config->amqp_heartbeat_s : -1;
+    ac->amqp.amqp_tls_ca = *config->amqp_tls_ca ? config->amqp_tls_ca : NULL;
+    ac->amqp.amqp_tls_no_verify = !config->amqp_tls_verify;
     ac->front.http.account_shards = config->account_shards;
+    ac->front.http.hub_replay_messages_max = (size_t) config->hub_replay_messages_max;
+    ac->front.http.hub_reconnect_window_ms = config->hub_reconnect_window_ms;
+    ac->front.http.web_client_js = config->web_client_js;
     ac->health.pg_url = *config->pg_url ? config->pg_url : NULL;
     ac->health.redis_url = *config->redis_url ? config->redis_url : NULL;
     ac->health.amqp_url = *config->amqp_url ? config->amqp_url : NULL;
+    ac->health.amqp_tls_ca = *config->amqp_tls_ca ? config->amqp_tls_ca : NULL;
+    ac->health.amqp_tls_no_verify = !config->amqp_tls_verify;
     ac->health.broker_endpoint = config->broker_connect;
     ac->health.publish_endpoint = config->health_endpoint;
     ac->front.http.port = config->http_port == 0 ? -1 : config->http_port;
@@ -172,6 +182,161 @@ s_start (zactor_fn *fn, void *config, const char *name)
     if (!actor)
         wf_log (WF_LOG_ERROR, "main", "actor_failed", NULL, "actor=%s", name);
     return actor;
+}
+
+//  CURVE material of this process: the broker's certificate and its zauth
+//  (which checks every tcp client's key against --curve-allowed), and the
+//  client certificate and broker key the connecting actors use.
+typedef struct {
+    zcert_t *server_cert;
+    zcert_t *client_cert;
+    char server_key[41];
+    zactor_t *auth;
+} curve_t;
+
+//  Loads a certificate that must hold a secret key; NULL (logged) when not.
+static zcert_t *
+s_curve_cert_load (const char *file, const char *flag)
+{
+    zcert_t *cert = zcert_load (file);
+    if (cert && streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000"))
+        zcert_destroy (&cert);
+    if (!cert)
+        wf_log (WF_LOG_ERROR, "main", "curve_cert_refused", NULL,
+                "flag=%s file=\"%s\" reason=\"missing, unreadable or without a secret key\"", flag,
+                file);
+    return cert;
+}
+
+//  Reads the process's CURVE settings and starts zauth for the broker;
+//  0, or -1 (logged) on any missing or malformed key.
+static int
+s_curve_load (const wf_config_t *config, curve_t *curve)
+{
+    memset (curve, 0, sizeof *curve);
+    if (*config->curve_client_cert) {
+        curve->client_cert = s_curve_cert_load (config->curve_client_cert, "--curve-client-cert");
+        if (!curve->client_cert)
+            return -1;
+        const char *key = config->curve_server_key;
+        zcert_t *public_cert =
+            strlen (key) == 40 && !zsys_file_exists (key) ? NULL : zcert_load (key);
+        if (public_cert)
+            key = zcert_public_txt (public_cert);
+        if (strlen (key) != 40) {
+            wf_log (WF_LOG_ERROR, "main", "curve_key_refused", NULL,
+                    "reason=\"--curve-server-key is neither 40 Z85 characters nor a certificate\"");
+            zcert_destroy (&public_cert);
+            return -1;
+        }
+        memcpy (curve->server_key, key, 41);
+        zcert_destroy (&public_cert);
+    }
+    if (*config->curve_server_cert) {
+        curve->server_cert = s_curve_cert_load (config->curve_server_cert, "--curve-server-cert");
+        if (!curve->server_cert)
+            return -1;
+        if (!zsys_file_exists (config->curve_allowed)) {
+            wf_log (WF_LOG_ERROR, "main", "curve_allowed_refused", NULL,
+                    "reason=\"--curve-allowed is not a directory\" dir=\"%s\"",
+                    config->curve_allowed);
+            return -1;
+        }
+        curve->auth = zactor_new (zauth, NULL);
+        zstr_sendx (curve->auth, "CURVE", config->curve_allowed, NULL);
+        zsock_wait (curve->auth);
+    }
+    return 0;
+}
+
+//  Stops zauth and frees the certificates.
+static void
+s_curve_free (curve_t *curve)
+{
+    zactor_destroy (&curve->auth);
+    zcert_destroy (&curve->server_cert);
+    zcert_destroy (&curve->client_cert);
+}
+
+//  Gives every actor that connects to the broker the client certificate and
+//  the broker's key, and the broker its own certificate.
+static void
+s_curve_apply (const wf_config_t *config, const curve_t *curve, actor_configs_t *ac)
+{
+    ac->broker.curve_server_cert = curve->server_cert;
+    if (!curve->client_cert)
+        return;
+    const char *key = curve->server_key;
+    ac->system.curve_client_cert = curve->client_cert;
+    ac->system.curve_server_key = key;
+    for (int i = 0; i < config->account_shards; i++) {
+        ac->account[i].curve_client_cert = curve->client_cert;
+        ac->account[i].curve_server_key = key;
+    }
+    ac->relay.curve_client_cert = curve->client_cert;
+    ac->relay.curve_server_key = key;
+    ac->query.curve_client_cert = curve->client_cert;
+    ac->query.curve_server_key = key;
+    ac->amqp.curve_client_cert = curve->client_cert;
+    ac->amqp.curve_server_key = key;
+    ac->notifier.curve_client_cert = curve->client_cert;
+    ac->notifier.curve_server_key = key;
+    ac->identity.curve_client_cert = curve->client_cert;
+    ac->identity.curve_server_key = key;
+    ac->front.curve_client_cert = curve->client_cert;
+    ac->front.curve_server_key = key;
+}
+
+//  walletflow keygen DIR [NAME]: writes DIR/NAME.cert (public, for the
+//  broker's --curve-allowed directory or --curve-server-key) and
+//  DIR/NAME.cert_secret (mode 0600). Returns the exit code.
+static int
+s_keygen (const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s.cert", dir, name);
+    zcert_t *cert = zcert_new ();
+    zcert_set_meta (cert, "name", "%s", name);
+    int rc = zsys_dir_create ("%s", dir) == 0 ? zcert_save (cert, path) : -1;
+    if (rc == 0) {
+        char secret[1100];
+        snprintf (secret, sizeof secret, "%s_secret", path);
+        chmod (secret, 0600);
+        printf ("%s\n", zcert_public_txt (cert));
+    } else
+        fprintf (stderr, "walletflow: keygen: cannot write %s\n", path);
+    zcert_destroy (&cert);
+    return rc == 0 ? 0 : 1;
+}
+
+//  walletflow check-broker [SERVICE]: asks the broker (--broker, with the
+//  CURVE flags when set) through MMI; exit 0 when it answers (and, with
+//  SERVICE, when that service has a worker). A container health check.
+static int
+s_check_broker (const wf_config_t *config, const char *service)
+{
+    curve_t curve;
+    if (s_curve_load (config, &curve) != 0)
+        return 1;
+    wf_mdp_client_t *client =
+        wf_mdp_client_new_curve (config->broker_connect, curve.client_cert, curve.server_key);
+    zmsg_t *body = zmsg_new ();
+    zmsg_addstr (body, service ? service : "mmi.service");
+    zmsg_t *reply =
+        client ? wf_mdp_client_request (client, "mmi.service", &body, config->request_timeout_ms)
+               : NULL;
+    zmsg_destroy (&body);
+    char *code = reply ? zmsg_popstr (reply) : NULL;
+    int rc = !code ? 1 : (service && !streq (code, "200")) ? 3 : 0;
+    printf ("walletflow: broker %s: %s\n", config->broker_connect,
+            !code     ? "no answer"
+            : rc == 3 ? "answers; service has no worker"
+                      : "answers");
+    zstr_free (&code);
+    zmsg_destroy (&reply);
+    wf_mdp_client_destroy (&client);
+    s_curve_free (&curve);
+    return rc;
 }
 
 //  The access token signer/verifier the front (the REST API and the hub) and the
@@ -268,13 +433,15 @@ s_run (const wf_config_t *config)
 {
     actor_configs_t ac;
     s_actor_configs (config, &ac);
+    curve_t curve;
     zactor_t *broker = NULL, *system = NULL, *health = NULL, *front = NULL;
     zactor_t *relay = NULL, *query = NULL, *shards[WF_SHARDS_MAX] = {NULL};
     zactor_t *amqp = NULL, *notifier = NULL, *identity = NULL;
-    bool ok = true;
+    bool ok = s_curve_load (config, &curve) == 0;
+    s_curve_apply (config, &curve, &ac);
     wf_jwt_t *jwt = NULL;
     wf_password_t *password = NULL;
-    if (config->actors & (WF_ACTOR_FRONT | WF_ACTOR_IDENTITY)) {
+    if (ok && (config->actors & (WF_ACTOR_FRONT | WF_ACTOR_IDENTITY))) {
         ok = (jwt = s_jwt_load (config)) != NULL;
         ac.front.http.jwt = jwt;
         ac.identity.jwt = jwt;
@@ -360,6 +527,7 @@ s_run (const wf_config_t *config)
     zactor_destroy (&identity);
     zactor_destroy (&system);
     zactor_destroy (&broker);
+    s_curve_free (&curve);
     zsock_destroy (&metrics_pub);
     wf_password_destroy (&password);
     wf_jwt_destroy (&jwt);
@@ -397,6 +565,37 @@ main (int argc, char **argv)
         argc -= 3;
         argv += 3;
     }
+    //  walletflow keygen DIR [NAME]
+    if (argc > 1 && streq (argv[1], "keygen")) {
+        if (argc < 3 || argc > 4 || argv[2][0] == '-') {
+            fprintf (stderr, "usage: walletflow keygen DIR [NAME]\n");
+            return 2;
+        }
+        return s_keygen (argv[2], argc == 4 ? argv[3] : "walletflow");
+    }
+    //  walletflow check-broker [SERVICE] [options]: parsed as a front-only
+    //  process (no PostgreSQL needed; --broker must be tcp://).
+    const char *check_service = NULL;
+    bool check_broker = argc > 1 && streq (argv[1], "check-broker");
+    char *check_argv[128];
+    if (check_broker) {
+        int first = 2;
+        if (argc > 2 && argv[2][0] != '-')
+            check_service = argv[first++];
+        if (argc - first + 3 > 127) {
+            fprintf (stderr, "walletflow: check-broker: too many arguments\n");
+            return 2;
+        }
+        int n = 0;
+        check_argv[n++] = argv[0];
+        check_argv[n++] = "--actors";
+        check_argv[n++] = "front";
+        for (int i = first; i < argc; i++)
+            check_argv[n++] = argv[i];
+        check_argv[n] = NULL;
+        argc = n;
+        argv = check_argv;
+    }
     wf_config_t config;
     char error[WF_CONFIG_ERROR_BYTES_MAX];
     if (wf_config_parse (&config, argc, argv, s_getenv, error, sizeof error) != 0) {
@@ -406,6 +605,12 @@ main (int argc, char **argv)
     if (config.help) {
         wf_config_usage (stdout);
         return 0;
+    }
+    if (check_broker) {
+        zsys_init ();
+        int rc = s_check_broker (&config, check_service);
+        zsys_shutdown ();
+        return rc;
     }
     //  We order the shutdown ourselves: CZMQ must not interrupt the actors.
     zsys_handler_set (NULL);

@@ -23,7 +23,8 @@ typedef struct {
 
 static const option_t s_options[] = {
     {"--actors", "WF_ACTORS", KIND_ACTORS, offsetof (wf_config_t, actors), 0, 0, 0,
-     "actors this process runs: all, or a list of broker,front,system,health"},
+     "actors this process runs: all, or a list of broker,front,system,health,account,relay,"
+     "query,amqp,notifier,identity"},
     {"--mode", "WF_MODE", KIND_MODE, offsetof (wf_config_t, production), 0, 0, 0,
      "development (default) or production (refuses default secrets)"},
     {"--http-port", "WF_HTTP_PORT", INT (http_port, 0, 65535),
@@ -42,7 +43,14 @@ static const option_t s_options[] = {
      "notifier's PUB: the notifier binds it, fronts connect (default inproc://wf-notifier)"},
     {"--pg-url", "WF_PG_URL", TEXT (pg_url), "PostgreSQL URL (postgresql://user@host:port/db)"},
     {"--redis-url", "WF_REDIS_URL", TEXT (redis_url), "Redis URL (redis://host:port)"},
-    {"--amqp-url", "WF_AMQP_URL", TEXT (amqp_url), "RabbitMQ URL (amqp://user:pass@host:port/)"},
+    {"--amqp-url", "WF_AMQP_URL", TEXT (amqp_url),
+     "RabbitMQ URL: amqp://user:pass@host:port/vhost, amqps:// for TLS"},
+    {"--amqp-heartbeat-s", "WF_AMQP_HEARTBEAT_S", INT (amqp_heartbeat_s, 0, 3600),
+     "AMQP heartbeat of the bridge in seconds (default 5; 0 = off)"},
+    {"--amqp-tls-ca", "WF_AMQP_TLS_CA", TEXT (amqp_tls_ca),
+     "CA bundle checking RabbitMQ's certificate with amqps:// (default: the system's)"},
+    {"--amqp-tls-verify", "WF_AMQP_TLS_VERIFY", INT (amqp_tls_verify, 0, 1),
+     "1 (default): check RabbitMQ's certificate and host name; 0: do not (tests only)"},
     {"--request-timeout-ms", "WF_REQUEST_TIMEOUT_MS", INT (request_timeout_ms, 10, 600000),
      "deadline of a request through the broker (default 5000)"},
     {"--heartbeat-ms", "WF_HEARTBEAT_MS", INT (heartbeat_interval_ms, 10, 60000),
@@ -83,6 +91,24 @@ static const option_t s_options[] = {
      INT (login_failure_window_s, 1, 86400), "failed-login counting window (default 900)"},
     {"--login-limit-prefix", "WF_LOGIN_LIMIT_PREFIX", TEXT (login_limit_prefix),
      "Redis key prefix of the failed-login counters (default wf:login:)"},
+    {"--curve-server-cert", "WF_CURVE_SERVER_CERT", TEXT (curve_server_cert),
+     "broker's CURVE certificate (walletflow keygen): its tcp endpoints require CURVE"},
+    {"--curve-allowed", "WF_CURVE_ALLOWED", TEXT (curve_allowed),
+     "directory of client certificates the broker accepts (with --curve-server-cert)"},
+    {"--curve-client-cert", "WF_CURVE_CLIENT_CERT", TEXT (curve_client_cert),
+     "this process's CURVE certificate for connecting to a remote broker"},
+    {"--curve-server-key", "WF_CURVE_SERVER_KEY", TEXT (curve_server_key),
+     "the broker's public key: 40 Z85 characters or its public certificate file"},
+    {"--hub-replay-messages-max", "WF_HUB_REPLAY_MESSAGES_MAX",
+     INT (hub_replay_messages_max, 1, 4096),
+     "unacknowledged notifications kept per stateful SignalR connection; past it the client "
+     "is told to resync (default 256)"},
+    {"--hub-reconnect-window-ms", "WF_HUB_RECONNECT_WINDOW_MS",
+     INT (hub_reconnect_window_ms, 15000, 300000),
+     "how long a dropped stateful SignalR connection waits for its client (default 30000)"},
+    {"--web-client-js", "WF_WEB_CLIENT_JS", TEXT (web_client_js),
+     "the SignalR browser client (npm @microsoft/signalr dist/browser/signalr.min.js) the web "
+     "page at / loads (default: tests/e2e/node_modules of the source tree)"},
 };
 #define OPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -92,14 +118,11 @@ wf_config_actors (const char *list, unsigned *actors)
     static const struct {
         const char *name;
         unsigned bit;
-    } names[] = {{"broker", WF_ACTOR_BROKER},
-                 {"front", WF_ACTOR_FRONT},
-                 {"system", WF_ACTOR_SYSTEM},
-                 {"health", WF_ACTOR_HEALTH},
-                 {"amqp", WF_ACTOR_AMQP},
-                 {"notifier", WF_ACTOR_NOTIFIER},
-                 {"identity", WF_ACTOR_IDENTITY},
-                 {"all", WF_ACTORS_ALL}};
+    } names[] = {
+        {"broker", WF_ACTOR_BROKER},     {"front", WF_ACTOR_FRONT}, {"account", WF_ACTOR_ACCOUNT},
+        {"relay", WF_ACTOR_RELAY},       {"query", WF_ACTOR_QUERY}, {"system", WF_ACTOR_SYSTEM},
+        {"health", WF_ACTOR_HEALTH},     {"amqp", WF_ACTOR_AMQP},   {"notifier", WF_ACTOR_NOTIFIER},
+        {"identity", WF_ACTOR_IDENTITY}, {"all", WF_ACTORS_ALL}};
     *actors = 0;
     const char *p = list;
     while (*p) {
@@ -215,6 +238,9 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     strcpy (config->health_endpoint, "inproc://wf-health");
     strcpy (config->notifier_endpoint, "inproc://wf-notifier");
     config->request_timeout_ms = 5000;
+    config->amqp_heartbeat_s = 5;
+    strcpy (config->amqp_tls_ca, "/etc/ssl/certs/ca-certificates.crt");
+    config->amqp_tls_verify = 1;
     config->heartbeat_interval_ms = 1000;
     config->account_shards = 4;
     strcpy (config->default_currency, "ARS");
@@ -229,6 +255,9 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     config->login_address_failures_max = 20;
     config->login_failure_window_s = 900;
     strcpy (config->login_limit_prefix, "wf:login:");
+#ifdef WF_WEB_CLIENT_JS_DEFAULT
+    snprintf (config->web_client_js, sizeof config->web_client_js, "%s", WF_WEB_CLIENT_JS_DEFAULT);
+#endif
     for (size_t i = 0; i < OPTIONS; i++) {
         const char *value = getenv_fn ? getenv_fn (s_options[i].env) : NULL;
         if (value && *value &&
@@ -246,10 +275,22 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
                   "--pg-url or WF_PG_URL");
         return -1;
     }
+    if (config->production && !config->amqp_tls_verify) {
+        snprintf (error, error_size, "--amqp-tls-verify 0 is refused in production");
+        return -1;
+    }
     bool served[256];
     if (wf_config_shards (config, served, 256) < 0) {
         snprintf (error, error_size, "--shards \"%.64s\" must list numbers from 0 to %d",
                   config->shard_list, config->account_shards - 1);
+        return -1;
+    }
+    if (!*config->curve_server_cert != !*config->curve_allowed) {
+        snprintf (error, error_size, "--curve-server-cert and --curve-allowed go together");
+        return -1;
+    }
+    if (!*config->curve_client_cert != !*config->curve_server_key) {
+        snprintf (error, error_size, "--curve-client-cert and --curve-server-key go together");
         return -1;
     }
     if (!(config->actors & WF_ACTOR_BROKER) &&
@@ -268,7 +309,11 @@ wf_config_usage (FILE *out)
                   "       walletflow migrate [options]   apply schema migrations, then exit\n"
                   "       walletflow audit [options]     check the money invariants, exit 1 on "
                   "a violation\n"
-                  "       walletflow admin grant EMAIL   make that user an Admin, then exit\n\n"
+                  "       walletflow admin grant EMAIL   make that user an Admin, then exit\n"
+                  "       walletflow keygen DIR [NAME]   write a CURVE certificate pair NAME.cert "
+                  "and NAME.cert_secret\n"
+                  "       walletflow check-broker [options]   exit 0 when the broker answers "
+                  "(health check)\n\n"
                   "Each option can also come from the environment variable shown.\n"
                   "Options:\n");
     for (size_t i = 0; i < OPTIONS; i++)

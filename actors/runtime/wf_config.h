@@ -46,6 +46,9 @@ typedef struct {
     char pg_url[WF_CONFIG_TEXT_BYTES_MAX];
     char redis_url[WF_CONFIG_TEXT_BYTES_MAX];
     char amqp_url[WF_CONFIG_TEXT_BYTES_MAX];
+    int amqp_heartbeat_s;                       //  AMQP heartbeat; 0 = off
+    char amqp_tls_ca[WF_CONFIG_TEXT_BYTES_MAX]; //  CA bundle for amqps://
+    int amqp_tls_verify;                        //  1: check chain and host name; 0: tests
     int request_timeout_ms;
     int heartbeat_interval_ms;
     int account_shards;                            //  N of account.<n>, the same everywhere
@@ -65,6 +68,17 @@ typedef struct {
     int login_address_failures_max;
     int login_failure_window_s;
     char login_limit_prefix[65]; //  WF_LOGIN_LIMIT_PREFIX_BYTES_MAX + 1
+    //  CURVE on the broker's tcp endpoints (all four empty = plain)
+    char curve_server_cert[WF_CONFIG_TEXT_BYTES_MAX]; //  broker's zcert (secret file)
+    char curve_allowed[WF_CONFIG_TEXT_BYTES_MAX];     //  directory of allowed client certs
+    char curve_client_cert[WF_CONFIG_TEXT_BYTES_MAX]; //  this process's zcert (secret file)
+    char curve_server_key[WF_CONFIG_TEXT_BYTES_MAX];  //  broker's public key: Z85 or a cert file
+
+    //  The front's SignalR hub and web page
+    int hub_replay_messages_max;                  //  0 = WF_HUB_REPLAY_MESSAGES_DEFAULT
+    int hub_reconnect_window_ms;                  //  0 = WF_HUB_RECONNECT_WINDOW_MS_DEFAULT
+    char web_client_js[WF_CONFIG_TEXT_BYTES_MAX]; //  the browser's signalr.min.js; "" = none
+
     bool help;
 } wf_config_t;
 

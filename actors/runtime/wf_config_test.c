@@ -58,6 +58,37 @@ test_defaults_and_env (void **state)
     assert_true (config.production);
 }
 
+//  The AMQP connection settings: URL, heartbeat, TLS CA and verification, with defaults.
+static void
+test_amqp_settings (void **state)
+{
+    wf_config_t config;
+    char error[WF_CONFIG_ERROR_BYTES_MAX];
+    s_env_clear ();
+    s_env_names[0] = "WF_PG_URL";
+    s_env_values[0] = "postgresql://x@127.0.0.1:1/db";
+    assert_int_equal (s_parse (&config, error, NULL), 0);
+    assert_int_equal (config.amqp_heartbeat_s, 5);
+    assert_string_equal (config.amqp_tls_ca, "/etc/ssl/certs/ca-certificates.crt");
+    assert_int_equal (config.amqp_tls_verify, 1);
+    s_env_names[1] = "WF_AMQP_HEARTBEAT_S";
+    s_env_values[1] = "0";
+    const char *args[] = {"--amqp-url",  "amqps://u:p@mq:5671/v", "--amqp-tls-ca",
+                          "/tmp/ca.pem", "--amqp-tls-verify",     "0",
+                          NULL};
+    assert_int_equal (s_parse (&config, error, args), 0);
+    assert_string_equal (config.amqp_url, "amqps://u:p@mq:5671/v");
+    assert_int_equal (config.amqp_heartbeat_s, 0);
+    assert_string_equal (config.amqp_tls_ca, "/tmp/ca.pem");
+    assert_int_equal (config.amqp_tls_verify, 0);
+    const char *production[] = {"--amqp-tls-verify", "0", "--mode", "production", NULL};
+    assert_int_equal (s_parse (&config, error, production), -1);
+    assert_non_null (strstr (error, "--amqp-tls-verify"));
+    const char *bad_heartbeat[] = {"--amqp-heartbeat-s", "3601", NULL};
+    assert_int_equal (s_parse (&config, error, bad_heartbeat), -1);
+    assert_non_null (strstr (error, "--amqp-heartbeat-s"));
+}
+
 static void
 test_actor_sets (void **state)
 {
@@ -109,6 +140,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_defaults_and_env),
+        cmocka_unit_test (test_amqp_settings),
         cmocka_unit_test (test_actor_sets),
         cmocka_unit_test (test_errors_are_clear),
     };

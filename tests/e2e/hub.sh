@@ -41,7 +41,7 @@ expect_status 401 "negotiate with an expired token"
 request POST "$BASE/hubs/wallet/negotiate?negotiateVersion=1&access_token=$TOKEN_A" \
     -H 'Content-Length: 0'
 expect_status 200 "negotiate with access_token"
-expect_body '"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{43}"' \
+expect_body '"negotiateVersion":1,"connectionId":"[A-Za-z0-9_-]{22}","connectionToken":"[A-Za-z0-9_-]{50}"' \
     "negotiate answer"
 expect_body '"availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\}\]' \
     "WebSockets only"

@@ -3,6 +3,9 @@
 // acknowledged (2xx) movement as JSON lines to the file given, so the caller
 // can check each is present exactly once (also across a kill -9 + restart).
 //   node load.mjs BASE SECONDS CLIENTS USERS OUT.jsonl [USERS.json]
+// Optional environment: LOAD_STOP_FILE ends the load early once that file
+// exists; LOAD_LATENCY_OUT receives one line per request at the end,
+// "<start ms since epoch> <latency ms> <status>", for per-phase latencies.
 import { Wallet } from "./wallet.mjs";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
@@ -24,9 +27,12 @@ if (usersFile && existsSync(usersFile)) {
 }
 const counts = {};
 const stopAt = Date.now() + Number(seconds) * 1000;
+const stopFile = process.env.LOAD_STOP_FILE;
+const latencies = [];
+const running = () => Date.now() < stopAt && !(stopFile && existsSync(stopFile));
 const pick = () => users[Math.floor(Math.random() * users.length)];
 async function client() {
-    while (Date.now() < stopAt) {
+    while (running()) {
         const u = pick();
         const roll = Math.random();
         const cents = 1 + Math.floor(Math.random() * 20000);
@@ -47,12 +53,14 @@ async function client() {
         let r = null;
         const giveUp = Date.now() + 60000;
         while (Date.now() < giveUp) {
+            const started = Date.now();
             try {
                 r = await w.call("POST", `/api/accounts/${u.account}/${kind}`,
                                  { token: u.token, raw, headers: { "idempotency-key": key } });
             } catch (e) {
                 r = { status: "network" };   // the server went away (crash test)
             }
+            latencies.push(`${started} ${Date.now() - started} ${r.status}`);
             counts[r.status] = (counts[r.status] || 0) + 1;
             if (r.status === 503 && samples.size < 3) samples.add(r.text);
             if (r.status !== "network" && r.status < 500) break;
@@ -68,4 +76,6 @@ async function client() {
 const samples = new Set();
 await Promise.all(Array.from({ length: Number(clients) }, client));
 console.log(JSON.stringify(counts));
+if (process.env.LOAD_LATENCY_OUT)
+    appendFileSync(process.env.LOAD_LATENCY_OUT, latencies.join("\n") + "\n");
 for (const sample of samples) console.log(`503: ${sample}`);

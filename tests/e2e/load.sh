@@ -28,6 +28,7 @@ node "$HERE/load.mjs" "$BASE" "$CRASH_SECONDS" 50 20 "$ACKS" "$USERS" >"$E2E_TMP
 LOAD=$!
 sleep $((CRASH_SECONDS / 3))
 kill -9 "$wf_PID"
+wait "$wf_PID" 2>/dev/null || true   # its port is free once it has really gone (ASan exits slowly)
 start_walletflow wf2 "${ARGS[@]}"
 wait_http "$BASE/health/ready" 200 20
 wait "$LOAD" || { cat "$E2E_TMP/phase2.out"; fail "load phase 2"; }

@@ -1,0 +1,28 @@
+# Generates a C file holding the web page's files, a fixed list, as byte arrays.
+# Invoked at build time: cmake -DSRC=<web dir> -DOUT=<file.c> -P embed.cmake
+# Each entry: URL path, file, content type (a WF_WEB_TYPE_* of wf_front_web.h). Nothing
+# else under web/ is ever served.
+set (assets "/|index.html|HTML" "/app.js|app.js|JS" "/app.css|app.css|CSS")
+set (body "// generated from actors/front/web by embed.cmake - do not edit\n")
+string (APPEND body "#include \"wf_front_web.h\"\n")
+set (table "")
+set (index 0)
+foreach (asset ${assets})
+    string (REPLACE "|" ";" fields "${asset}")
+    list (GET fields 0 path)
+    list (GET fields 1 file)
+    list (GET fields 2 type)
+    file (READ ${SRC}/${file} hex HEX)
+    string (REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+    string (APPEND body "static const unsigned char s_asset_${index}[] = {${bytes}};\n")
+    string (APPEND body "_Static_assert (sizeof s_asset_${index} <= WF_WEB_ASSET_BYTES_MAX, ")
+    string (APPEND body "\"${file} is larger than WF_WEB_ASSET_BYTES_MAX\");\n")
+    string (APPEND table "    {\"${path}\", WF_WEB_TYPE_${type}, s_asset_${index}, sizeof s_asset_${index}},\n")
+    math (EXPR index "${index} + 1")
+endforeach ()
+string (APPEND body "static const wf_web_asset_t s_assets[] = {\n${table}};\n")
+string (APPEND body "const wf_web_asset_t *\nwf_web_assets (size_t *count)\n{\n")
+string (APPEND body "    *count = sizeof (s_assets) / sizeof (s_assets[0]);\n")
+string (APPEND body "    return s_assets;\n}\n")
+file (WRITE ${OUT}.tmp "${body}")
+file (COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
