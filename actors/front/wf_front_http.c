@@ -46,7 +46,7 @@ typedef struct {
     char *body;
     size_t body_len;
     size_t body_expected;
-    bool empty_body_completed;     //  lws's completion of a Content-Length: 0 body
+    bool empty_body_completed; //  lws's completion of a Content-Length: 0 body
     int64_t start_us;
     int64_t deadline_ms;
     wf_http_response_t resp;
@@ -165,8 +165,7 @@ wf_http_respond_error (wf_http_response_t *resp, const wf_http_request_t *req,
         char seconds[24];
         snprintf (seconds, sizeof seconds, "%" PRId64, error->retry_after_s);
         wf_http_add_header (resp, "retry-after:", seconds);
-    }
-    else if (status == 503 || status == 429)
+    } else if (status == 503 || status == 429)
         wf_http_add_header (resp, "retry-after:", "1");
 }
 
@@ -311,7 +310,7 @@ s_query (struct lws *wsi, char *dst, size_t size)
         if (len < 0)
             break;
         if (used + (size_t) len + 2 > size)
-            break;   //  over the URL limit: later arguments are ignored
+            break; //  over the URL limit: later arguments are ignored
         used += (size_t) snprintf (dst + used, size - used, "%s%s", used ? "&" : "", fragment);
     }
 }
@@ -558,9 +557,9 @@ static int
 s_on_body_complete (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
 {
     slot_t *slot = s_slot_of (http, pss);
-    if (slot && slot->state != SLOT_READING_BODY && slot->body_expected == 0
-        && !slot->empty_body_completed) {
-        slot->empty_body_completed = true;   //  Content-Length: 0 was dispatched at once
+    if (slot && slot->state != SLOT_READING_BODY && slot->body_expected == 0 &&
+        !slot->empty_body_completed) {
+        slot->empty_body_completed = true; //  Content-Length: 0 was dispatched at once
         return 0;
     }
     if (slot && slot->state != SLOT_READING_BODY) {
@@ -688,8 +687,8 @@ s_expire (wf_front_http_t *http)
     int64_t now_us = zclock_usecs ();
     for (size_t i = 0; i < SLOTS_MAX; i++) {
         slot_t *slot = &http->slots[i];
-        if (slot->state == SLOT_READING_BODY && slot->body
-            && now_us - slot->start_us > WF_HTTP_BODY_TIMEOUT_S * 1000000LL) {
+        if (slot->state == SLOT_READING_BODY && slot->body &&
+            now_us - slot->start_us > WF_HTTP_BODY_TIMEOUT_S * 1000000LL) {
             s_reject (slot, 408, "Request Timeout", "the request body did not arrive in time",
                       true);
             continue;

@@ -171,10 +171,8 @@ s_set (wf_config_t *config, const option_t *option, const char *value, const cha
     }
     if (option->kind == KIND_ACTORS) {
         if (wf_config_actors (value, (unsigned *) field) != 0) {
-            snprintf (
-                error, error_size,
-                "%s (%s): unknown actor in \"%.64s\" (see --help)",
-                option->flag, source, value);
+            snprintf (error, error_size, "%s (%s): unknown actor in \"%.64s\" (see --help)",
+                      option->flag, source, value);
             return -1;
         }
         return 0;

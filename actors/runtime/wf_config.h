@@ -51,9 +51,9 @@ typedef struct {
     int amqp_tls_verify;                        //  1: check chain and host name; 0: tests
     int request_timeout_ms;
     int heartbeat_interval_ms;
-    int account_shards;                            //  N of account.<n>, the same everywhere
-    char shard_list[WF_CONFIG_TEXT_BYTES_MAX];     //  shards served here: "" = all, "0,2"
-    char default_currency[8];                      //  of the wallet opened at registration
+    int account_shards;                        //  N of account.<n>, the same everywhere
+    char shard_list[WF_CONFIG_TEXT_BYTES_MAX]; //  shards served here: "" = all, "0,2"
+    char default_currency[8];                  //  of the wallet opened at registration
     //  Identity (the JWT secret comes from WF_JWT_SECRET only, never a flag)
     int jwt_ttl_s;
     char jwt_issuer[257];   //  WF_JWT_ISSUER_BYTES_MAX + 1
