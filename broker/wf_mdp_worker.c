@@ -201,3 +201,17 @@ wf_mdp_worker_reply_error (wf_mdp_worker_t *self, zframe_t *client, const wf_env
         wf_mdp_worker_send (self, client, &reply);
     zmsg_destroy (&reply);
 }
+
+void
+wf_mdp_worker_serve (wf_mdp_worker_t *self, size_t batch_max, wf_mdp_worker_handler_fn *handler,
+                     void *arg)
+{
+    for (size_t i = 0; i < batch_max; i++) {
+        zmsg_t *request = wf_mdp_worker_recv (self);
+        if (request)
+            handler (arg, request);
+        zmsg_destroy (&request);
+        if (!(zsock_events (self->dealer) & ZMQ_POLLIN))
+            break;
+    }
+}

@@ -35,6 +35,16 @@ zsock_t *wf_mdp_worker_sock (wf_mdp_worker_t *self);
 //  DISCONNECT, or malformed.
 zmsg_t *wf_mdp_worker_recv (wf_mdp_worker_t *self);
 
+//  A handler of one request ([client address][body frames...]); the request
+//  stays owned by the caller.
+typedef void (wf_mdp_worker_handler_fn) (void *arg, zmsg_t *request);
+
+//  Drains up to batch_max requests that are waiting on the socket, passing
+//  each to handler (heartbeats and DISCONNECT are handled here). Call when the
+//  socket is readable.
+void wf_mdp_worker_serve (wf_mdp_worker_t *self, size_t batch_max,
+                          wf_mdp_worker_handler_fn *handler, void *arg);
+
 //  Sends a reply to client; takes the body frames.
 void wf_mdp_worker_send (wf_mdp_worker_t *self, zframe_t *client, zmsg_t **body_p);
 

@@ -9,6 +9,8 @@
 #include "wf_redis.h"
 #include "wf_wire.h"
 
+#define QUERY_BATCH_MAX 64 //  requests handled per wake-up
+
 _Static_assert(WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list");
 
 #define ACCOUNT_COLUMNS                                                                            \
@@ -290,6 +292,13 @@ s_handle (self_t *self, zmsg_t *request)
     zframe_destroy (&client);
 }
 
+//  wf_mdp_worker_serve's handler.
+static void
+s_serve (void *arg, zmsg_t *request)
+{
+    s_handle ((self_t *) arg, request);
+}
+
 void
 wf_query_actor (zsock_t *pipe, void *args)
 {
@@ -329,14 +338,7 @@ wf_query_actor (zsock_t *pipe, void *args)
             if (term)
                 break;
         } else if (which) {
-            for (int i = 0; i < 64; i++) {
-                zmsg_t *request = wf_mdp_worker_recv (self.worker);
-                if (request)
-                    s_handle (&self, request);
-                zmsg_destroy (&request);
-                if (!(zsock_events (wf_mdp_worker_sock (self.worker)) & ZMQ_POLLIN))
-                    break;
-            }
+            wf_mdp_worker_serve (self.worker, QUERY_BATCH_MAX, s_serve, &self);
         } else if (zpoller_terminated (poller))
             break;
         wf_mdp_worker_tick (self.worker);

@@ -64,6 +64,13 @@ s_handle (self_t *self, zmsg_t *request)
     zframe_destroy (&client);
 }
 
+//  wf_mdp_worker_serve's handler.
+static void
+s_serve (void *arg, zmsg_t *request)
+{
+    s_handle ((self_t *) arg, request);
+}
+
 void
 wf_system_actor (zsock_t *pipe, void *args)
 {
@@ -91,14 +98,7 @@ wf_system_actor (zsock_t *pipe, void *args)
             if (term)
                 break;
         } else if (which) {
-            for (int i = 0; i < SYSTEM_BATCH_MAX; i++) {
-                zmsg_t *request = wf_mdp_worker_recv (self.worker);
-                if (request)
-                    s_handle (&self, request);
-                zmsg_destroy (&request);
-                if (!(zsock_events (wf_mdp_worker_sock (self.worker)) & ZMQ_POLLIN))
-                    break;
-            }
+            wf_mdp_worker_serve (self.worker, SYSTEM_BATCH_MAX, s_serve, &self);
         } else if (zpoller_terminated (poller))
             break;
         wf_mdp_worker_tick (self.worker);
