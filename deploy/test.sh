@@ -11,7 +11,7 @@
 #  4. installs the Node clients of tests/e2e when it has a package.json
 #  5. runs ctest in each build folder, ASan's with leak detection on
 #  The test stack is stopped on exit, pass or fail. A summary ends the output; the exit status is
-#  non-zero if any step failed. CI=true turns colours off. WF_TEST_TIMEOUT_S (default 300) caps
+#  non-zero if any step failed. CI=true turns colours off. WF_TEST_PORT_OFFSET (default 0) shifts the stack's ports. WF_TEST_TIMEOUT_S (default 300) caps
 #  each test that sets no TIMEOUT of its own.
 # Steps are functions called through s_step and the EXIT trap, which shellcheck cannot follow.
 # shellcheck disable=SC2317
@@ -21,13 +21,15 @@ REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly REPO_DIR
 cd "$REPO_DIR"
 
-# The test stack: its own folder and ports, whatever the caller's environment says.
+# The test stack: its own folder and ports, whatever the caller's WF_* environment says. Two
+# checkouts (e.g. git worktrees) on one machine pick different ports with WF_TEST_PORT_OFFSET.
+readonly PORT_OFFSET="${WF_TEST_PORT_OFFSET:-0}"
 export WF_VAR_DIR="$REPO_DIR/var/test"
-export WF_PG_PORT=55442
-export WF_REDIS_PORT=56389
-export WF_AMQP_PORT=55682
-export WF_EPMD_PORT=54379
-export WF_AMQP_DIST_PORT=55683
+export WF_PG_PORT=$((55442 + PORT_OFFSET))
+export WF_REDIS_PORT=$((56389 + PORT_OFFSET))
+export WF_AMQP_PORT=$((55682 + PORT_OFFSET))
+export WF_EPMD_PORT=$((54379 + PORT_OFFSET))
+export WF_AMQP_DIST_PORT=$((55683 + PORT_OFFSET))
 
 JOBS="$(nproc)"
 readonly JOBS
