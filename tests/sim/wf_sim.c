@@ -14,6 +14,7 @@
     passes when some seed catches the bug.
 */
 #include "wf_sim.h"
+#include "wf_account_codec.h"
 #include "wf_account_default_id.h"
 #include "wf_events.h"
 #include "wf_money.h"
@@ -31,6 +32,12 @@ const char *const sim_fault_names[F_COUNT] = {
     "message dropped", "message duplicated",    "message delayed",  "delivery reordered",
     "consumer error",  "worker crash",          "relay crash",      "process crash",
     "client resend",   "idempotency key reused"};
+
+const char *const sim_coverage_names[C_COUNT] = {
+    "batches retried one by one", "requests given up (503)",       "stale cache reloads",
+    "stale writers refused",      "other constraint refusals",     "snapshot loads",
+    "idempotent replays",         "keys refused for another body", "redeliveries deduplicated",
+    "deadlines passed",           "credits refused (refunded)"};
 
 const char *const sim_plant_names[PLANT_COUNT] = {
     "none",           "no-inbox-dedup", "no-version-check",
@@ -256,7 +263,7 @@ s_send (sim_world_t *w, int n)
                      .to_index = account->shard,
                      .deadline_ms = w->now_ms + SIM_CLIENT_TIMEOUT_MS,
                      .type = WF_MSG_ACCOUNT_COMMAND,
-                     .correlation = (uint64_t) n,
+                     .correlation = (uint64_t) n | (uint64_t) (cmd->sends + 1) << 32,
                      .reply_to_relay = -1,
                      .bytes = w->scratch.data,
                      .size = w->scratch.size};
@@ -388,7 +395,7 @@ void
 sim_client_reply (sim_world_t *w, sim_net_t *msg)
 {
     int n = msg->to_index;
-    assert (n >= 0 && n < w->cmds_count);
+    assert (n >= 0 && n < w->cmds_count && (uint64_t) n == (msg->correlation & 0xffffffff));
     sim_cmd_t *cmd = &w->cmds[n];
     cmd->outstanding = false;
     wf_any_msg_t body;
@@ -400,9 +407,14 @@ sim_client_reply (sim_world_t *w, sim_net_t *msg)
     if (msg->type == WF_MSG_ERROR) {
         wf_err_t code = (wf_err_t) body.error.code;
         cmd->last_err = code;
-        if (cmd->acked && cmd->keyed && code != WF_ERR_UNAVAILABLE && code != WF_ERR_TIMEOUT)
-            sim_violation (w, "[idempotency] command %d was acknowledged, its retry got error %d",
-                           n, (int) code);
+        //  A send made after the acknowledgement arrived finds the key's row,
+        //  committed before that answer left: it must replay, never refuse.
+        //  (An earlier send may have been refused before the success.)
+        int send = (int) (msg->correlation >> 32);
+        if (cmd->acked && cmd->keyed && send > cmd->sends_at_ack && code != WF_ERR_UNAVAILABLE &&
+            code != WF_ERR_TIMEOUT)
+            sim_violation (w, "[idempotency] command %d was acknowledged, its send %d got error %d",
+                           n, send, (int) code);
         sim_trace (w, "client: command %d refused (%s)", n, wf_err_name (code));
         return;
     }
@@ -421,8 +433,10 @@ sim_client_reply (sim_world_t *w, sim_net_t *msg)
                        "%d@%lld)",
                        n, cmd->acked_txid, (long long) cmd->acked_version, txid,
                        (long long) version);
-    if (!cmd->acked)
+    if (!cmd->acked) {
         w->stats.acked++;
+        cmd->sends_at_ack = cmd->sends;
+    }
     cmd->acked = true;
     cmd->acked_txid = txid;
     cmd->acked_version = version;
@@ -776,6 +790,7 @@ s_run_seed (sim_world_t *w, uint64_t seed, int64_t steps, sim_plant_t plant, boo
 {
     s_world_reset (w, seed, plant, ambiguous, keyed_only);
     s_current = w;
+    sim_trace (w, "seed %llu", (unsigned long long) seed);
     for (int64_t i = 0; i < steps && !w->violations_count; i++)
         s_step (w);
     if (!w->violations_count) {
@@ -824,6 +839,13 @@ s_summary (const sim_world_t *w, int64_t seeds, int64_t failed, double seconds)
     printf ("faults injected:");
     for (int f = 0; f < F_COUNT; f++)
         printf ("%s %s %lld", f ? "," : "", sim_fault_names[f], (long long) s->faults[f]);
+    printf ("\npaths taken:");
+    for (int c = 0; c < C_COUNT; c++)
+        printf ("%s %s %lld", c ? "," : "", sim_coverage_names[c], (long long) s->coverage[c]);
+    printf ("\nevents committed:");
+    for (int t = 1; t < WF_ACCOUNT_EVENT_COUNT; t++)
+        printf ("%s %s %lld", t > 1 ? "," : "", wf_account_event_type_name (t),
+                (long long) s->events_by_type[t]);
     printf ("\n");
 }
 
@@ -870,9 +892,8 @@ main (int argc, char *argv[])
             return streq (arg, "--help") ? 0 : 2;
         }
     }
-    if (steps < 1 || steps > SIM_COMMANDS_MAX || seeds < 1) {
-        fprintf (stderr, "wf_sim: --steps must be 1..%d and --seeds at least 1\n",
-                 SIM_COMMANDS_MAX);
+    if (steps < 1 || steps > SIM_STEPS_MAX || seeds < 1) {
+        fprintf (stderr, "wf_sim: --steps must be 1..%d and --seeds at least 1\n", SIM_STEPS_MAX);
         return 2;
     }
     json_object_seed (0x5eed); //  jansson's hash order, fixed

@@ -66,6 +66,7 @@
 #define SIM_TRACE_LINE_BYTES     200
 #define SIM_VIOLATIONS_MAX       8
 #define SIM_STEPS_DEFAULT        400
+#define SIM_STEPS_MAX            1500 //  keeps commands and transaction ids within their arrays
 #define SIM_QUIESCE_STEPS_MAX    40000
 #define SIM_RETRIES_MAX          3     //  WF_ACCOUNT_RETRIES_MAX
 #define SIM_RELAY_LEASE_MS       15000 //  WF_RELAY_LEASE_S
@@ -76,6 +77,9 @@
 #define SIM_START_MS             1795651200000LL //  2026-11-26T00:00:00Z
 
 _Static_assert(SIM_BATCH_MAX * 12 < SIM_TXN_OPS_MAX, "a batch's rows fit one transaction");
+_Static_assert(SIM_STEPS_MAX *(1 + SIM_RETRIES_MAX) < SIM_TXIDS_MAX,
+               "every decision of every command gets its transaction id");
+_Static_assert(SIM_STEPS_MAX < SIM_COMMANDS_MAX, "one command per step at most");
 
 //  Destinations of an outbox row (bits), as in outbox.destinations.
 enum { DEST_ACCOUNT = 0, DEST_NOTIFIER = 1, DEST_AMQP = 2 };
@@ -346,7 +350,8 @@ typedef struct {
     bool outstanding;
     int64_t timeout_at_ms;
     bool acked;
-    int acked_txid; //  -1 when the reply carries none
+    int sends_at_ack; //  sends made before the first acknowledgement arrived
+    int acked_txid;   //  -1 when the reply carries none
     int64_t acked_version;
     wf_err_t last_err;
 } sim_cmd_t;
@@ -373,9 +378,29 @@ typedef struct {
     bool ambiguous; //  a commit that applied but reported a failure
 } sim_config_t;
 
+//  Paths taken, counted to show the run reached them.
+typedef enum {
+    C_BATCH_FAILED,    //  a batch rolled back and was retried one by one
+    C_RETRY_GAVE_UP,   //  a request answered 503 after SIM_RETRIES_MAX attempts
+    C_STALE_CACHE,     //  the per-batch version check reloaded an aggregate
+    C_STALE_WRITER,    //  (stream_id, version) refused a commit
+    C_CONSTRAINT,      //  another constraint (inbox, key, transfer) refused a commit
+    C_SNAPSHOT_LOAD,   //  an aggregate loaded from a snapshot plus later events
+    C_IDEM_REPLAY,     //  a first response replayed for its key
+    C_IDEM_REUSED,     //  a key refused for another body
+    C_INBOX_DUPLICATE, //  a redelivered message recognised by the inbox
+    C_DEADLINE,        //  a request refused because its deadline had passed
+    C_CREDIT_REFUSED,  //  a credit that could not apply (refund asked)
+    C_COUNT
+} sim_coverage_t;
+
+extern const char *const sim_coverage_names[C_COUNT];
+
 typedef struct {
     int64_t steps, events, commands, acked, deliveries, txns;
     int64_t faults[F_COUNT];
+    int64_t coverage[C_COUNT];
+    int64_t events_by_type[WF_ACCOUNT_EVENT_COUNT];
 } sim_stats_t;
 
 //  ------------------------------------------------------------- world --

@@ -103,6 +103,7 @@ s_entry (sim_world_t *w, sim_worker_t *worker, int account)
         wf_account_destroy (&entry->account);
         entry->present = false;
         worker->cache_size--;
+        w->stats.coverage[C_STALE_CACHE]++;
     }
     wf_account_t *loaded = wf_account_new ();
     if (sim_store_load (w, worker->txn, account, loaded) < 0) {
@@ -213,8 +214,9 @@ s_reply (sim_world_t *w, sim_item_t *item)
     if (!item->decided)
         s_refuse (item, WF_ERR_UNAVAILABLE, "the database is unavailable");
     sim_net_t msg = {.to = item->msg.reply_to_relay < 0 ? TO_CLIENT : TO_RELAY,
-                     .to_index = item->msg.reply_to_relay < 0 ? (int) item->msg.correlation
-                                                              : item->msg.reply_to_relay,
+                     .to_index = item->msg.reply_to_relay < 0
+                                     ? (int) (item->msg.correlation & 0xffffffff)
+                                     : item->msg.reply_to_relay,
                      .type = item->reply_type,
                      .correlation = item->msg.correlation,
                      .reply_to_relay = -1,
@@ -492,10 +494,13 @@ s_status (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, s
 
 //  s_replay: the stored first response, or a refusal when the body differs.
 static void
-s_replay (sim_item_t *item, const char *stored_fingerprint, wf_msg_id_t reply_type,
+s_replay (sim_world_t *w, sim_item_t *item, const char *stored_fingerprint, wf_msg_id_t reply_type,
           const uint8_t *reply, size_t size, wf_str_t fingerprint)
 {
+    w->stats.coverage[C_IDEM_REPLAY]++;
     if (!wf_str_eq (fingerprint, stored_fingerprint)) {
+        w->stats.coverage[C_IDEM_REPLAY]--;
+        w->stats.coverage[C_IDEM_REUSED]++;
         s_refuse (item, WF_ERR_IDEMPOTENCY_REUSED,
                   "This Idempotency-Key was used with a different request.");
         return;
@@ -523,7 +528,7 @@ s_idempotency_check (sim_world_t *w, sim_worker_t *worker, sim_item_t *item,
             char stored[65];
             const wf_str_t f = first->body.account_command.fingerprint;
             snprintf (stored, sizeof stored, "%.*s", (int) f.len, f.ptr);
-            s_replay (item, stored, first->reply_type, first->reply.data, first->reply.size,
+            s_replay (w, item, stored, first->reply_type, first->reply.data, first->reply.size,
                       cmd->fingerprint);
             return 1;
         }
@@ -533,7 +538,7 @@ s_idempotency_check (sim_world_t *w, sim_worker_t *worker, sim_item_t *item,
     const sim_idem_t *idem = sim_store_idem_get (w, worker->txn, map_key);
     if (!idem)
         return 0;
-    s_replay (item, idem->fingerprint, idem->reply_type, idem->reply, idem->reply_size,
+    s_replay (w, item, idem->fingerprint, idem->reply_type, idem->reply, idem->reply_size,
               cmd->fingerprint);
     return 1;
 }
@@ -695,6 +700,7 @@ s_transfer_credit (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, json_
             return -1;
         return 0;
     }
+    w->stats.coverage[C_CREDIT_REFUSED]++;
     json_t *p =
         json_pack ("{s:s,s:s,s:s,s:I,s:s,s:s}", "transactionId", transfer, "accountId", source,
                    "destinationAccountId", dest, "amount", (json_int_t) c.amount, "currency",
@@ -752,6 +758,8 @@ s_handle_delivery (sim_world_t *w, sim_worker_t *worker, sim_item_t *item)
     int fresh = sim_store_inbox (w, worker->txn, message_id);
     if (fresh < 0)
         return -1;
+    if (fresh == 0)
+        w->stats.coverage[C_INBOX_DUPLICATE]++;
     if (fresh == 0 && w->plant == PLANT_NO_INBOX_DEDUP)
         fresh = 1;
     int rc = 0;
@@ -797,9 +805,10 @@ s_decide (sim_world_t *w, sim_worker_t *worker, size_t from, size_t n)
         sim_item_t *item = &worker->items[i];
         if (!item->valid || item->decided)
             continue;
-        if (item->msg.deadline_ms > 0 && item->msg.deadline_ms < w->now_ms)
+        if (item->msg.deadline_ms > 0 && item->msg.deadline_ms < w->now_ms) {
             s_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing");
-        else if (item->msg.type == WF_MSG_ACCOUNT_COMMAND)
+            w->stats.coverage[C_DEADLINE]++;
+        } else if (item->msg.type == WF_MSG_ACCOUNT_COMMAND)
             rc = s_handle_command (w, worker, item);
         else if (item->msg.type == WF_MSG_OUTBOX_DELIVER)
             rc = s_handle_delivery (w, worker, item);
@@ -854,8 +863,9 @@ s_receive (sim_world_t *w, sim_worker_t *worker, sim_net_t *msg)
 
 //  The batch failed: each request alone, from the first.
 static void
-s_retry_start (sim_worker_t *worker)
+s_retry_start (sim_world_t *w, sim_worker_t *worker)
 {
+    w->stats.coverage[C_BATCH_FAILED]++;
     worker->retry_item = 0;
     worker->retry_attempt = 0;
     s_undecide (&worker->items[0]);
@@ -878,12 +888,13 @@ s_retry_next (sim_worker_t *worker)
 
 //  One attempt of the retried request failed.
 static void
-s_retry_failed (sim_worker_t *worker)
+s_retry_failed (sim_world_t *w, sim_worker_t *worker)
 {
     s_undecide (&worker->items[worker->retry_item]);
-    if (++worker->retry_attempt >= SIM_RETRIES_MAX)
+    if (++worker->retry_attempt >= SIM_RETRIES_MAX) {
+        w->stats.coverage[C_RETRY_GAVE_UP]++;
         s_retry_next (worker);
-    else
+    } else
         worker->phase = PHASE_RETRY_DECIDE;
 }
 
@@ -931,7 +942,7 @@ s_batch_begin (sim_world_t *w, sim_worker_t *worker)
                 }
     } else {
         sim_trace (w, "  batch of %zu rolled back while deciding", worker->count);
-        s_retry_start (worker);
+        s_retry_start (w, worker);
     }
 }
 
@@ -950,14 +961,14 @@ sim_worker_step (sim_world_t *w, sim_worker_t *worker)
                 worker->phase = PHASE_REPLY;
             } else {
                 sim_trace (w, "  batch of %zu failed to commit: retry one by one", worker->count);
-                s_retry_start (worker);
+                s_retry_start (w, worker);
             }
             break;
         case PHASE_RETRY_DECIDE:
             if (s_decide (w, worker, worker->retry_item, 1) == 0)
                 worker->phase = PHASE_RETRY_COMMIT;
             else
-                s_retry_failed (worker);
+                s_retry_failed (w, worker);
             sim_trace (w, "  retry item %zu attempt %d decided%s", worker->retry_item,
                        worker->retry_attempt,
                        worker->phase == PHASE_RETRY_COMMIT ? "" : ": failed");
@@ -969,7 +980,7 @@ sim_worker_step (sim_world_t *w, sim_worker_t *worker)
             } else {
                 sim_trace (w, "  retry item %zu attempt %d failed to commit", worker->retry_item,
                            worker->retry_attempt);
-                s_retry_failed (worker);
+                s_retry_failed (w, worker);
             }
             break;
         case PHASE_REPLY:

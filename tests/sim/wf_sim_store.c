@@ -256,6 +256,7 @@ s_apply (sim_world_t *w, sim_op_t *op)
             op->json = NULL;
             store->stream[op->account][store->stream_count[op->account]++] = (int) index;
             w->stats.events++;
+            w->stats.events_by_type[op->event.type]++;
             break;
         }
         case OP_ACCOUNT: {
@@ -320,6 +321,7 @@ sim_txn_commit (sim_world_t *w, sim_txn_t *txn)
         if (!s_valid (w, txn, i)) {
             sim_trace (w, "  commit refused by a constraint (row %zu, kind %d)", i,
                        (int) txn->ops[i].kind);
+            w->stats.coverage[txn->ops[i].kind == OP_EVENT ? C_STALE_WRITER : C_CONSTRAINT]++;
             sim_txn_rollback (txn);
             return -1;
         }
@@ -391,6 +393,7 @@ sim_store_load (sim_world_t *w, sim_txn_t *txn, int account, wf_account_t *into)
         json_decref (json);
         if (rc != 0)
             return -1;
+        w->stats.coverage[C_SNAPSHOT_LOAD]++;
     }
     int64_t after = wf_account_state (into)->version;
     for (size_t i = 0; i < store->stream_count[account]; i++) {
