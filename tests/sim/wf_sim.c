@@ -800,9 +800,18 @@ s_run_seed (sim_world_t *w, uint64_t seed, int64_t steps, sim_plant_t plant, boo
         int64_t drained = 0;
         while (!s_quiet (w) && !w->violations_count && drained++ < SIM_QUIESCE_STEPS_MAX)
             s_step (w);
-        if (!w->violations_count && !s_quiet (w))
-            sim_violation (w, "[liveness] the system did not drain in %d steps",
-                           SIM_QUIESCE_STEPS_MAX);
+        if (!w->violations_count && !s_quiet (w)) {
+            size_t stuck = 0;
+            while (stuck < w->store.outbox_count && w->store.outbox[stuck].delivered)
+                stuck++;
+            const sim_outbox_t *row =
+                stuck < w->store.outbox_count ? &w->store.outbox[stuck] : NULL;
+            sim_violation (w,
+                           "[liveness] the system did not drain in %d steps (first "
+                           "undelivered outbox row: %zu %s, %d attempts, pending %x)",
+                           SIM_QUIESCE_STEPS_MAX, stuck + 1, row ? row->type : "none",
+                           row ? row->attempts : 0, row ? row->pending : 0);
+        }
     }
     if (!w->violations_count)
         sim_check_final (w);

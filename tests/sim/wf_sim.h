@@ -62,7 +62,7 @@
 #define SIM_TXN_OPS_MAX          160
 #define SIM_RELAY_ROWS_MAX       16
 #define SIM_DESTINATIONS         3 //  account, notifier, amqp
-#define SIM_TRACE_LINES          48
+#define SIM_TRACE_LINES          64
 #define SIM_TRACE_LINE_BYTES     200
 #define SIM_VIOLATIONS_MAX       8
 #define SIM_STEPS_DEFAULT        400

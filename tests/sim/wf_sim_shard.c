@@ -790,6 +790,31 @@ s_handle_delivery (sim_world_t *w, sim_worker_t *worker, sim_item_t *item)
 
 //  ---------------------------------------------------------- batch loop --
 
+//  One line of trace per decided request: what it was and what it got.
+static void
+s_trace_item (sim_world_t *w, const sim_item_t *item, int rc)
+{
+    char what[96];
+    if (item->msg.type == WF_MSG_ACCOUNT_COMMAND) {
+        const wf_account_command_t *c = &item->body.account_command;
+        char id[WF_UUID_BYTES];
+        snprintf (id, sizeof id, "%.*s", (int) c->account_id.len, c->account_id.ptr);
+        snprintf (what, sizeof what, "command %d %.*s account %d",
+                  (int) (item->msg.correlation & 0xffffffff), (int) c->kind.len, c->kind.ptr,
+                  sim_account_index (w, id));
+    } else {
+        const wf_outbox_deliver_t *d = &item->body.outbox_deliver;
+        snprintf (what, sizeof what, "row %lld %.*s", (long long) d->outbox_id, (int) d->type.len,
+                  d->type.ptr);
+    }
+    sim_trace (w, "    %s -> %s%s%s", what,
+               rc ? "database error"
+                  : (item->reply_type == WF_MSG_ERROR ? wf_err_name (item->err)
+                                                      : wf_msg_name (item->reply_type)),
+               item->reply_type == WF_MSG_ERROR && rc == 0 ? ": " : "",
+               item->reply_type == WF_MSG_ERROR && rc == 0 ? item->detail : "");
+}
+
 //  s_transaction, up to COMMIT: BEGIN and decide items[from, from + n).
 //  0 with the transaction open, -1 rolled back.
 static int
@@ -814,6 +839,7 @@ s_decide (sim_world_t *w, sim_worker_t *worker, size_t from, size_t n)
             rc = s_handle_delivery (w, worker, item);
         else
             s_refuse (item, WF_ERR_BAD_REQUEST, "malformed or unexpected message");
+        s_trace_item (w, item, rc);
     }
     if (rc != 0) {
         sim_txn_rollback (worker->txn);
