@@ -800,6 +800,8 @@ s_run_seed (sim_world_t *w, uint64_t seed, int64_t steps, sim_plant_t plant, boo
         int64_t drained = 0;
         while (!s_quiet (w) && !w->violations_count && drained++ < SIM_QUIESCE_STEPS_MAX)
             s_step (w);
+        if (s_quiet (w) && drained > w->stats.drain_steps_max)
+            w->stats.drain_steps_max = drained;
         if (!w->violations_count && !s_quiet (w)) {
             size_t stuck = 0;
             while (stuck < w->store.outbox_count && w->store.outbox[stuck].delivered)
@@ -851,6 +853,7 @@ s_summary (const sim_world_t *w, int64_t seeds, int64_t failed, double seconds)
     printf ("\npaths taken:");
     for (int c = 0; c < C_COUNT; c++)
         printf ("%s %s %lld", c ? "," : "", sim_coverage_names[c], (long long) s->coverage[c]);
+    printf ("\nlongest drain: %lld steps", (long long) s->drain_steps_max);
     printf ("\nevents committed:");
     for (int t = 1; t < WF_ACCOUNT_EVENT_COUNT; t++)
         printf ("%s %s %lld", t > 1 ? "," : "", wf_account_event_type_name (t),

@@ -66,8 +66,8 @@
 #define SIM_TRACE_LINE_BYTES     200
 #define SIM_VIOLATIONS_MAX       8
 #define SIM_STEPS_DEFAULT        400
-#define SIM_STEPS_MAX            1500 //  keeps commands and transaction ids within their arrays
-#define SIM_QUIESCE_STEPS_MAX    40000
+#define SIM_STEPS_MAX            1500  //  keeps commands and transaction ids within their arrays
+#define SIM_QUIESCE_STEPS_MAX    10000 //  drains take at most ~1,000 (see the summary)
 #define SIM_RETRIES_MAX          3     //  WF_ACCOUNT_RETRIES_MAX
 #define SIM_RELAY_LEASE_MS       15000 //  WF_RELAY_LEASE_S
 #define SIM_RELAY_TIMEOUT_MS     5000  //  WF_RELAY_DELIVERY_TIMEOUT_MS
@@ -398,6 +398,7 @@ extern const char *const sim_coverage_names[C_COUNT];
 
 typedef struct {
     int64_t steps, events, commands, acked, deliveries, txns;
+    int64_t drain_steps_max; //  the longest drain of a seed that drained
     int64_t faults[F_COUNT];
     int64_t coverage[C_COUNT];
     int64_t events_by_type[WF_ACCOUNT_EVENT_COUNT];
