@@ -19,15 +19,17 @@
                       whose reads see their own writes (schema/0001, 0003)
       wf_sim_shard.c  the shard: group commit of a batch, per-batch version
                       check of cached aggregates, one-by-one retry after a
-                      failed batch, idempotency keys and inbox rows in the
-                      same transaction (actors/account/wf_account.c,
-                      wf_account_handle.c, wf_account_store.c)
+                      failed batch (actors/account/wf_account.c)
+      wf_sim_handle.c its handlers: idempotency keys and inbox rows in the
+                      same transaction as the effect, the transfer saga
+                      (wf_account_handle.c, wf_account_store.c)
       wf_sim_relay.c  the outbox relay (claim in id order with a lease,
                       per-destination acks, backoff, expiry; actors/relay),
                       the network (drops, duplicates, delays, reordering)
                       and the notifier/AMQP consumers
       wf_sim_check.c  every invariant of DESIGN.md section 5, after each step
-      wf_sim.c        clients, the scheduler, crashes, the command line
+      wf_sim_client.c users and their commands, retries and key reuse
+      wf_sim.c        the scheduler, crashes, the command line
 
     One step is one atomic action of one component (a client sends, a worker
     decides its batch, a worker commits, the relay claims rows, the network
@@ -456,6 +458,11 @@ int sim_uuid_number (const char *text, unsigned kind);
 int sim_account_index (const sim_world_t *w, const char *id);
 void sim_client_reply (sim_world_t *w, sim_net_t *msg);
 
+//  wf_sim_client.c
+void sim_client_register (sim_world_t *w);
+void sim_client_command (sim_world_t *w);
+bool sim_client_resend (sim_world_t *w, bool dry_run); //  dry run: is there one to resend?
+
 //  wf_sim_store.c
 void sim_store_init (sim_store_t *store);
 void sim_store_reset (sim_store_t *store);
@@ -475,11 +482,18 @@ void sim_store_outbox_insert (sim_world_t *w, const sim_outbox_t *row);
 bool sim_db_ok (sim_world_t *w);
 
 //  wf_sim_shard.c
+sim_entry_t *sim_shard_entry (sim_world_t *w, sim_worker_t *worker, int account);
+void sim_shard_refuse (sim_item_t *item, wf_err_t code, const char *detail);
 void sim_worker_init (sim_worker_t *worker, int shard, int index);
 void sim_worker_free (sim_worker_t *worker);
 void sim_worker_crash (sim_world_t *w, sim_worker_t *worker);
 bool sim_worker_ready (sim_world_t *w, sim_worker_t *worker);
 void sim_worker_step (sim_world_t *w, sim_worker_t *worker);
+
+//  wf_sim_handle.c: decide one request inside the worker's open transaction;
+//  0 when decided (done or refused), -1 when a statement failed.
+int sim_handle_command (sim_world_t *w, sim_worker_t *worker, sim_item_t *item);
+int sim_handle_delivery (sim_world_t *w, sim_worker_t *worker, sim_item_t *item);
 
 //  wf_sim_relay.c
 void sim_net_send (sim_world_t *w, const sim_net_t *msg);
