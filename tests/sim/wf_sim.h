@@ -12,7 +12,7 @@
     wire codec (every command, delivery and reply crosses the simulated
     network as msgpack bytes and is decoded by the receiver).
 
-    What is modelled, mirroring the real files line by line:
+    What is modelled, mirroring the real files function by function:
       wf_sim_store.c  PostgreSQL: events with the (stream_id, version) key,
                       snapshots, accounts, transactions, transfers, outbox,
                       inbox, idempotency_keys; all-or-nothing transactions
