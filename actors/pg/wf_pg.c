@@ -1,6 +1,7 @@
 /*  wf_pg - one PostgreSQL connection owned by one actor.  */
 #include "wf_pg.h"
 #include <czmq.h>
+#include <poll.h>
 
 struct _wf_pg_t {
     char *url;
@@ -52,10 +53,28 @@ wf_pg_connect_url (const char *url)
     return conn;
 }
 
+//  True unless the server closed an idle connection. libpq learns of that only
+//  when it next reads: after PostgreSQL restarts, every connection that sat
+//  idle through the outage would otherwise fail the first request it serves.
+//  The server's farewell (a FATAL notice) and the end of file can arrive as two
+//  reads, hence the short loop; a healthy idle connection costs one poll ().
+static bool
+s_alive (PGconn *conn)
+{
+    if (PQtransactionStatus (conn) != PQTRANS_IDLE)
+        return PQstatus (conn) == CONNECTION_OK;
+    for (int read = 0; read < WF_PG_PROBE_READS_MAX; read++) {
+        struct pollfd waiting = {.fd = PQsocket (conn), .events = POLLIN};
+        if (poll (&waiting, 1, 0) != 1 || !PQconsumeInput (conn))
+            break;
+    }
+    return PQstatus (conn) == CONNECTION_OK;
+}
+
 PGconn *
 wf_pg_conn (wf_pg_t *self)
 {
-    if (self->conn && PQstatus (self->conn) == CONNECTION_OK)
+    if (self->conn && s_alive (self->conn))
         return self->conn;
     if (self->conn) {
         PQfinish (self->conn);

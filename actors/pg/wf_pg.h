@@ -16,12 +16,14 @@ typedef struct _wf_pg_t wf_pg_t;
 #define WF_PG_CONNECT_TIMEOUT_S    2
 #define WF_PG_STATEMENT_TIMEOUT_MS 5000
 #define WF_PG_BACKOFF_MS_MAX       2000
+#define WF_PG_PROBE_READS_MAX      4 //  reads checking an idle connection
 
 //  Remembers the URL; connects lazily. owner names the actor in logs.
 wf_pg_t *wf_pg_new (const char *url, const char *owner);
 void wf_pg_destroy (wf_pg_t **self_p);
 
-//  A live connection, or NULL when PostgreSQL is unreachable now.
+//  A live connection, or NULL when PostgreSQL is unreachable now. An idle
+//  connection the server has closed (a restart) is replaced at once.
 PGconn *wf_pg_conn (wf_pg_t *self);
 
 //  Tells wf_pg that a query failed; drops the connection when it is broken.
