@@ -10,6 +10,7 @@ struct _wf_pg_t {
     int64_t retry_at_ms; //  mono: no attempt before this
     int backoff_ms;
     bool was_up;
+    uint64_t generation; //  bumped when conn is opened or dropped
 };
 
 wf_pg_t *
@@ -79,12 +80,14 @@ wf_pg_conn (wf_pg_t *self)
     if (self->conn) {
         PQfinish (self->conn);
         self->conn = NULL;
+        self->generation++;
     }
     int64_t now = zclock_mono ();
     if (now < self->retry_at_ms)
         return NULL;
     self->conn = wf_pg_connect_url (self->url);
     if (self->conn) {
+        self->generation++;
         if (!self->was_up)
             zsys_info ("%s: postgres connection restored", self->owner);
         self->was_up = true;
@@ -107,5 +110,12 @@ wf_pg_failed (wf_pg_t *self)
     if (self->conn && PQstatus (self->conn) != CONNECTION_OK) {
         PQfinish (self->conn);
         self->conn = NULL;
+        self->generation++;
     }
+}
+
+uint64_t
+wf_pg_generation (const wf_pg_t *self)
+{
+    return self->generation;
 }

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct _wf_pg_t wf_pg_t;
 
@@ -28,6 +29,10 @@ PGconn *wf_pg_conn (wf_pg_t *self);
 
 //  Tells wf_pg that a query failed; drops the connection when it is broken.
 void wf_pg_failed (wf_pg_t *self);
+
+//  Changes whenever the connection is opened or dropped: a PGconn kept across
+//  calls (e.g. one that LISTENs) is valid only while this has not changed.
+uint64_t wf_pg_generation (const wf_pg_t *self);
 
 //  Connects once, blocking up to the connect timeout: for start-up tasks.
 PGconn *wf_pg_connect_url (const char *url);
