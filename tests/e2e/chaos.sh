@@ -52,6 +52,7 @@ chaos_start() {
 chaos_kill9() {
     kill -9 "$1"
     wait "$1" 2>/dev/null || true
+    chaos_forget "$1"
 }
 
 # only_settled WHAT: the load's answers were all 200 or 422 (no 5xx, no network error).
@@ -153,7 +154,10 @@ phase_rabbitmq() {
     only_settled "RabbitMQ down"
     amqp_wait_drained "$AMQP_MARK" 60
     amqp_expect_all "$AMQP_MARK" 30
+    local collector=$COLLECT_PID
     amqp_collect_stop
+    wait "$collector" 2>/dev/null || true
+    chaos_forget "$collector"
     chaos_row "RabbitMQ stopped ${AMQP_DOWN_S} s" 1
 }
 
@@ -186,10 +190,9 @@ phase_worker() {
     chaos_load_stop
     echo "    answers: $CHAOS_COUNTS"
     chaos_row "account worker kill -9 (split)" "$WORKER_ROUNDS"
-    stop_process "${workers[0]}" 20
-    stop_process "${workers[1]}" 20
-    stop_process "$front" 20
-    [ "$EXIT_CODE" = 0 ] || fail "the front process exited $EXIT_CODE after SIGTERM"
+    chaos_stopped "${workers[0]}" "an account process"
+    chaos_stopped "${workers[1]}" "an account process"
+    chaos_stopped "$front" "the front process"
 }
 
 chaos_start wf "${ARGS[@]}"
@@ -199,8 +202,7 @@ for fault in $FAULTS; do
     CHAOS_PHASE_S=$SECONDS
     case $fault in
         worker)
-            stop_process "$WF_PID" 20
-            [ "$EXIT_CODE" = 0 ] || fail "walletflow exited $EXIT_CODE after SIGTERM"
+            chaos_stopped "$WF_PID" walletflow
             ;;
         rabbitmq)
             AMQP_MARK=$(amqp_outbox_mark)
@@ -218,8 +220,5 @@ chaos_table
 echo "chaos: $((SECONDS - STARTED_S)) s"
 case " $FAULTS " in
     *" worker "*) ;;
-    *)
-        stop_process "$WF_PID" 20
-        [ "$EXIT_CODE" = 0 ] || fail "walletflow exited $EXIT_CODE after SIGTERM"
-        ;;
+    *) chaos_stopped "$WF_PID" walletflow ;;
 esac

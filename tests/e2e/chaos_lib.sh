@@ -35,6 +35,23 @@ chaos_cleanup() {
 }
 trap chaos_cleanup EXIT
 
+# chaos_forget PID: drops a process this test has waited for from lib.sh's exit kill list: pids
+# are reused (pid_max may be 32768), and the list must never name someone else's process.
+chaos_forget() {
+    local pid kept=()
+    for pid in "${E2E_PIDS[@]}"; do
+        [ "$pid" = "$1" ] || kept+=("$pid")
+    done
+    E2E_PIDS=("${kept[@]}")
+}
+
+# chaos_stopped PID WHAT: SIGTERM (lib.sh's stop_process); it must exit 0 (under ASan: no leak).
+chaos_stopped() {
+    stop_process "$1" 20
+    chaos_forget "$1"
+    [ "$EXIT_CODE" = 0 ] || fail "$2 exited $EXIT_CODE after SIGTERM"
+}
+
 # chaos_acks: the number of movements acknowledged so far.
 chaos_acks() {
     wc -l <"$CHAOS_ACKS"
@@ -70,6 +87,7 @@ chaos_wait_acks() {
 chaos_load_stop() {
     touch "$CHAOS_STOP_FILE"
     wait "$CHAOS_LOAD_PID" || fail "the load failed: $(cat "$CHAOS_LOAD_OUT")"
+    chaos_forget "$CHAOS_LOAD_PID"
     CHAOS_COUNTS=$(head -n 1 "$CHAOS_LOAD_OUT")
 }
 
