@@ -63,19 +63,21 @@ only_settled() {
 
 # user_field N FIELD: a field of the Nth load user (token, account).
 user_field() {
-    jq -r ".[$1].$2" "$CHAOS_USERS"
+    chaos_json "j[$1].$2" "$CHAOS_USERS"
 }
 
 phase_kill9() {
-    local r
+    local r delay
     for ((r = 1; r <= KILL_ROUNDS; r++)); do
         # A random moment: 0.2 to 2.5 s into a stretch of load that has got going.
-        sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.2 + 2.3 * r / 32767 }')"
+        delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.2 + 2.3 * r / 32767 }')
+        sleep "$delay"
         chaos_kill9 "$WF_PID"
         chaos_start "wf_k$r" "${ARGS[@]}"
         chaos_audit "kill -9 round $r"
         chaos_wait_acks 30 60
-        echo "    round $r: killed, restarted, audit passes, $(chaos_acks) acknowledged so far"
+        echo "    round $r: killed after ${delay} s, restarted, audit passes," \
+            "$(chaos_acks) acknowledged so far"
     done
     chaos_load_stop
     echo "    answers: $CHAOS_COUNTS"
@@ -105,7 +107,7 @@ phase_postgres() {
     # The refused deposit, retried with its key, applies once (it joins the ledger).
     request POST "$BASE/api/accounts/$account/deposit" "${deposit[@]}"
     expect_status 200 "the refused deposit retried after the outage"
-    jq -c --arg a "$account" '{kind: "deposit", account: $a, id: .id, amount: 123}' <<<"$BODY" \
+    chaos_json "({kind: 'deposit', account: '$account', id: j.id, amount: 123})" <<<"$BODY" \
         >>"$CHAOS_ACKS"
     # Actors that had nothing to do during the outage serve their first request after it.
     request GET "$BASE/api/accounts/$account" -H "authorization: Bearer $token"
