@@ -40,9 +40,11 @@ wf_pg_destroy (wf_pg_t **self_p)
 PGconn *
 wf_pg_connect_url (const char *url)
 {
-    char timeout[16], options[64];
+    char timeout[16], options[128];
     snprintf (timeout, sizeof timeout, "%d", WF_PG_CONNECT_TIMEOUT_S);
-    snprintf (options, sizeof options, "-c statement_timeout=%d", WF_PG_STATEMENT_TIMEOUT_MS);
+    snprintf (options, sizeof options,
+              "-c statement_timeout=%d -c idle_in_transaction_session_timeout=%d",
+              WF_PG_STATEMENT_TIMEOUT_MS, WF_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS);
     //  Later keywords override what the URL says (expand_dbname).
     const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
     const char *values[] = {url, timeout, options, "walletflow", NULL};
