@@ -5,12 +5,12 @@
 #
 #  Builds build/ (RelWithDebInfo; WF_CHAOS_BUILD=build-asan uses the sanitizer build instead),
 #  starts a private stack under var/chaos on its own ports (deploy/test.sh's ports + 10, shifted
-#  like them by WF_TEST_PORT_OFFSET), runs tests/e2e/chaos.sh with ROUNDS kill -9 rounds and
-#  ROUNDS/4 (at least 2) account-worker kills, then PostgreSQL stopped for 5 s, Redis stopped and
-#  RabbitMQ stopped for 5 s, and stops the stack, pass or fail. The last lines are the table:
-#  fault, rounds, commands acknowledged, lost, duplicated, applied unacknowledged; the exit status
-#  is non-zero when anything was lost, duplicated or the audit failed. CHAOS_FAULTS picks phases
-#  (kill9 postgres redis rabbitmq worker).
+#  like them by WF_TEST_PORT_OFFSET), runs tests/e2e/chaos.sh with ROUNDS kill -9 rounds,
+#  PostgreSQL stopped for 5 s, Redis stopped, RabbitMQ stopped for 5 s, and ROUNDS/4 (at least 2)
+#  account-worker kills and as many 3 s stalls (SIGSTOP), then stops the stack, pass or fail.
+#  The last lines are the table: fault, rounds, commands acknowledged, lost, duplicated, applied
+#  unacknowledged; the exit status is non-zero when anything was lost, duplicated or the audit
+#  failed. CHAOS_FAULTS picks phases (kill9 postgres redis rabbitmq worker).
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,5 +50,5 @@ trap '"$REPO_DIR/deploy/stack.sh" stop 8>&- || true' EXIT
 eval "$("$REPO_DIR/deploy/stack.sh" env)"
 worker_rounds=$((ROUNDS / 4))
 ((worker_rounds >= 2)) || worker_rounds=2
-CHAOS_KILL_ROUNDS="$ROUNDS" CHAOS_WORKER_ROUNDS="$worker_rounds" \
+CHAOS_KILL_ROUNDS="$ROUNDS" CHAOS_WORKER_ROUNDS="$worker_rounds" CHAOS_STALL_ROUNDS="$worker_rounds" \
     bash "$REPO_DIR/tests/e2e/chaos.sh" 8>&-

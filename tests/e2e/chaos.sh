@@ -14,7 +14,8 @@
 #             outbox row with the amqp destination reaches a consumer (amqp_lib.sh);
 #   worker    a split deployment (broker+front+the rest, and two processes serving every account
 #             shard): one account process is killed with -9 and restarted, CHAOS_WORKER_ROUNDS
-#             times (default 2); the other serves meanwhile.
+#             times (default 2), then stalled (SIGSTOP) for 3 s and resumed, CHAOS_STALL_ROUNDS
+#             times (default 1); the other serves meanwhile.
 # After each phase the outbox drains, every movement acknowledged in it is in the event store
 # exactly once (its credit leg too), no movement is there that nobody acknowledged, and
 # `walletflow audit` passes. A table ends the output: fault, rounds, acknowledged, lost,
@@ -28,6 +29,8 @@ source "$(dirname "$0")/chaos_lib.sh"
 FAULTS=${CHAOS_FAULTS:-kill9 postgres redis rabbitmq worker}
 KILL_ROUNDS=${CHAOS_KILL_ROUNDS:-3}
 WORKER_ROUNDS=${CHAOS_WORKER_ROUNDS:-2}
+STALL_ROUNDS=${CHAOS_STALL_ROUNDS:-1}
+STALL_S=3 # longer than the broker's liveness (--heartbeat-ms 250 here)
 PG_DOWN_S=5
 AMQP_DOWN_S=5
 FAIL_FAST_MS=2500 # half the request deadline (--request-timeout-ms, 5000)
@@ -192,6 +195,23 @@ phase_worker() {
     chaos_load_stop
     echo "    answers: $CHAOS_COUNTS"
     chaos_row "account worker kill -9 (split)" "$WORKER_ROUNDS"
+    # A stalled worker (SIGSTOP: a long GC-like pause, a frozen VM) is dropped by the broker,
+    # then wakes up with requests the clients were already told had failed.
+    CHAOS_PHASE_S=$SECONDS
+    chaos_load_start "$BASE"
+    chaos_wait_acks 100 60
+    for ((r = 1; r <= STALL_ROUNDS; r++)); do
+        victim=$((RANDOM % 2))
+        kill -STOP "${workers[$victim]}"
+        sleep "$STALL_S"
+        chaos_wait_acks 50 30
+        kill -CONT "${workers[$victim]}"
+        chaos_wait_acks 50 30
+        echo "    round $r: account process $victim stalled ${STALL_S} s, resumed"
+    done
+    chaos_load_stop
+    echo "    answers: $CHAOS_COUNTS"
+    chaos_row "account worker stalled ${STALL_S} s (split)" "$STALL_ROUNDS"
     chaos_stopped "${workers[0]}" "an account process"
     chaos_stopped "${workers[1]}" "an account process"
     chaos_stopped "$front" "the front process"
