@@ -46,7 +46,8 @@ typedef struct {
     zsock_t *pipe;
     wf_mdp_client_t *client;
     wf_pg_t *pg;
-    PGconn *listening; //  the connection we ran LISTEN on
+    PGconn *listening;             //  the connection we ran LISTEN on
+    uint64_t listening_generation; //  wf_pg_generation () when we did
     row_t rows[WF_RELAY_ROWS_MAX];
     size_t rows_used;
     int delivery_timeout_ms;
@@ -65,12 +66,23 @@ typedef struct {
     wf_metric_t *delivery_seconds;
 } self_t;
 
+//  The connection that LISTENs, or NULL once wf_pg has dropped it (a failed
+//  query, a restarted server): never a freed PGconn, nor a new one at the
+//  same address that never ran LISTEN.
+static PGconn *
+s_listening (self_t *self)
+{
+    if (self->listening && wf_pg_generation (self->pg) != self->listening_generation)
+        self->listening = NULL;
+    return self->listening;
+}
+
 //  Makes sure the connection LISTENs; returns it, or NULL when down.
 static PGconn *
 s_conn (self_t *self)
 {
     PGconn *conn = wf_pg_conn (self->pg);
-    if (conn && conn != self->listening) {
+    if (conn && conn != s_listening (self)) {
         PGresult *res = PQexec (conn, "LISTEN wf_outbox");
         bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
         PQclear (res);
@@ -79,6 +91,7 @@ s_conn (self_t *self)
             return NULL;
         }
         self->listening = conn;
+        self->listening_generation = wf_pg_generation (self->pg);
         self->wanted = true; //  rows may have piled up while we were away
     }
     return conn;
@@ -407,12 +420,16 @@ s_expire (self_t *self)
     }
 }
 
-//  Reads pending notifications from PostgreSQL.
+//  Reads pending notifications from PostgreSQL: from the socket when it is
+//  readable, and those libpq already queued while it ran our queries or
+//  checked the idle connection (wf_pg_conn), which wake no poll.
 static void
-s_notifications (self_t *self)
+s_notifications (self_t *self, bool readable)
 {
-    PGconn *conn = self->listening;
-    if (!conn || PQconsumeInput (conn) == 0) {
+    PGconn *conn = s_listening (self);
+    if (!conn)
+        return;
+    if (readable && PQconsumeInput (conn) == 0) {
         wf_pg_failed (self->pg);
         self->listening = NULL;
         return;
@@ -473,6 +490,7 @@ wf_relay_actor (zsock_t *pipe, void *args)
         config->poll_interval_ms > 0 ? config->poll_interval_ms : WF_RELAY_POLL_INTERVAL_MS;
     bool running = self->client != NULL;
     while (running) {
+        s_listening (self);
         zmq_pollitem_t items[3] = {
             {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
             {zsock_resolve (wf_mdp_client_sock (self->client)), 0, ZMQ_POLLIN, 0},
@@ -486,8 +504,7 @@ wf_relay_actor (zsock_t *pipe, void *args)
             running = s_pipe (self);
         if (items[1].revents & ZMQ_POLLIN)
             s_replies (self);
-        if (count == 3 && (items[2].revents & ZMQ_POLLIN))
-            s_notifications (self);
+        s_notifications (self, count == 3 && (items[2].revents & ZMQ_POLLIN));
         int64_t now = zclock_mono ();
         if (self->wanted || now >= self->poll_at_ms) {
             self->wanted = false;
