@@ -7,6 +7,7 @@
 #include "wf_front_http.h"
 #include "wf_front_routes.h"
 #include "wf_front_hub.h"
+#include "wf_front_security.h"
 #include "wf_jwt_cache.h"
 #include "wf_problem.h"
 #include "wf_log.h"
@@ -43,6 +44,7 @@ typedef struct {
     char content_type[SMALL_HEADER_BYTES_MAX];
     char idempotency_key[SMALL_HEADER_BYTES_MAX + 1]; //  room for one byte over the 255 limit
     char client_ip[64];
+    char origin[WF_CORS_ORIGIN_BYTES_MAX + 1];
     char *body;
     size_t body_len;
     size_t body_expected;
@@ -93,6 +95,9 @@ struct _wf_front_http_t {
     int64_t drain_deadline_ms;
     wf_front_hub_t *hub;       //  the SignalR hub's WebSocket connections
     wf_jwt_cache_t *jwt_cache; //  REST bearer tokens verified here; NULL without config->jwt
+    wf_front_ratelimit_t *ratelimit;
+    bool tls;                 //  serving HTTPS/WSS
+    const char *cors_origins; //  "" = CORS off
 };
 
 //  Frees what a response owns and resets it.
@@ -350,9 +355,9 @@ s_random_hex (char *out, size_t bytes)
     sodium_bin2hex (out, 2 * bytes + 1, raw, bytes);
 }
 
-//  The method of the request on wsi, and its URI token.
+//  The method of the request on wsi, and in *token its URI token (when not NULL).
 static wf_http_method_t
-s_method (struct lws *wsi)
+s_method (struct lws *wsi, enum lws_token_indexes *token)
 {
     static const struct {
         enum lws_token_indexes token;
@@ -362,8 +367,13 @@ s_method (struct lws *wsi)
                    {WSI_TOKEN_DELETE_URI, WF_HTTP_DELETE},  {WSI_TOKEN_HEAD_URI, WF_HTTP_HEAD},
                    {WSI_TOKEN_OPTIONS_URI, WF_HTTP_OPTIONS}};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (lws_hdr_total_length (wsi, methods[i].token) > 0)
+        if (lws_hdr_total_length (wsi, methods[i].token) > 0) {
+            if (token)
+                *token = methods[i].token;
             return methods[i].method;
+        }
+    if (token)
+        *token = WSI_TOKEN_GET_URI;
     return WF_HTTP_METHOD_OTHER;
 }
 
@@ -374,7 +384,7 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
 {
     wf_http_request_t *req = &slot->req;
     memset (req, 0, sizeof *req);
-    req->method = s_method (wsi);
+    req->method = s_method (wsi, NULL);
     snprintf (slot->path, sizeof slot->path, "%.*s", (int) path_len, path);
     req->path = slot->path;
     s_query (wsi, slot->query, sizeof slot->query);
@@ -405,6 +415,8 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
     req->idempotency_key = slot->idempotency_key;
     lws_get_peer_simple (wsi, slot->client_ip, sizeof slot->client_ip);
     req->client_ip = slot->client_ip;
+    s_header (wsi, WSI_TOKEN_ORIGIN, slot->origin, sizeof slot->origin);
+    req->origin = slot->origin;
     char accept[SMALL_HEADER_BYTES_MAX];
     s_header (wsi, WSI_TOKEN_HTTP_ACCEPT, accept, sizeof accept);
     req->accept_json = strstr (accept, "application/json") != NULL;
@@ -419,10 +431,61 @@ s_respond (slot_t *slot)
     lws_callback_on_writable (slot->wsi);
 }
 
+//  The subject of the request's bearer token when it verifies, else "".
+static const char *
+s_bearer_subject (wf_front_http_t *http, const wf_http_request_t *req, wf_jwt_claims_t *claims)
+{
+    const char *header = req->authorization;
+    if (!http->jwt_cache || strncasecmp (header, "Bearer ", 7) != 0)
+        return "";
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    size_t len = strlen (token);
+    while (len > 0 && token[len - 1] == ' ')
+        len--;
+    if (wf_jwt_cache_verify (http->jwt_cache, token, len, wf_clock_ms () / 1000, claims) !=
+        WF_JWT_OK)
+        return "";
+    return claims->sub;
+}
+
+//  Applies the route's rate limit (wf_front_ratelimit.h); true when the
+//  request was refused with 429.
+static bool
+s_rate_limited (wf_front_http_t *http, slot_t *slot)
+{
+    wf_rate_class_t rate_class =
+        wf_front_ratelimit_classify (slot->req.method, slot->def->route.pattern);
+    if (rate_class == WF_RATE_CLASS_NONE || !http->ratelimit)
+        return false;
+    wf_jwt_claims_t claims;
+    const char *user =
+        rate_class == WF_RATE_CLASS_MONEY ? s_bearer_subject (http, &slot->req, &claims) : "";
+    int64_t retry_after_s = 0;
+    const char *scope = "";
+    if (wf_front_ratelimit_check (http->ratelimit, rate_class, user, slot->client_ip,
+                                  wf_clock_ms (), &retry_after_s, &scope) == 0)
+        return false;
+    char detail[128], seconds[24];
+    snprintf (detail, sizeof detail, "too many requests from this %s; retry in %" PRId64 " s",
+              scope, retry_after_s);
+    snprintf (seconds, sizeof seconds, "%" PRId64, retry_after_s);
+    wf_http_respond_problem (&slot->resp, &slot->req, 429, "Too Many Requests", detail);
+    wf_http_add_header (&slot->resp, "retry-after:", seconds);
+    wf_log (WF_LOG_INFO, "front", "rate_limited", slot->request_id,
+            "route=%s scope=%s retry_after_s=%" PRId64, slot->def->name, scope, retry_after_s);
+    return true;
+}
+
 //  Runs the route's handler once the whole request is there.
 static void
 s_dispatch (wf_front_http_t *http, slot_t *slot)
 {
+    if (s_rate_limited (http, slot)) {
+        s_respond (slot);
+        return;
+    }
     http->current = slot;
     wf_handler_result_t result = slot->def->handle (http, &slot->req, &slot->resp);
     http->current = NULL;
@@ -480,6 +543,56 @@ s_check_body_framing (wf_front_http_t *http, slot_t *slot, struct lws *wsi)
     return 0;
 }
 
+//  Checks what lws lets through of the request line: the version must be
+//  HTTP/1.0 or HTTP/1.1 (505 otherwise), and the path must hold no ';' or
+//  '&' (lws cuts the path there and drops the rest, so "/x;y" would be
+//  served as "/x"; 400). 0, or -1 when the request was refused.
+static int
+s_check_request_line (slot_t *slot, struct lws *wsi)
+{
+    char version[16];
+    s_header (wsi, WSI_TOKEN_HTTP, version, sizeof version);
+    if (strcmp (version, "HTTP/1.1") != 0 && strcmp (version, "HTTP/1.0") != 0) {
+        s_reject (slot, *version ? 505 : 400,
+                  *version ? "HTTP Version Not Supported" : "Bad Request",
+                  "the request line must end in HTTP/1.1 or HTTP/1.0", true);
+        return -1;
+    }
+    enum lws_token_indexes token;
+    s_method (wsi, &token);
+    char fragment[8];
+    if (lws_hdr_copy_fragment (wsi, fragment, sizeof fragment, token, 1) >= 0 ||
+        lws_hdr_fragment_length (wsi, token, 1) > 0) {
+        s_reject (slot, 400, "Bad Request", "the path must not contain ';' or '&'", false);
+        return -1;
+    }
+    return 0;
+}
+
+//  Answers a CORS preflight (OPTIONS with Origin and
+//  Access-Control-Request-Method): 204 with the policy for a configured
+//  origin, 403 for any other. True when it was one.
+static bool
+s_cors_preflight (wf_front_http_t *http, slot_t *slot, struct lws *wsi)
+{
+    if (slot->req.method != WF_HTTP_OPTIONS || !*slot->origin ||
+        lws_hdr_custom_length (wsi, "access-control-request-method:", 30) <= 0)
+        return false;
+    slot->def = NULL;
+    if (!wf_front_cors_allowed (http->cors_origins, slot->origin)) {
+        s_reject (slot, 403, "Forbidden", "this origin may not call the API", false);
+        return true;
+    }
+    wf_http_response_t *resp = &slot->resp;
+    resp->status = 204;
+    resp->content_type = "text/plain";
+    wf_http_add_header (resp, "access-control-allow-methods:", WF_CORS_ALLOW_METHODS);
+    wf_http_add_header (resp, "access-control-allow-headers:", WF_CORS_ALLOW_HEADERS);
+    wf_http_add_header (resp, "access-control-max-age:", WF_CORS_MAX_AGE_S);
+    s_respond (slot); //  s_on_writeable adds the allow-origin headers
+    return true;
+}
+
 //  A new request's headers are in: route it, then read its body or dispatch.
 static int
 s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path, size_t path_len)
@@ -507,6 +620,8 @@ s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path,
         s_reject (slot, 503, "Service Unavailable", "the server is shutting down", true);
         return 0;
     }
+    if (s_check_request_line (slot, wsi) != 0 || s_cors_preflight (http, slot, wsi))
+        return 0;
     char allow[64];
     wf_route_result_t found =
         wf_route_match (http->routes, http->defs_count, slot->req.method, slot->path,
@@ -605,6 +720,51 @@ s_log_request (wf_front_http_t *http, slot_t *slot)
             duration_s * 1000.0);
 }
 
+//  True when the handler set the header name ("cache-control:").
+static bool
+s_has_header (const wf_http_response_t *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->headers_count; i++)
+        if (strcasecmp (resp->header_names[i], name) == 0)
+            return true;
+    return false;
+}
+
+//  Adds one header to the block being written; false when it does not fit.
+static bool
+s_put_header (struct lws *wsi, const char *name, const char *value, unsigned char **p,
+              unsigned char *end)
+{
+    return lws_add_http_header_by_name (wsi, (const unsigned char *) name,
+                                        (const unsigned char *) value, (int) strlen (value), p,
+                                        end) == 0;
+}
+
+//  The per-response policy headers (wf_front_security.h): no caching and no
+//  content unless the handler said otherwise, and CORS for a configured
+//  origin. (The constant ones come with the vhost's header list.)
+static bool
+s_policy_headers (wf_front_http_t *http, slot_t *slot, struct lws *wsi, unsigned char **p,
+                  unsigned char *end)
+{
+    const wf_http_response_t *resp = &slot->resp;
+    bool ok = true;
+    if (!s_has_header (resp, "cache-control:"))
+        ok = ok && s_put_header (wsi, "cache-control:", "no-store", p, end);
+    if (!s_has_header (resp, "content-security-policy:"))
+        ok = ok && s_put_header (wsi, "content-security-policy:", WF_API_CSP_VALUE, p, end);
+    if (!*http->cors_origins)
+        return ok;
+    ok = ok && s_put_header (wsi, "vary:", "Origin", p, end);
+    if (*slot->origin && wf_front_cors_allowed (http->cors_origins, slot->origin)) {
+        ok = ok && s_put_header (wsi, "access-control-allow-origin:", slot->origin, p, end);
+        ok = ok && s_put_header (wsi, "access-control-allow-credentials:", "true", p, end);
+        ok = ok &&
+             s_put_header (wsi, "access-control-expose-headers:", WF_CORS_EXPOSE_HEADERS, p, end);
+    }
+    return ok;
+}
+
 //  Writes a ready response; returns -1 when the connection must close.
 static int
 s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
@@ -627,6 +787,7 @@ s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
     ok = ok && lws_add_http_header_by_name (wsi, (const unsigned char *) "x-request-id:",
                                             (const unsigned char *) slot->request_id,
                                             (int) strlen (slot->request_id), &p, end) == 0;
+    ok = ok && s_policy_headers (http, slot, wsi, &p, end);
     for (size_t i = 0; ok && i < resp->headers_count; i++)
         ok = lws_add_http_header_by_name (wsi, (const unsigned char *) resp->header_names[i],
                                           (const unsigned char *) resp->header_values[i],
@@ -771,8 +932,61 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     }
 }
 
+//  The status for bytes lws's HTTP parser gave up on (an unknown method, a
+//  request line that is not HTTP): 501 for something shaped like a request
+//  with another method, else 400.
+static int
+s_raw_status (const char *in, size_t len)
+{
+    size_t method = 0;
+    while (method < len && method < 20 && in[method] >= 'A' && in[method] <= 'Z')
+        method++;
+    return method > 0 && method < len && in[method] == ' ' ? 501 : 400;
+}
+
+//  The fallback protocol: lws hands over a connection whose request it could
+//  not parse (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG), with
+//  the bytes read so far. It gets one problem+json answer, then is closed;
+//  without this lws would answer 403 text/html itself.
+static int
+s_raw_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    (void) user;
+    wf_front_http_t *http = (wf_front_http_t *) lws_context_user (lws_get_context (wsi));
+    if (reason == LWS_CALLBACK_RAW_RX && !lws_get_opaque_user_data (wsi)) {
+        int status = s_raw_status ((const char *) in, in ? len : 0);
+        lws_set_opaque_user_data (wsi, (void *) (intptr_t) status);
+        wf_metrics_counter_add (http->metrics, "wf_http_unparsed_requests_total",
+                                "Requests lws could not parse, answered without a route.", 1,
+                                "status", status == 501 ? "501" : "400", NULL);
+        lws_callback_on_writable (wsi);
+        return 0;
+    }
+    if (reason == LWS_CALLBACK_RAW_WRITEABLE && lws_get_opaque_user_data (wsi)) {
+        int status = (int) (intptr_t) lws_get_opaque_user_data (wsi);
+        const char *title = status == 501 ? "Not Implemented" : "Bad Request";
+        const char *detail = status == 501 ? "the server does not implement this method"
+                                           : "the request line is not HTTP/1.1";
+        char *body = wf_problem_render (status, title, detail, NULL, NULL, 0);
+        size_t body_len = strlen (body);
+        unsigned char *buf = (unsigned char *) malloc (LWS_PRE + RESPONSE_HEADERS_BYTES + body_len);
+        assert (buf);
+        int n = snprintf ((char *) buf + LWS_PRE, RESPONSE_HEADERS_BYTES + body_len,
+                          "HTTP/1.1 %d %s\r\ncontent-type: application/problem+json; "
+                          "charset=utf-8\r\ncontent-length: %zu\r\nconnection: close\r\n"
+                          "x-content-type-options: nosniff\r\ncache-control: no-store\r\n\r\n%s",
+                          status, title, body_len, body);
+        lws_write (wsi, buf + LWS_PRE, (size_t) n, LWS_WRITE_RAW);
+        free (buf);
+        free (body);
+        return -1; //  close
+    }
+    return 0;
+}
+
 static const struct lws_protocols s_protocols[] = {
     {"http", s_callback, sizeof (session_t), 0, 0, NULL, 0},
+    {"wf-unparsed", s_raw_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -815,6 +1029,13 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
                                         .reconnect_window_ms = config->hub_reconnect_window_ms};
     http->hub = wf_front_hub_new (&hub_config, pipe, http->metrics);
     http->jwt_cache = config->jwt ? wf_jwt_cache_new (config->jwt, JWT_CACHE_ENTRIES) : NULL;
+    http->ratelimit = wf_front_ratelimit_new (&config->ratelimit, http->metrics);
+    if (!http->ratelimit) {
+        wf_log (WF_LOG_ERROR, "front", "ratelimit_config_refused", NULL, NULL);
+        return http;
+    }
+    http->cors_origins = config->cors_origins ? config->cors_origins : "";
+    http->tls = config->tls_cert && *config->tls_cert;
 
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
@@ -827,7 +1048,18 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
     info.fd_limit_per_thread = WF_HTTP_CONNECTIONS_MAX;
     info.keepalive_timeout = WF_HTTP_IDLE_TIMEOUT_S;
     info.timeout_secs = WF_HTTP_IDLE_TIMEOUT_S;
-    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    //  Requests lws cannot parse go to s_raw_callback instead of its 403 page.
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = "wf-unparsed";
+    info.headers = wf_front_security_vhost_headers (http->tls);
+    if (http->tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = config->tls_cert;
+        info.ssl_private_key_filepath = config->tls_key;
+        info.alpn = "http/1.1"; //  the front speaks HTTP/1.1 only (no h2 streams)
+    }
     http->context = lws_create_context (&info);
     return http;
 }
@@ -851,6 +1083,7 @@ s_http_destroy (wf_front_http_t **http_p)
     free (http->route_latency);
     wf_front_hub_destroy (&http->hub);
     wf_jwt_cache_destroy (&http->jwt_cache);
+    wf_front_ratelimit_destroy (&http->ratelimit);
     wf_metrics_destroy (&http->metrics);
     wf_buf_free (&http->scratch);
     free (http);

@@ -28,6 +28,7 @@
 
 #include <czmq.h>
 #include <stdbool.h>
+#include "wf_front_ratelimit.h"
 #include "wf_front_router.h"
 #include "wf_msg.h"
 
@@ -45,6 +46,12 @@ typedef struct {
     size_t hub_replay_messages_max; //  stateful reconnect buffer per connection; 0 = default
     int hub_reconnect_window_ms;    //  how long a dropped stateful connection waits; 0 = default
     const char *web_client_js;      //  file served as /signalr.min.js; NULL or "" = 404
+
+    //  Hardening (wf_front_ratelimit.h, wf_front_security.h)
+    wf_front_ratelimit_config_t ratelimit;
+    const char *tls_cert;     //  PEM certificate (chain): serve HTTPS/WSS; NULL or "" = plain
+    const char *tls_key;      //  its PEM private key (with tls_cert)
+    const char *cors_origins; //  comma-separated allowed origins; NULL or "" = CORS off
 } wf_front_http_config_t;
 
 //  What a route handler sees of a request. Strings are NUL-terminated and live
@@ -62,10 +69,11 @@ typedef struct {
     const char *content_type;    //  "" when none
     const char *idempotency_key; //  "" when none
     const char *client_ip;
+    const char *origin; //  "" when none
     bool accept_json;
 } wf_http_request_t;
 
-#define WF_HTTP_EXTRA_HEADERS_MAX 4
+#define WF_HTTP_EXTRA_HEADERS_MAX 8
 
 typedef struct {
     int status;
