@@ -344,8 +344,18 @@ wf_front_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (const wf_front_config_t *) args);
     zsock_signal (pipe, self ? 0 : 1);
-    if (!self)
+    if (!self) {
+        //  zactor_new ignores the status: stay until $TERM, answering PORT
+        //  with -1, so the owner can tell (and zactor_destroy still works).
+        char *command;
+        while ((command = zstr_recv (pipe)) && !streq (command, "$TERM")) {
+            if (streq (command, "PORT"))
+                zstr_send (pipe, "-1");
+            zstr_free (&command);
+        }
+        zstr_free (&command);
         return;
+    }
     int64_t tick_at = zclock_mono () + TICK_MS;
     int64_t metrics_at = zclock_mono () + METRICS_PUSH_MS;
     while (!self->http_done) {

@@ -1104,7 +1104,10 @@ wf_front_http_actor (zsock_t *pipe, void *args)
     lws_set_log_level (LLL_ERR | LLL_WARN, NULL);
     wf_front_http_t *http = s_http_new (pipe, (const wf_front_http_config_t *) args);
     if (!http->context) {
+        //  zactor_new does not report the status: the bridge learns of the
+        //  failure from the NULL context (and must not wait for it for ever).
         zsock_signal (pipe, 1);
+        zsock_send (pipe, "pi", NULL, -1);
         s_http_destroy (&http);
         return;
     }

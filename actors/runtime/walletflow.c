@@ -495,6 +495,16 @@ s_run (const wf_config_t *config)
         ok = (health = s_start (wf_health_actor, &ac.health, "health")) != NULL;
     if (ok && (config->actors & WF_ACTOR_FRONT))
         ok = (front = s_start (wf_front_actor, &ac.front, "front")) != NULL;
+    if (ok && front) {
+        //  A front that could not listen (port taken, TLS files refused)
+        //  answers -1.
+        zstr_send (front, "PORT");
+        char *port = zstr_recv (front);
+        ok = port && atoi (port) > 0;
+        if (!ok)
+            wf_log (WF_LOG_ERROR, "main", "actor_failed", NULL, "actor=front");
+        zstr_free (&port);
+    }
 
     //  Metrics of this process's actors go to the front that collects them
     //  (in-process only when a front runs here).
