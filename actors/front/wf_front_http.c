@@ -681,7 +681,13 @@ s_on_body_complete (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
         //  A second completion for one body: lws 4.1 re-signals it for every
         //  service pass while bytes pipelined behind a POST body wait in its
         //  buffer, which would spin this thread until the reply. We do not
-        //  serve requests pipelined after a body: close the connection.
+        //  serve requests pipelined after a body: an answer already written
+        //  goes out (the next pass) and closes the connection; otherwise
+        //  close now.
+        if (slot->state == SLOT_RESPONDING) {
+            slot->resp.close_connection = true;
+            return 0;
+        }
         return -1;
     }
     if (!slot)
@@ -916,9 +922,13 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return s_on_body_complete (http, wsi, pss);
         case LWS_CALLBACK_HTTP_WRITEABLE:
             return s_on_writeable (http, wsi, pss);
-        case LWS_CALLBACK_CLOSED_HTTP: {
+        case LWS_CALLBACK_CLOSED_HTTP:
+        case LWS_CALLBACK_HTTP_DROP_PROTOCOL: {
+            //  DROP_PROTOCOL: lws hands the connection to s_raw_callback (a
+            //  request it could not parse was pipelined behind this one) and
+            //  frees the session: the slot goes, and its answer with it.
             slot_t *slot = s_slot_of (http, pss);
-            if (slot)
+            if (slot && slot->wsi == wsi)
                 s_slot_release (http, slot);
             if (pss)
                 pss->has_slot = false;
