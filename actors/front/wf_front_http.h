@@ -16,12 +16,26 @@
     Pipe, http -> bridge:
       "REQUEST" service [envelope] [body]
       "SUB" user / "UNSUB" user    the hub's first connection of user opened / last closed
-      after start-up: the lws context pointer and port ("pi"), so the bridge
-      can wake us; "DONE" when draining finished and the thread returns
+      after start-up: the lws context pointer and port ("pi"; a NULL context
+      when it could not listen), so the bridge can wake us; "DONE" when
+      draining finished and the thread returns
 
     Each in-flight request holds a slot; the correlation id of its worker
     request is (slot << 32 | generation), so a reply for a connection that
     closed meanwhile is recognised and dropped.
+
+    Before a route's handler runs, the thread checks what lws lets through
+    (HTTP/1.0 or 1.1 only: 505; no ';' or '&' in the path: 400), answers CORS
+    preflights (wf_front_security.h) and applies the route's rate limit
+    (wf_front_ratelimit.h: 429 + Retry-After). Requests lws's parser rejects
+    (an unknown method, a request line that is not HTTP) come to a fallback
+    protocol that answers 501 or 400 problem+json instead of lws's 403 page.
+    With tls_cert and tls_key the listener serves HTTPS and WSS only (ALPN
+    http/1.1). What lws 4.1 does before any callback cannot be changed here:
+    it percent-decodes the path and removes dot segments in place
+    ("/a/%2e%2e/b" is "/b", "%2F" is "/"); its URI sanitiser answers 403
+    text/html itself (absolute-form targets, bad %-escapes); a header block
+    over its 8 KiB buffer fails the connection without a callback (no 431).
 */
 #ifndef WF_FRONT_HTTP_H_INCLUDED
 #define WF_FRONT_HTTP_H_INCLUDED
