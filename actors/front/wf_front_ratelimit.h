@@ -36,7 +36,7 @@
 
 #define WF_RATELIMIT_PREFIX_DEFAULT     "wf:rl:"
 #define WF_RATELIMIT_PREFIX_BYTES_MAX   64
-#define WF_RATELIMIT_TIMEOUT_MS_DEFAULT 20   //  one Redis round trip, on the HTTP thread
+#define WF_RATELIMIT_TIMEOUT_MS_DEFAULT 50   //  one Redis round trip, on the HTTP thread
 #define WF_RATELIMIT_BACKOFF_MS_MIN     100  //  first wait after a Redis failure
 #define WF_RATELIMIT_BACKOFF_MS_MAX     2000 //  cap of the doubling wait
 #define WF_RATELIMIT_TABLE_ENTRIES      65536

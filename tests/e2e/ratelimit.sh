@@ -27,7 +27,8 @@ export WF_JWT_SECRET=${WF_JWT_SECRET:-e2e-ratelimit-secret-0123456789abcdef01234
 # Small limits that refill too slowly to matter during the test.
 LIMITS=(--redis-url "redis://127.0.0.1:$REDIS_PORT" --rate-limit-prefix "wf:rl:e2e:$$:"
         --rate-auth-address-burst 4 --rate-auth-address-per-min 1
-        --rate-money-user-burst 6 --rate-money-user-per-min 1)
+        --rate-money-user-burst 6 --rate-money-user-per-min 1
+        --rate-limit-timeout-ms 500) # generous: the shared phases must not fall back on a busy machine
 start_walletflow a --http-port "$HTTP_A" --http-interface 127.0.0.1 --heartbeat-ms 200 \
     --broker-bind "tcp://127.0.0.1:$BROKER" --argon2-ops 1 --argon2-mem-kib 8192 \
     --cors-origins "https://app.example, https://other.example" "${LIMITS[@]}"
