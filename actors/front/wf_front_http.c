@@ -13,6 +13,7 @@
 #include "wf_log.h"
 #include "wf_metrics.h"
 #include "wf_wire.h"
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <sodium.h>
 
@@ -27,6 +28,8 @@
 #define DEADLINE_GRACE_MS 500
 //  Verified access tokens this HTTP thread remembers (wf_jwt_cache).
 #define JWT_CACHE_ENTRIES 4096
+//  An auth request's rate-limit subject: "email:" or "refresh:" and the text.
+#define AUTH_SUBJECT_BYTES_MAX 600
 
 typedef enum { SLOT_FREE, SLOT_READING_BODY, SLOT_WAITING, SLOT_RESPONDING } slot_state_t;
 
@@ -450,6 +453,27 @@ s_bearer_subject (wf_front_http_t *http, const wf_http_request_t *req, wf_jwt_cl
     return claims->sub;
 }
 
+//  The "user" of an auth request, from its body (into buffer): the lower-cased
+//  email of register and login, the refresh token of refresh; "" when absent,
+//  malformed or too long (the handler then refuses the request anyway).
+static const char *
+s_auth_subject (const wf_http_request_t *req, char *buffer, size_t size)
+{
+    buffer[0] = 0;
+    if (!req->body || req->body_len == 0)
+        return buffer;
+    json_t *root = json_loadb (req->body, req->body_len, JSON_DISABLE_EOF_CHECK, NULL);
+    bool refresh = strcmp (req->match.route->pattern, "/api/auth/refresh") == 0;
+    json_t *value = json_object_get (root, refresh ? "refreshToken" : "email");
+    if (json_is_string (value) && json_string_length (value) + 8 < size) {
+        snprintf (buffer, size, "%s:%s", refresh ? "refresh" : "email", json_string_value (value));
+        for (char *c = buffer; !refresh && *c; c++)
+            *c = (char) tolower ((unsigned char) *c);
+    }
+    json_decref (root);
+    return buffer;
+}
+
 //  Applies the route's rate limit (wf_front_ratelimit.h); true when the
 //  request was refused with 429.
 static bool
@@ -460,8 +484,10 @@ s_rate_limited (wf_front_http_t *http, slot_t *slot)
     if (rate_class == WF_RATE_CLASS_NONE || !http->ratelimit)
         return false;
     wf_jwt_claims_t claims;
-    const char *user =
-        rate_class == WF_RATE_CLASS_MONEY ? s_bearer_subject (http, &slot->req, &claims) : "";
+    char subject[AUTH_SUBJECT_BYTES_MAX];
+    const char *user = rate_class == WF_RATE_CLASS_MONEY
+                           ? s_bearer_subject (http, &slot->req, &claims)
+                           : s_auth_subject (&slot->req, subject, sizeof subject);
     int64_t retry_after_s = 0;
     const char *scope = "";
     if (wf_front_ratelimit_check (http->ratelimit, rate_class, user, slot->client_ip,

@@ -61,6 +61,7 @@ struct _wf_front_ratelimit_t {
     bool disabled;
     char prefix[WF_RATELIMIT_PREFIX_BYTES_MAX + 1];
     wf_token_rate_t auth_address;
+    wf_token_rate_t auth_user;
     wf_token_rate_t money_user;
     wf_token_rate_t money_address;
     wf_redis_t *redis; //  NULL without a URL
@@ -102,6 +103,8 @@ wf_front_ratelimit_new (const wf_front_ratelimit_config_t *config, wf_metrics_t 
     ok = ok &&
          s_rate (&self->money_user, &config->money_user, WF_RATELIMIT_MONEY_USER_PER_MIN_DEFAULT,
                  WF_RATELIMIT_MONEY_USER_BURST_DEFAULT);
+    ok = ok && s_rate (&self->auth_user, &config->auth_user, WF_RATELIMIT_AUTH_USER_PER_MIN_DEFAULT,
+                       WF_RATELIMIT_AUTH_USER_BURST_DEFAULT);
     ok = ok && s_rate (&self->money_address, &config->money_address,
                        WF_RATELIMIT_MONEY_ADDRESS_PER_MIN_DEFAULT,
                        WF_RATELIMIT_MONEY_ADDRESS_BURST_DEFAULT);
@@ -318,8 +321,9 @@ wf_front_ratelimit_check (wf_front_ratelimit_t *self, wf_rate_class_t rate_class
     const char *class_name = rate_class == WF_RATE_CLASS_AUTH ? "auth" : "money";
     s_bucket_ref_t refs[S_BUCKETS_MAX];
     size_t count = 0;
-    if (rate_class == WF_RATE_CLASS_MONEY && *user)
-        s_bucket_ref (self, &refs[count++], class_name, "user", user, &self->money_user);
+    if (*user)
+        s_bucket_ref (self, &refs[count++], class_name, "user", user,
+                      rate_class == WF_RATE_CLASS_AUTH ? &self->auth_user : &self->money_user);
     s_bucket_ref (self, &refs[count++], class_name, "address", address,
                   rate_class == WF_RATE_CLASS_AUTH ? &self->auth_address : &self->money_address);
     //  This process's buckets first: all or nothing, like the script.

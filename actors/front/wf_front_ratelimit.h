@@ -5,8 +5,10 @@
     so a route added later under a limited prefix is limited without a change
     here:
       auth   POST /api/auth/register, /api/auth/login, /api/auth/refresh:
-             one bucket per client address (these callers carry no token;
-             identity also limits failed logins per email, wf_login_limit.h)
+             one bucket per client address, and one per user: the body's
+             email (register, login) or refresh token (refresh), since these
+             callers carry no access token (identity also limits failed
+             logins per email, wf_login_limit.h)
       money  any POST, PUT, PATCH or DELETE under /api/accounts, /api/holds or
              /api/transactions: one bucket per user (the bearer token's
              subject, when it verifies) and one per client address
@@ -43,6 +45,8 @@
 //  Defaults: generous for people and honest integrations, firm for scripts.
 #define WF_RATELIMIT_AUTH_ADDRESS_PER_MIN_DEFAULT  300
 #define WF_RATELIMIT_AUTH_ADDRESS_BURST_DEFAULT    100
+#define WF_RATELIMIT_AUTH_USER_PER_MIN_DEFAULT     60
+#define WF_RATELIMIT_AUTH_USER_BURST_DEFAULT       20
 #define WF_RATELIMIT_MONEY_USER_PER_MIN_DEFAULT    1200
 #define WF_RATELIMIT_MONEY_USER_BURST_DEFAULT      200
 #define WF_RATELIMIT_MONEY_ADDRESS_PER_MIN_DEFAULT 6000
@@ -56,6 +60,7 @@ typedef struct {
     const char *prefix;           //  Redis key prefix; NULL = default
     int timeout_ms;               //  0 = default
     wf_token_rate_t auth_address; //  a zero field = its default
+    wf_token_rate_t auth_user;
     wf_token_rate_t money_user;
     wf_token_rate_t money_address;
 } wf_front_ratelimit_config_t;
@@ -71,8 +76,9 @@ void wf_front_ratelimit_destroy (wf_front_ratelimit_t **self_p);
 //  The class of a route (its method and pattern, not the request's path).
 wf_rate_class_t wf_front_ratelimit_classify (wf_http_method_t method, const char *pattern);
 
-//  May a request of this class from user ("" when anonymous) at address go
-//  ahead at now_ms? 0, or -1 with *retry_after_s (>= 1) and *scope ("user" or
+//  May a request of this class from user ("" when unknown: the access
+//  token's subject for money, the email or refresh token for auth) at
+//  address go ahead at now_ms? 0, or -1 with *retry_after_s (>= 1) and *scope ("user" or
 //  "address") of the bucket that is empty.
 int wf_front_ratelimit_check (wf_front_ratelimit_t *self, wf_rate_class_t rate_class,
                               const char *user, const char *address, int64_t now_ms,

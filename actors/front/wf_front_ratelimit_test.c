@@ -128,6 +128,34 @@ test_local_buckets (void **state)
     wf_metrics_destroy (&metrics);
 }
 
+//  Auth: per email (or refresh token) as well as per address.
+static void
+test_auth_user (void **state)
+{
+    (void) state;
+    wf_metrics_t *metrics = wf_metrics_new ("test");
+    wf_front_ratelimit_config_t config = {.auth_address = {.per_min = 60, .burst = 10},
+                                          .auth_user = {.per_min = 60, .burst = 2}};
+    wf_front_ratelimit_t *limiter = wf_front_ratelimit_new (&config, metrics);
+    int64_t retry_s;
+    const char *scope;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal (wf_front_ratelimit_check (limiter, WF_RATE_CLASS_AUTH, "email:a@x", "h1",
+                                                    0, &retry_s, &scope),
+                          0);
+    //  The same email from another address: refused by the user's bucket.
+    assert_int_equal (wf_front_ratelimit_check (limiter, WF_RATE_CLASS_AUTH, "email:a@x", "h2", 0,
+                                                &retry_s, &scope),
+                      -1);
+    assert_string_equal (scope, "user");
+    //  Another email from the first address: fine (8 left there).
+    assert_int_equal (wf_front_ratelimit_check (limiter, WF_RATE_CLASS_AUTH, "email:b@x", "h1", 0,
+                                                &retry_s, &scope),
+                      0);
+    wf_front_ratelimit_destroy (&limiter);
+    wf_metrics_destroy (&metrics);
+}
+
 //  Redis unreachable: the same limits hold per process, counted as fallback.
 static void
 test_redis_down (void **state)
@@ -210,7 +238,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_classify),      cmocka_unit_test (test_cors_allowed),
         cmocka_unit_test (test_local_buckets), cmocka_unit_test (test_redis_down),
-        cmocka_unit_test (test_redis_shared),
+        cmocka_unit_test (test_redis_shared),  cmocka_unit_test (test_auth_user),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

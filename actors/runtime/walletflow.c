@@ -137,6 +137,7 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
         .prefix = config->rate_limit_prefix,
         .timeout_ms = config->rate_limit_timeout_ms,
         .auth_address = {config->rate_auth_address_per_min, config->rate_auth_address_burst},
+        .auth_user = {config->rate_auth_user_per_min, config->rate_auth_user_burst},
         .money_user = {config->rate_money_user_per_min, config->rate_money_user_burst},
         .money_address = {config->rate_money_address_per_min, config->rate_money_address_burst},
     };

@@ -122,6 +122,11 @@ static const option_t s_options[] = {
     {"--rate-auth-address-burst", "WF_RATE_AUTH_ADDRESS_BURST",
      INT (rate_auth_address_burst, 1, 1000000),
      "of which at once, the bucket's size (default 100)"},
+    {"--rate-auth-user-per-min", "WF_RATE_AUTH_USER_PER_MIN",
+     INT (rate_auth_user_per_min, 1, 1000000),
+     "register/login requests a minute per email, refresh requests per refresh token (default 60)"},
+    {"--rate-auth-user-burst", "WF_RATE_AUTH_USER_BURST", INT (rate_auth_user_burst, 1, 1000000),
+     "of which at once (default 20)"},
     {"--rate-money-user-per-min", "WF_RATE_MONEY_USER_PER_MIN",
      INT (rate_money_user_per_min, 1, 1000000),
      "money requests (POST/PUT/PATCH/DELETE under /api/accounts, /api/holds, "

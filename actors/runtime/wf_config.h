@@ -85,6 +85,8 @@ typedef struct {
     int rate_limit_timeout_ms;  //  one Redis round trip on the HTTP thread
     int rate_auth_address_per_min;
     int rate_auth_address_burst;
+    int rate_auth_user_per_min;
+    int rate_auth_user_burst;
     int rate_money_user_per_min;
     int rate_money_user_burst;
     int rate_money_address_per_min;
