@@ -195,6 +195,12 @@ wf_front_http_hub (wf_front_http_t *http)
     return http->hub;
 }
 
+wf_metrics_t *
+wf_front_http_registry (wf_front_http_t *http)
+{
+    return http->metrics;
+}
+
 const wf_front_http_config_t *
 wf_front_http_config (wf_front_http_t *http)
 {
@@ -752,51 +758,6 @@ s_log_request (wf_front_http_t *http, slot_t *slot)
             duration_s * 1000.0);
 }
 
-//  True when the handler set the header name ("cache-control:").
-static bool
-s_has_header (const wf_http_response_t *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->headers_count; i++)
-        if (strcasecmp (resp->header_names[i], name) == 0)
-            return true;
-    return false;
-}
-
-//  Adds one header to the block being written; false when it does not fit.
-static bool
-s_put_header (struct lws *wsi, const char *name, const char *value, unsigned char **p,
-              unsigned char *end)
-{
-    return lws_add_http_header_by_name (wsi, (const unsigned char *) name,
-                                        (const unsigned char *) value, (int) strlen (value), p,
-                                        end) == 0;
-}
-
-//  The per-response policy headers (wf_front_security.h): no caching and no
-//  content unless the handler said otherwise, and CORS for a configured
-//  origin. (The constant ones come with the vhost's header list.)
-static bool
-s_policy_headers (wf_front_http_t *http, slot_t *slot, struct lws *wsi, unsigned char **p,
-                  unsigned char *end)
-{
-    const wf_http_response_t *resp = &slot->resp;
-    bool ok = true;
-    if (!s_has_header (resp, "cache-control:"))
-        ok = ok && s_put_header (wsi, "cache-control:", "no-store", p, end);
-    if (!s_has_header (resp, "content-security-policy:"))
-        ok = ok && s_put_header (wsi, "content-security-policy:", WF_API_CSP_VALUE, p, end);
-    if (!*http->cors_origins)
-        return ok;
-    ok = ok && s_put_header (wsi, "vary:", "Origin", p, end);
-    if (*slot->origin && wf_front_cors_allowed (http->cors_origins, slot->origin)) {
-        ok = ok && s_put_header (wsi, "access-control-allow-origin:", slot->origin, p, end);
-        ok = ok && s_put_header (wsi, "access-control-allow-credentials:", "true", p, end);
-        ok = ok &&
-             s_put_header (wsi, "access-control-expose-headers:", WF_CORS_EXPOSE_HEADERS, p, end);
-    }
-    return ok;
-}
-
 //  Writes a ready response; returns -1 when the connection must close.
 static int
 s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
@@ -819,7 +780,7 @@ s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
     ok = ok && lws_add_http_header_by_name (wsi, (const unsigned char *) "x-request-id:",
                                             (const unsigned char *) slot->request_id,
                                             (int) strlen (slot->request_id), &p, end) == 0;
-    ok = ok && s_policy_headers (http, slot, wsi, &p, end);
+    ok = ok && wf_front_security_headers (wsi, resp, slot->origin, http->cors_origins, &p, end);
     for (size_t i = 0; ok && i < resp->headers_count; i++)
         ok = lws_add_http_header_by_name (wsi, (const unsigned char *) resp->header_names[i],
                                           (const unsigned char *) resp->header_values[i],
@@ -950,7 +911,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return s_on_writeable (http, wsi, pss);
         case LWS_CALLBACK_CLOSED_HTTP:
         case LWS_CALLBACK_HTTP_DROP_PROTOCOL: {
-            //  DROP_PROTOCOL: lws hands the connection to s_raw_callback (a
+            //  DROP_PROTOCOL: lws hands the connection to the unparsed protocol (a
             //  request it could not parse was pipelined behind this one) and
             //  frees the session: the slot goes, and its answer with it.
             slot_t *slot = s_slot_of (http, pss);
@@ -968,61 +929,9 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     }
 }
 
-//  The status for bytes lws's HTTP parser gave up on (an unknown method, a
-//  request line that is not HTTP): 501 for something shaped like a request
-//  with another method, else 400.
-static int
-s_raw_status (const char *in, size_t len)
-{
-    size_t method = 0;
-    while (method < len && method < 20 && in[method] >= 'A' && in[method] <= 'Z')
-        method++;
-    return method > 0 && method < len && in[method] == ' ' ? 501 : 400;
-}
-
-//  The fallback protocol: lws hands over a connection whose request it could
-//  not parse (LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG), with
-//  the bytes read so far. It gets one problem+json answer, then is closed;
-//  without this lws would answer 403 text/html itself.
-static int
-s_raw_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-    (void) user;
-    wf_front_http_t *http = (wf_front_http_t *) lws_context_user (lws_get_context (wsi));
-    if (reason == LWS_CALLBACK_RAW_RX && !lws_get_opaque_user_data (wsi)) {
-        int status = s_raw_status ((const char *) in, in ? len : 0);
-        lws_set_opaque_user_data (wsi, (void *) (intptr_t) status);
-        wf_metrics_counter_add (http->metrics, "wf_http_unparsed_requests_total",
-                                "Requests lws could not parse, answered without a route.", 1,
-                                "status", status == 501 ? "501" : "400", NULL);
-        lws_callback_on_writable (wsi);
-        return 0;
-    }
-    if (reason == LWS_CALLBACK_RAW_WRITEABLE && lws_get_opaque_user_data (wsi)) {
-        int status = (int) (intptr_t) lws_get_opaque_user_data (wsi);
-        const char *title = status == 501 ? "Not Implemented" : "Bad Request";
-        const char *detail = status == 501 ? "the server does not implement this method"
-                                           : "the request line is not HTTP/1.1";
-        char *body = wf_problem_render (status, title, detail, NULL, NULL, 0);
-        size_t body_len = strlen (body);
-        unsigned char *buf = (unsigned char *) malloc (LWS_PRE + RESPONSE_HEADERS_BYTES + body_len);
-        assert (buf);
-        int n = snprintf ((char *) buf + LWS_PRE, RESPONSE_HEADERS_BYTES + body_len,
-                          "HTTP/1.1 %d %s\r\ncontent-type: application/problem+json; "
-                          "charset=utf-8\r\ncontent-length: %zu\r\nconnection: close\r\n"
-                          "x-content-type-options: nosniff\r\ncache-control: no-store\r\n\r\n%s",
-                          status, title, body_len, body);
-        lws_write (wsi, buf + LWS_PRE, (size_t) n, LWS_WRITE_RAW);
-        free (buf);
-        free (body);
-        return -1; //  close
-    }
-    return 0;
-}
-
 static const struct lws_protocols s_protocols[] = {
     {"http", s_callback, sizeof (session_t), 0, 0, NULL, 0},
-    {"wf-unparsed", s_raw_callback, 0, 0, 0, NULL, 0},
+    {WF_FRONT_UNPARSED_PROTOCOL, wf_front_security_unparsed_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -1086,9 +995,10 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
     info.timeout_secs = WF_HTTP_IDLE_TIMEOUT_S;
     info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_DISABLE_IPV6 |
                    LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
-    //  Requests lws cannot parse go to s_raw_callback instead of its 403 page.
+    //  Requests lws cannot parse go to wf_front_security_unparsed_callback
+    //  instead of lws's 403 page.
     info.listen_accept_role = "raw-skt";
-    info.listen_accept_protocol = "wf-unparsed";
+    info.listen_accept_protocol = WF_FRONT_UNPARSED_PROTOCOL;
     info.headers = wf_front_security_vhost_headers (http->tls);
     if (http->tls) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

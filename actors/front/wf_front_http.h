@@ -131,6 +131,8 @@ void wf_http_add_header (wf_http_response_t *resp, const char *name, const char 
 //  Latest health report json and other actors' metrics (may be NULL).
 const char *wf_front_http_health (wf_front_http_t *http);
 const char *wf_front_http_metrics_others (wf_front_http_t *http);
+//  This thread's metrics registry (for its helpers: wf_front_security.c).
+wf_metrics_t *wf_front_http_registry (wf_front_http_t *http);
 //  This thread's own metrics, rendered (caller frees).
 char *wf_front_http_metrics_own (wf_front_http_t *http);
 const wf_front_http_config_t *wf_front_http_config (wf_front_http_t *http);
