@@ -31,7 +31,13 @@
 //  An auth request's rate-limit subject: "email:" or "refresh:" and the text.
 #define AUTH_SUBJECT_BYTES_MAX 600
 
-typedef enum { SLOT_FREE, SLOT_READING_BODY, SLOT_WAITING, SLOT_RESPONDING } slot_state_t;
+typedef enum {
+    SLOT_FREE,
+    SLOT_READING_BODY,
+    SLOT_LIMITING, //  the bridge checks its rate limit (wf_front_ratelimit.h)
+    SLOT_WAITING,
+    SLOT_RESPONDING
+} slot_state_t;
 
 typedef struct {
     uint32_t generation;
@@ -98,9 +104,9 @@ struct _wf_front_http_t {
     int64_t drain_deadline_ms;
     wf_front_hub_t *hub;       //  the SignalR hub's WebSocket connections
     wf_jwt_cache_t *jwt_cache; //  REST bearer tokens verified here; NULL without config->jwt
-    wf_front_ratelimit_t *ratelimit;
-    bool tls;                 //  serving HTTPS/WSS
-    const char *cors_origins; //  "" = CORS off
+    bool ratelimit;            //  ask the bridge before limited routes
+    bool tls;                  //  serving HTTPS/WSS
+    const char *cors_origins;  //  "" = CORS off
 };
 
 //  Frees what a response owns and resets it.
@@ -480,10 +486,12 @@ s_auth_subject (const wf_http_request_t *req, char *buffer, size_t size)
     return buffer;
 }
 
-//  Applies the route's rate limit (wf_front_ratelimit.h); true when the
-//  request was refused with 429.
+//  Asks the bridge for the route's rate limit when it has one: "LIMIT" index
+//  generation class user address. The bridge owns the limiter, so a slow
+//  Redis never stalls this thread; its "LIMITED" answer resumes the slot
+//  (s_on_limited). False when no limit applies.
 static bool
-s_rate_limited (wf_front_http_t *http, slot_t *slot)
+s_rate_limit_ask (wf_front_http_t *http, slot_t *slot)
 {
     wf_rate_class_t rate_class =
         wf_front_ratelimit_classify (slot->req.method, slot->def->route.pattern);
@@ -494,11 +502,30 @@ s_rate_limited (wf_front_http_t *http, slot_t *slot)
     const char *user = rate_class == WF_RATE_CLASS_MONEY
                            ? s_bearer_subject (http, &slot->req, &claims)
                            : s_auth_subject (&slot->req, subject, sizeof subject);
-    int64_t retry_after_s = 0;
-    const char *scope = "";
-    if (wf_front_ratelimit_check (http->ratelimit, rate_class, user, slot->client_ip,
-                                  wf_clock_ms (), &retry_after_s, &scope) == 0)
-        return false;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "LIMIT");
+    zmsg_addstrf (msg, "%u", (unsigned) (slot - http->slots));
+    zmsg_addstrf (msg, "%u", slot->generation);
+    zmsg_addstr (msg, rate_class == WF_RATE_CLASS_AUTH ? "auth" : "money");
+    zmsg_addstr (msg, user);
+    zmsg_addstr (msg, slot->client_ip);
+    slot->state = SLOT_LIMITING;
+    slot->deadline_ms = wf_clock_ms () + http->request_timeout_ms;
+    //  The pipe has sndtimeo 0: a bridge that far behind means overload.
+    if (zmsg_send (&msg, http->pipe) != 0) {
+        zmsg_destroy (&msg);
+        wf_http_respond_problem (&slot->resp, &slot->req, 503, "Service Unavailable",
+                                 "the front is overloaded");
+        wf_http_add_header (&slot->resp, "retry-after:", "1");
+        s_respond (slot);
+    }
+    return true;
+}
+
+//  Fills a 429 for a request the limiter refused.
+static void
+s_respond_limited (slot_t *slot, int64_t retry_after_s, const char *scope)
+{
     char detail[128], seconds[24];
     snprintf (detail, sizeof detail, "too many requests from this %s; retry in %" PRId64 " s",
               scope, retry_after_s);
@@ -507,17 +534,13 @@ s_rate_limited (wf_front_http_t *http, slot_t *slot)
     wf_http_add_header (&slot->resp, "retry-after:", seconds);
     wf_log (WF_LOG_INFO, "front", "rate_limited", slot->request_id,
             "route=%s scope=%s retry_after_s=%" PRId64, slot->def->name, scope, retry_after_s);
-    return true;
+    s_respond (slot);
 }
 
-//  Runs the route's handler once the whole request is there.
+//  Runs the route's handler.
 static void
-s_dispatch (wf_front_http_t *http, slot_t *slot)
+s_run_handler (wf_front_http_t *http, slot_t *slot)
 {
-    if (s_rate_limited (http, slot)) {
-        s_respond (slot);
-        return;
-    }
     http->current = slot;
     wf_handler_result_t result = slot->def->handle (http, &slot->req, &slot->resp);
     http->current = NULL;
@@ -525,6 +548,40 @@ s_dispatch (wf_front_http_t *http, slot_t *slot)
         slot->state = SLOT_WAITING;
     else
         s_respond (slot);
+}
+
+//  The whole request is there: its rate limit first (the bridge answers),
+//  then its handler.
+static void
+s_dispatch (wf_front_http_t *http, slot_t *slot)
+{
+    if (!s_rate_limit_ask (http, slot))
+        s_run_handler (http, slot);
+}
+
+//  The bridge's verdict: "LIMITED" index generation retry_after_s scope;
+//  retry_after_s 0 lets the request through to its handler.
+static void
+s_on_limited (wf_front_http_t *http, zmsg_t *msg)
+{
+    char *index = zmsg_popstr (msg), *generation = zmsg_popstr (msg);
+    char *retry = zmsg_popstr (msg), *scope = zmsg_popstr (msg);
+    if (index && generation && retry && scope) {
+        unsigned long at = strtoul (index, NULL, 10);
+        slot_t *slot = at < SLOTS_MAX ? &http->slots[at] : NULL;
+        if (slot && slot->state == SLOT_LIMITING &&
+            slot->generation == (uint32_t) strtoul (generation, NULL, 10)) {
+            int64_t retry_after_s = strtoll (retry, NULL, 10);
+            if (retry_after_s > 0)
+                s_respond_limited (slot, retry_after_s, scope);
+            else
+                s_run_handler (http, slot);
+        }
+    }
+    zstr_free (&index);
+    zstr_free (&generation);
+    zstr_free (&retry);
+    zstr_free (&scope);
 }
 
 //  Answers at once with a problem (before any handler ran).
@@ -716,7 +773,9 @@ s_on_body_complete (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
         //  serve requests pipelined after a body: an answer already written
         //  goes out (the next pass) and closes the connection; otherwise
         //  close now.
-        if (slot->state == SLOT_RESPONDING) {
+        //  (While the bridge checks the rate limit, a millisecond or up to
+        //  the Redis bound, the same holds: the answer follows, then close.)
+        if (slot->state == SLOT_RESPONDING || slot->state == SLOT_LIMITING) {
             slot->resp.close_connection = true;
             return 0;
         }
@@ -847,6 +906,12 @@ s_expire (wf_front_http_t *http)
                       true);
             continue;
         }
+        if (slot->state == SLOT_LIMITING && slot->deadline_ms <= now_ms) {
+            wf_http_respond_problem (&slot->resp, &slot->req, 503, "Service Unavailable",
+                                     "the rate limiter did not answer in time");
+            s_respond (slot);
+            continue;
+        }
         if (slot->state == SLOT_WAITING && slot->deadline_ms <= now_ms) {
             wf_http_respond_problem (&slot->resp, &slot->req, 504, "Gateway Timeout",
                                      "no reply from the service before the deadline");
@@ -870,6 +935,8 @@ s_drain_pipe (wf_front_http_t *http)
             http->stop = true;
         else if (streq (command, "REPLY"))
             s_on_reply (http, msg);
+        else if (streq (command, "LIMITED"))
+            s_on_limited (http, msg);
         else if (streq (command, "PUSH"))
             wf_front_hub_push (http->hub, msg);
         else if (streq (command, "HEALTH")) {
@@ -974,11 +1041,7 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
                                         .reconnect_window_ms = config->hub_reconnect_window_ms};
     http->hub = wf_front_hub_new (&hub_config, pipe, http->metrics);
     http->jwt_cache = config->jwt ? wf_jwt_cache_new (config->jwt, JWT_CACHE_ENTRIES) : NULL;
-    http->ratelimit = wf_front_ratelimit_new (&config->ratelimit, http->metrics);
-    if (!http->ratelimit) {
-        wf_log (WF_LOG_ERROR, "front", "ratelimit_config_refused", NULL, NULL);
-        return http;
-    }
+    http->ratelimit = !config->ratelimit.disabled;
     http->cors_origins = config->cors_origins ? config->cors_origins : "";
     http->tls = config->tls_cert && *config->tls_cert;
 
@@ -1029,7 +1092,6 @@ s_http_destroy (wf_front_http_t **http_p)
     free (http->route_latency);
     wf_front_hub_destroy (&http->hub);
     wf_jwt_cache_destroy (&http->jwt_cache);
-    wf_front_ratelimit_destroy (&http->ratelimit);
     wf_metrics_destroy (&http->metrics);
     wf_buf_free (&http->scratch);
     free (http);

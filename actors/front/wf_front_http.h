@@ -12,9 +12,14 @@
       "METRICS" text               metrics of the other actors, concatenated
       "PUSH" user json             a notification for the hub's connections of user
       "TICK"                       time passed: expire waiting requests
+      "LIMITED" index generation retry_after_s scope
+                                   the rate limit's verdict for a slot (0: go ahead)
       "DRAIN"                      stop taking requests, finish pending, exit
     Pipe, http -> bridge:
       "REQUEST" service [envelope] [body]
+      "LIMIT" index generation class user address
+                                   may this request pass its rate limit? (the bridge
+                                   owns the limiter: Redis must not stall lws)
       "SUB" user / "UNSUB" user    the hub's first connection of user opened / last closed
       after start-up: the lws context pointer and port ("pi"; a NULL context
       when it could not listen), so the bridge can wake us; "DONE" when
@@ -27,7 +32,7 @@
     Before a route's handler runs, the thread checks what lws lets through
     (HTTP/1.0 or 1.1 only: 505; no ';' or '&' in the path: 400), answers CORS
     preflights (wf_front_security.h) and applies the route's rate limit
-    (wf_front_ratelimit.h: 429 + Retry-After). Requests lws's parser rejects
+    (asking the bridge, wf_front_ratelimit.h: 429 + Retry-After). Requests lws's parser rejects
     (an unknown method, a request line that is not HTTP) come to a fallback
     protocol that answers 501 or 400 problem+json instead of lws's 403 page.
     With tls_cert and tls_key the listener serves HTTPS and WSS only (ALPN

@@ -18,14 +18,16 @@
     Every front process shares its buckets through Redis: one EVALSHA of an
     atomic Lua script per request (the arithmetic of wf_token_bucket.h, the
     clock of the Redis server), bounded by a short timeout since it runs on
-    the HTTP thread. Each process also keeps its own bucket table, consulted
+    the front's bridge thread. Each process also keeps its own bucket table, consulted
     first: a client it already refuses costs no round trip, and when Redis is
     down or slow (logged once per change, counted in /metrics) the same
     limits hold per process. After a Redis failure the limiter stays on its
     own buckets for a capped, doubling back-off before it tries again, so a
-    hung Redis costs the HTTP thread at most one timeout per back-off.
+    hung Redis costs at most one timeout per back-off.
 
-    Owned by the front's HTTP thread: no locks.
+    Owned by the front's bridge thread (wf_front.c), which answers the HTTP
+    thread's "LIMIT" questions: a slow Redis delays the limited requests,
+    never the lws loop (health, the hub, other routes). No locks.
 */
 #ifndef WF_FRONT_RATELIMIT_H_INCLUDED
 #define WF_FRONT_RATELIMIT_H_INCLUDED
@@ -38,7 +40,7 @@
 
 #define WF_RATELIMIT_PREFIX_DEFAULT     "wf:rl:"
 #define WF_RATELIMIT_PREFIX_BYTES_MAX   64
-#define WF_RATELIMIT_TIMEOUT_MS_DEFAULT 50   //  one Redis round trip, on the HTTP thread
+#define WF_RATELIMIT_TIMEOUT_MS_DEFAULT 50   //  one Redis round trip (bridge thread)
 #define WF_RATELIMIT_BACKOFF_MS_MIN     100  //  first wait after a Redis failure
 #define WF_RATELIMIT_BACKOFF_MS_MAX     2000 //  cap of the doubling wait
 #define WF_RATELIMIT_TABLE_ENTRIES      65536

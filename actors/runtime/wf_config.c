@@ -115,7 +115,7 @@ static const option_t s_options[] = {
     {"--rate-limit-prefix", "WF_RATE_LIMIT_PREFIX", TEXT (rate_limit_prefix),
      "Redis key prefix of the rate-limit buckets (default wf:rl:)"},
     {"--rate-limit-timeout-ms", "WF_RATE_LIMIT_TIMEOUT_MS", INT (rate_limit_timeout_ms, 1, 1000),
-     "bound of one rate-limit Redis round trip on the HTTP thread (default 50)"},
+     "bound of one rate-limit Redis round trip (default 50)"},
     {"--rate-auth-address-per-min", "WF_RATE_AUTH_ADDRESS_PER_MIN",
      INT (rate_auth_address_per_min, 1, 1000000),
      "register/login/refresh requests a minute per client address (default 300)"},
