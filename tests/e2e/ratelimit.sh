@@ -2,7 +2,7 @@
 # ratelimit.sh - token-bucket rate limits (issue 9, part 4) through two front
 # processes sharing one Redis bucket (ratelimit.mjs): process A runs every
 # actor, process B only a front on A's broker. A private Redis on a free port
-# is stopped (SIGSTOP: a hung Redis, the hardest case for the HTTP thread) to
+# is stopped (SIGSTOP: a hung Redis, the hardest case: every call waits out its bound) to
 # show the per-process fallback (logged, counted in /metrics), then resumed.
 # Also: CORS for a configured origin, and the limit's metrics.
 source "$(dirname "$0")/lib.sh"
