@@ -76,6 +76,8 @@ export WF_VAR_DIR="$REPO_DIR/var/bench"
 export WF_PG_PORT="${BENCH_PG_PORT:-55452}" WF_REDIS_PORT="${BENCH_REDIS_PORT:-56399}"
 export WF_AMQP_PORT="${BENCH_AMQP_PORT:-55692}" WF_EPMD_PORT="${BENCH_EPMD_PORT:-54389}"
 export WF_AMQP_DIST_PORT="${BENCH_AMQP_DIST_PORT:-55693}"
+#  The benchmark measures throughput from one address: no rate limits.
+export WF_RATE_LIMIT=0
 readonly OUT="$WF_VAR_DIR/bench"          #  this run's raw outputs
 readonly RUN_ID="b$(date +%s)"
 readonly NAIVE_DB=walletflow_naive

@@ -13,6 +13,8 @@ struct _wf_redis_t {
     int64_t retry_at_ms;
     int backoff_ms;
     bool was_up;
+    int timeout_ms;
+    const char *fallback; //  static text for the log line
 };
 
 //  Parses redis://host:port[/db] into self; false when malformed.
@@ -41,6 +43,8 @@ wf_redis_new (const char *url, const char *owner)
     self->configured = s_parse (self, url);
     self->owner = strdup (owner);
     self->was_up = true;
+    self->timeout_ms = WF_REDIS_TIMEOUT_MS;
+    self->fallback = "postgres";
     return self;
 }
 
@@ -61,7 +65,7 @@ wf_redis_destroy (wf_redis_t **self_p)
 static redisContext *
 s_connect (wf_redis_t *self)
 {
-    struct timeval timeout = {0, WF_REDIS_TIMEOUT_MS * 1000};
+    struct timeval timeout = {self->timeout_ms / 1000, (self->timeout_ms % 1000) * 1000};
     redisContext *ctx = redisConnectWithTimeout (self->host, self->port, timeout);
     if (!ctx || ctx->err || redisSetTimeout (ctx, timeout) != REDIS_OK) {
         if (ctx)
@@ -99,8 +103,8 @@ wf_redis_ctx (wf_redis_t *self)
         return self->ctx;
     }
     if (self->was_up)
-        wf_log (WF_LOG_WARN, self->owner, "redis_down", NULL, "host=%s port=%d fallback=postgres",
-                self->host, self->port);
+        wf_log (WF_LOG_WARN, self->owner, "redis_down", NULL, "host=%s port=%d fallback=%s",
+                self->host, self->port, self->fallback);
     self->was_up = false;
     self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 50;
     if (self->backoff_ms > WF_REDIS_BACKOFF_MS_MAX)
@@ -117,4 +121,12 @@ wf_redis_failed (wf_redis_t *self)
         self->ctx = NULL;
     }
     self->retry_at_ms = zclock_mono () + 50;
+}
+
+void
+wf_redis_set_timeout (wf_redis_t *self, int timeout_ms, const char *fallback)
+{
+    assert (timeout_ms > 0 && fallback);
+    self->timeout_ms = timeout_ms;
+    self->fallback = fallback;
 }

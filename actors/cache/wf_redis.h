@@ -27,4 +27,9 @@ redisContext *wf_redis_ctx (wf_redis_t *self);
 //  Tells wf_redis a call failed: the connection is dropped.
 void wf_redis_failed (wf_redis_t *self);
 
+//  Bounds connect and every round trip by timeout_ms (default WF_REDIS_TIMEOUT_MS)
+//  and names what callers do meanwhile in the redis_down log line (default
+//  "postgres"); for callers on a latency-critical thread (the front's limiter).
+void wf_redis_set_timeout (wf_redis_t *self, int timeout_ms, const char *fallback);
+
 #endif

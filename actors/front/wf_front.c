@@ -1,5 +1,6 @@
 /*  wf_front - the front actor's bridge between the HTTP thread and ZeroMQ.  */
 #include "wf_front.h"
+#include "wf_front_ratelimit.h"
 #include "wf_limits.h"
 #include "wf_log.h"
 #include "wf_mdp_client.h"
@@ -27,6 +28,8 @@ typedef struct {
     bool draining;
     bool http_done;
     uint64_t rejected_requests;
+    wf_front_ratelimit_t *ratelimit; //  the HTTP thread's "LIMIT" questions
+    wf_metrics_t *ratelimit_metrics;
 } self_t;
 
 //  The hub's "SUB"/"UNSUB" user: follow the users with connections here, so
@@ -42,6 +45,38 @@ s_subscription (self_t *self, bool subscribe, zmsg_t *msg)
             zsock_set_unsubscribe (self->notifications, user);
     }
     zstr_free (&user);
+}
+
+//  Answers the HTTP thread's "LIMIT" index generation class user address
+//  with "LIMITED" index generation retry_after_s scope (0: go ahead). Here,
+//  not on the HTTP thread, because the limiter may wait for Redis.
+static void
+s_limit (self_t *self, zmsg_t *msg)
+{
+    char *index = zmsg_popstr (msg), *generation = zmsg_popstr (msg);
+    char *rate_class = zmsg_popstr (msg), *user = zmsg_popstr (msg);
+    char *address = zmsg_popstr (msg);
+    if (index && generation && rate_class && user && address) {
+        int64_t retry_after_s = 0;
+        const char *scope = "";
+        wf_front_ratelimit_check (
+            self->ratelimit, streq (rate_class, "auth") ? WF_RATE_CLASS_AUTH : WF_RATE_CLASS_MONEY,
+            user, address, wf_clock_ms (), &retry_after_s, &scope);
+        zmsg_t *answer = zmsg_new ();
+        zmsg_addstr (answer, "LIMITED");
+        zmsg_addstr (answer, index);
+        zmsg_addstr (answer, generation);
+        zmsg_addstrf (answer, "%" PRId64, retry_after_s);
+        zmsg_addstr (answer, *scope ? scope : "-");
+        zmsg_send (&answer, self->http);
+        zmsg_destroy (&answer);
+        lws_cancel_service (self->lws);
+    }
+    zstr_free (&index);
+    zstr_free (&generation);
+    zstr_free (&rate_class);
+    zstr_free (&user);
+    zstr_free (&address);
 }
 
 //  Forwards one request from the HTTP thread to the broker; if the broker
@@ -68,7 +103,9 @@ s_from_http (self_t *self, zmsg_t *msg)
             }
             self->rejected_requests++;
         }
-    } else if (command && (streq (command, "SUB") || streq (command, "UNSUB")))
+    } else if (command && streq (command, "LIMIT"))
+        s_limit (self, msg);
+    else if (command && (streq (command, "SUB") || streq (command, "UNSUB")))
         s_subscription (self, streq (command, "SUB"), msg);
     else if (command && streq (command, "DONE"))
         //  The HTTP thread finished draining; zactor_destroy collects it.
@@ -201,6 +238,9 @@ s_family_of (zhashx_t *families, zlistx_t *order, const char *line)
 static void
 s_push_metrics (self_t *self)
 {
+    //  The limiter's own counters join the other actors' texts.
+    zhashx_update (self->metrics_texts, "front-ratelimit",
+                   wf_metrics_text (self->ratelimit_metrics));
     if (zhashx_size (self->metrics_texts) == 0)
         return;
     zhashx_t *families = zhashx_new ();
@@ -255,6 +295,14 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->config = config;
     self->pipe = pipe;
+    self->ratelimit_metrics = wf_metrics_new ("front_ratelimit");
+    self->ratelimit = wf_front_ratelimit_new (&config->http.ratelimit, self->ratelimit_metrics);
+    if (!self->ratelimit) {
+        wf_log (WF_LOG_ERROR, "front", "ratelimit_config_refused", NULL, NULL);
+        wf_metrics_destroy (&self->ratelimit_metrics);
+        free (self);
+        return NULL;
+    }
     wf_buf_init (&self->scratch);
     self->metrics_texts = zhashx_new ();
     zhashx_set_destructor (self->metrics_texts, s_text_free);
@@ -269,6 +317,8 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
         wf_mdp_client_destroy (&self->client);
         zhashx_destroy (&self->metrics_texts);
         wf_buf_free (&self->scratch);
+        wf_front_ratelimit_destroy (&self->ratelimit);
+        wf_metrics_destroy (&self->ratelimit_metrics);
         free (self);
         return NULL;
     }
@@ -319,6 +369,8 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->notifications);
     zhashx_destroy (&self->metrics_texts);
     wf_buf_free (&self->scratch);
+    wf_front_ratelimit_destroy (&self->ratelimit);
+    wf_metrics_destroy (&self->ratelimit_metrics);
     free (self);
     *self_p = NULL;
 }
@@ -344,8 +396,18 @@ wf_front_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (const wf_front_config_t *) args);
     zsock_signal (pipe, self ? 0 : 1);
-    if (!self)
+    if (!self) {
+        //  zactor_new ignores the status: stay until $TERM, answering PORT
+        //  with -1, so the owner can tell (and zactor_destroy still works).
+        char *command;
+        while ((command = zstr_recv (pipe)) && !streq (command, "$TERM")) {
+            if (streq (command, "PORT"))
+                zstr_send (pipe, "-1");
+            zstr_free (&command);
+        }
+        zstr_free (&command);
         return;
+    }
     int64_t tick_at = zclock_mono () + TICK_MS;
     int64_t metrics_at = zclock_mono () + METRICS_PUSH_MS;
     while (!self->http_done) {

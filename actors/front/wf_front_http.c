@@ -7,11 +7,13 @@
 #include "wf_front_http.h"
 #include "wf_front_routes.h"
 #include "wf_front_hub.h"
+#include "wf_front_security.h"
 #include "wf_jwt_cache.h"
 #include "wf_problem.h"
 #include "wf_log.h"
 #include "wf_metrics.h"
 #include "wf_wire.h"
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <sodium.h>
 
@@ -26,8 +28,16 @@
 #define DEADLINE_GRACE_MS 500
 //  Verified access tokens this HTTP thread remembers (wf_jwt_cache).
 #define JWT_CACHE_ENTRIES 4096
+//  An auth request's rate-limit subject: "email:" or "refresh:" and the text.
+#define AUTH_SUBJECT_BYTES_MAX 600
 
-typedef enum { SLOT_FREE, SLOT_READING_BODY, SLOT_WAITING, SLOT_RESPONDING } slot_state_t;
+typedef enum {
+    SLOT_FREE,
+    SLOT_READING_BODY,
+    SLOT_LIMITING, //  the bridge checks its rate limit (wf_front_ratelimit.h)
+    SLOT_WAITING,
+    SLOT_RESPONDING
+} slot_state_t;
 
 typedef struct {
     uint32_t generation;
@@ -43,6 +53,7 @@ typedef struct {
     char content_type[SMALL_HEADER_BYTES_MAX];
     char idempotency_key[SMALL_HEADER_BYTES_MAX + 1]; //  room for one byte over the 255 limit
     char client_ip[64];
+    char origin[WF_CORS_ORIGIN_BYTES_MAX + 1];
     char *body;
     size_t body_len;
     size_t body_expected;
@@ -93,6 +104,9 @@ struct _wf_front_http_t {
     int64_t drain_deadline_ms;
     wf_front_hub_t *hub;       //  the SignalR hub's WebSocket connections
     wf_jwt_cache_t *jwt_cache; //  REST bearer tokens verified here; NULL without config->jwt
+    bool ratelimit;            //  ask the bridge before limited routes
+    bool tls;                  //  serving HTTPS/WSS
+    const char *cors_origins;  //  "" = CORS off
 };
 
 //  Frees what a response owns and resets it.
@@ -185,6 +199,12 @@ wf_front_hub_t *
 wf_front_http_hub (wf_front_http_t *http)
 {
     return http->hub;
+}
+
+wf_metrics_t *
+wf_front_http_registry (wf_front_http_t *http)
+{
+    return http->metrics;
 }
 
 const wf_front_http_config_t *
@@ -350,9 +370,9 @@ s_random_hex (char *out, size_t bytes)
     sodium_bin2hex (out, 2 * bytes + 1, raw, bytes);
 }
 
-//  The method of the request on wsi, and its URI token.
+//  The method of the request on wsi, and in *token its URI token (when not NULL).
 static wf_http_method_t
-s_method (struct lws *wsi)
+s_method (struct lws *wsi, enum lws_token_indexes *token)
 {
     static const struct {
         enum lws_token_indexes token;
@@ -362,8 +382,13 @@ s_method (struct lws *wsi)
                    {WSI_TOKEN_DELETE_URI, WF_HTTP_DELETE},  {WSI_TOKEN_HEAD_URI, WF_HTTP_HEAD},
                    {WSI_TOKEN_OPTIONS_URI, WF_HTTP_OPTIONS}};
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (lws_hdr_total_length (wsi, methods[i].token) > 0)
+        if (lws_hdr_total_length (wsi, methods[i].token) > 0) {
+            if (token)
+                *token = methods[i].token;
             return methods[i].method;
+        }
+    if (token)
+        *token = WSI_TOKEN_GET_URI;
     return WF_HTTP_METHOD_OTHER;
 }
 
@@ -374,7 +399,7 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
 {
     wf_http_request_t *req = &slot->req;
     memset (req, 0, sizeof *req);
-    req->method = s_method (wsi);
+    req->method = s_method (wsi, NULL);
     snprintf (slot->path, sizeof slot->path, "%.*s", (int) path_len, path);
     req->path = slot->path;
     s_query (wsi, slot->query, sizeof slot->query);
@@ -405,6 +430,8 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
     req->idempotency_key = slot->idempotency_key;
     lws_get_peer_simple (wsi, slot->client_ip, sizeof slot->client_ip);
     req->client_ip = slot->client_ip;
+    s_header (wsi, WSI_TOKEN_ORIGIN, slot->origin, sizeof slot->origin);
+    req->origin = slot->origin;
     char accept[SMALL_HEADER_BYTES_MAX];
     s_header (wsi, WSI_TOKEN_HTTP_ACCEPT, accept, sizeof accept);
     req->accept_json = strstr (accept, "application/json") != NULL;
@@ -419,9 +446,100 @@ s_respond (slot_t *slot)
     lws_callback_on_writable (slot->wsi);
 }
 
-//  Runs the route's handler once the whole request is there.
+//  The subject of the request's bearer token when it verifies, else "".
+static const char *
+s_bearer_subject (wf_front_http_t *http, const wf_http_request_t *req, wf_jwt_claims_t *claims)
+{
+    const char *header = req->authorization;
+    if (!http->jwt_cache || strncasecmp (header, "Bearer ", 7) != 0)
+        return "";
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    size_t len = strlen (token);
+    while (len > 0 && token[len - 1] == ' ')
+        len--;
+    if (wf_jwt_cache_verify (http->jwt_cache, token, len, wf_clock_ms () / 1000, claims) !=
+        WF_JWT_OK)
+        return "";
+    return claims->sub;
+}
+
+//  The "user" of an auth request, from its body (into buffer): the lower-cased
+//  email of register and login, the refresh token of refresh; "" when absent,
+//  malformed or too long (the handler then refuses the request anyway).
+static const char *
+s_auth_subject (const wf_http_request_t *req, char *buffer, size_t size)
+{
+    buffer[0] = 0;
+    if (!req->body || req->body_len == 0)
+        return buffer;
+    json_t *root = json_loadb (req->body, req->body_len, JSON_DISABLE_EOF_CHECK, NULL);
+    bool refresh = strcmp (req->match.route->pattern, "/api/auth/refresh") == 0;
+    json_t *value = json_object_get (root, refresh ? "refreshToken" : "email");
+    if (json_is_string (value) && json_string_length (value) + 8 < size) {
+        snprintf (buffer, size, "%s:%s", refresh ? "refresh" : "email", json_string_value (value));
+        for (char *c = buffer; !refresh && *c; c++)
+            *c = (char) tolower ((unsigned char) *c);
+    }
+    json_decref (root);
+    return buffer;
+}
+
+//  Asks the bridge for the route's rate limit when it has one: "LIMIT" index
+//  generation class user address. The bridge owns the limiter, so a slow
+//  Redis never stalls this thread; its "LIMITED" answer resumes the slot
+//  (s_on_limited). False when no limit applies.
+static bool
+s_rate_limit_ask (wf_front_http_t *http, slot_t *slot)
+{
+    wf_rate_class_t rate_class =
+        wf_front_ratelimit_classify (slot->req.method, slot->def->route.pattern);
+    if (rate_class == WF_RATE_CLASS_NONE || !http->ratelimit)
+        return false;
+    wf_jwt_claims_t claims;
+    char subject[AUTH_SUBJECT_BYTES_MAX];
+    const char *user = rate_class == WF_RATE_CLASS_MONEY
+                           ? s_bearer_subject (http, &slot->req, &claims)
+                           : s_auth_subject (&slot->req, subject, sizeof subject);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "LIMIT");
+    zmsg_addstrf (msg, "%u", (unsigned) (slot - http->slots));
+    zmsg_addstrf (msg, "%u", slot->generation);
+    zmsg_addstr (msg, rate_class == WF_RATE_CLASS_AUTH ? "auth" : "money");
+    zmsg_addstr (msg, user);
+    zmsg_addstr (msg, slot->client_ip);
+    slot->state = SLOT_LIMITING;
+    slot->deadline_ms = wf_clock_ms () + http->request_timeout_ms;
+    //  The pipe has sndtimeo 0: a bridge that far behind means overload.
+    if (zmsg_send (&msg, http->pipe) != 0) {
+        zmsg_destroy (&msg);
+        wf_http_respond_problem (&slot->resp, &slot->req, 503, "Service Unavailable",
+                                 "the front is overloaded");
+        wf_http_add_header (&slot->resp, "retry-after:", "1");
+        s_respond (slot);
+    }
+    return true;
+}
+
+//  Fills a 429 for a request the limiter refused.
 static void
-s_dispatch (wf_front_http_t *http, slot_t *slot)
+s_respond_limited (slot_t *slot, int64_t retry_after_s, const char *scope)
+{
+    char detail[128], seconds[24];
+    snprintf (detail, sizeof detail, "too many requests from this %s; retry in %" PRId64 " s",
+              scope, retry_after_s);
+    snprintf (seconds, sizeof seconds, "%" PRId64, retry_after_s);
+    wf_http_respond_problem (&slot->resp, &slot->req, 429, "Too Many Requests", detail);
+    wf_http_add_header (&slot->resp, "retry-after:", seconds);
+    wf_log (WF_LOG_INFO, "front", "rate_limited", slot->request_id,
+            "route=%s scope=%s retry_after_s=%" PRId64, slot->def->name, scope, retry_after_s);
+    s_respond (slot);
+}
+
+//  Runs the route's handler.
+static void
+s_run_handler (wf_front_http_t *http, slot_t *slot)
 {
     http->current = slot;
     wf_handler_result_t result = slot->def->handle (http, &slot->req, &slot->resp);
@@ -430,6 +548,40 @@ s_dispatch (wf_front_http_t *http, slot_t *slot)
         slot->state = SLOT_WAITING;
     else
         s_respond (slot);
+}
+
+//  The whole request is there: its rate limit first (the bridge answers),
+//  then its handler.
+static void
+s_dispatch (wf_front_http_t *http, slot_t *slot)
+{
+    if (!s_rate_limit_ask (http, slot))
+        s_run_handler (http, slot);
+}
+
+//  The bridge's verdict: "LIMITED" index generation retry_after_s scope;
+//  retry_after_s 0 lets the request through to its handler.
+static void
+s_on_limited (wf_front_http_t *http, zmsg_t *msg)
+{
+    char *index = zmsg_popstr (msg), *generation = zmsg_popstr (msg);
+    char *retry = zmsg_popstr (msg), *scope = zmsg_popstr (msg);
+    if (index && generation && retry && scope) {
+        unsigned long at = strtoul (index, NULL, 10);
+        slot_t *slot = at < SLOTS_MAX ? &http->slots[at] : NULL;
+        if (slot && slot->state == SLOT_LIMITING &&
+            slot->generation == (uint32_t) strtoul (generation, NULL, 10)) {
+            int64_t retry_after_s = strtoll (retry, NULL, 10);
+            if (retry_after_s > 0)
+                s_respond_limited (slot, retry_after_s, scope);
+            else
+                s_run_handler (http, slot);
+        }
+    }
+    zstr_free (&index);
+    zstr_free (&generation);
+    zstr_free (&retry);
+    zstr_free (&scope);
 }
 
 //  Answers at once with a problem (before any handler ran).
@@ -480,6 +632,56 @@ s_check_body_framing (wf_front_http_t *http, slot_t *slot, struct lws *wsi)
     return 0;
 }
 
+//  Checks what lws lets through of the request line: the version must be
+//  HTTP/1.0 or HTTP/1.1 (505 otherwise), and the path must hold no ';' or
+//  '&' (lws cuts the path there and drops the rest, so "/x;y" would be
+//  served as "/x"; 400). 0, or -1 when the request was refused.
+static int
+s_check_request_line (slot_t *slot, struct lws *wsi)
+{
+    char version[16];
+    s_header (wsi, WSI_TOKEN_HTTP, version, sizeof version);
+    if (strcmp (version, "HTTP/1.1") != 0 && strcmp (version, "HTTP/1.0") != 0) {
+        s_reject (slot, *version ? 505 : 400,
+                  *version ? "HTTP Version Not Supported" : "Bad Request",
+                  "the request line must end in HTTP/1.1 or HTTP/1.0", true);
+        return -1;
+    }
+    enum lws_token_indexes token;
+    s_method (wsi, &token);
+    char fragment[8];
+    if (lws_hdr_copy_fragment (wsi, fragment, sizeof fragment, token, 1) >= 0 ||
+        lws_hdr_fragment_length (wsi, token, 1) > 0) {
+        s_reject (slot, 400, "Bad Request", "the path must not contain ';' or '&'", false);
+        return -1;
+    }
+    return 0;
+}
+
+//  Answers a CORS preflight (OPTIONS with Origin and
+//  Access-Control-Request-Method): 204 with the policy for a configured
+//  origin, 403 for any other. True when it was one.
+static bool
+s_cors_preflight (wf_front_http_t *http, slot_t *slot, struct lws *wsi)
+{
+    if (slot->req.method != WF_HTTP_OPTIONS || !*slot->origin ||
+        lws_hdr_custom_length (wsi, "access-control-request-method:", 30) <= 0)
+        return false;
+    slot->def = NULL;
+    if (!wf_front_cors_allowed (http->cors_origins, slot->origin)) {
+        s_reject (slot, 403, "Forbidden", "this origin may not call the API", false);
+        return true;
+    }
+    wf_http_response_t *resp = &slot->resp;
+    resp->status = 204;
+    resp->content_type = "text/plain";
+    wf_http_add_header (resp, "access-control-allow-methods:", WF_CORS_ALLOW_METHODS);
+    wf_http_add_header (resp, "access-control-allow-headers:", WF_CORS_ALLOW_HEADERS);
+    wf_http_add_header (resp, "access-control-max-age:", WF_CORS_MAX_AGE_S);
+    s_respond (slot); //  s_on_writeable adds the allow-origin headers
+    return true;
+}
+
 //  A new request's headers are in: route it, then read its body or dispatch.
 static int
 s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path, size_t path_len)
@@ -507,6 +709,8 @@ s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path,
         s_reject (slot, 503, "Service Unavailable", "the server is shutting down", true);
         return 0;
     }
+    if (s_check_request_line (slot, wsi) != 0 || s_cors_preflight (http, slot, wsi))
+        return 0;
     char allow[64];
     wf_route_result_t found =
         wf_route_match (http->routes, http->defs_count, slot->req.method, slot->path,
@@ -566,7 +770,15 @@ s_on_body_complete (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
         //  A second completion for one body: lws 4.1 re-signals it for every
         //  service pass while bytes pipelined behind a POST body wait in its
         //  buffer, which would spin this thread until the reply. We do not
-        //  serve requests pipelined after a body: close the connection.
+        //  serve requests pipelined after a body: an answer already written
+        //  goes out (the next pass) and closes the connection; otherwise
+        //  close now.
+        //  (While the bridge checks the rate limit, a millisecond or up to
+        //  the Redis bound, the same holds: the answer follows, then close.)
+        if (slot->state == SLOT_RESPONDING || slot->state == SLOT_LIMITING) {
+            slot->resp.close_connection = true;
+            return 0;
+        }
         return -1;
     }
     if (!slot)
@@ -627,6 +839,7 @@ s_on_writeable (wf_front_http_t *http, struct lws *wsi, pss_t *pss)
     ok = ok && lws_add_http_header_by_name (wsi, (const unsigned char *) "x-request-id:",
                                             (const unsigned char *) slot->request_id,
                                             (int) strlen (slot->request_id), &p, end) == 0;
+    ok = ok && wf_front_security_headers (wsi, resp, slot->origin, http->cors_origins, &p, end);
     for (size_t i = 0; ok && i < resp->headers_count; i++)
         ok = lws_add_http_header_by_name (wsi, (const unsigned char *) resp->header_names[i],
                                           (const unsigned char *) resp->header_values[i],
@@ -693,6 +906,12 @@ s_expire (wf_front_http_t *http)
                       true);
             continue;
         }
+        if (slot->state == SLOT_LIMITING && slot->deadline_ms <= now_ms) {
+            wf_http_respond_problem (&slot->resp, &slot->req, 503, "Service Unavailable",
+                                     "the rate limiter did not answer in time");
+            s_respond (slot);
+            continue;
+        }
         if (slot->state == SLOT_WAITING && slot->deadline_ms <= now_ms) {
             wf_http_respond_problem (&slot->resp, &slot->req, 504, "Gateway Timeout",
                                      "no reply from the service before the deadline");
@@ -716,6 +935,8 @@ s_drain_pipe (wf_front_http_t *http)
             http->stop = true;
         else if (streq (command, "REPLY"))
             s_on_reply (http, msg);
+        else if (streq (command, "LIMITED"))
+            s_on_limited (http, msg);
         else if (streq (command, "PUSH"))
             wf_front_hub_push (http->hub, msg);
         else if (streq (command, "HEALTH")) {
@@ -755,9 +976,13 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             return s_on_body_complete (http, wsi, pss);
         case LWS_CALLBACK_HTTP_WRITEABLE:
             return s_on_writeable (http, wsi, pss);
-        case LWS_CALLBACK_CLOSED_HTTP: {
+        case LWS_CALLBACK_CLOSED_HTTP:
+        case LWS_CALLBACK_HTTP_DROP_PROTOCOL: {
+            //  DROP_PROTOCOL: lws hands the connection to the unparsed protocol (a
+            //  request it could not parse was pipelined behind this one) and
+            //  frees the session: the slot goes, and its answer with it.
             slot_t *slot = s_slot_of (http, pss);
-            if (slot)
+            if (slot && slot->wsi == wsi)
                 s_slot_release (http, slot);
             if (pss)
                 pss->has_slot = false;
@@ -773,6 +998,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 
 static const struct lws_protocols s_protocols[] = {
     {"http", s_callback, sizeof (session_t), 0, 0, NULL, 0},
+    {WF_FRONT_UNPARSED_PROTOCOL, wf_front_security_unparsed_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -815,6 +1041,9 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
                                         .reconnect_window_ms = config->hub_reconnect_window_ms};
     http->hub = wf_front_hub_new (&hub_config, pipe, http->metrics);
     http->jwt_cache = config->jwt ? wf_jwt_cache_new (config->jwt, JWT_CACHE_ENTRIES) : NULL;
+    http->ratelimit = !config->ratelimit.disabled;
+    http->cors_origins = config->cors_origins ? config->cors_origins : "";
+    http->tls = config->tls_cert && *config->tls_cert;
 
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
@@ -827,7 +1056,19 @@ s_http_new (zsock_t *pipe, const wf_front_http_config_t *config)
     info.fd_limit_per_thread = WF_HTTP_CONNECTIONS_MAX;
     info.keepalive_timeout = WF_HTTP_IDLE_TIMEOUT_S;
     info.timeout_secs = WF_HTTP_IDLE_TIMEOUT_S;
-    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                   LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
+    //  Requests lws cannot parse go to wf_front_security_unparsed_callback
+    //  instead of lws's 403 page.
+    info.listen_accept_role = "raw-skt";
+    info.listen_accept_protocol = WF_FRONT_UNPARSED_PROTOCOL;
+    info.headers = wf_front_security_vhost_headers (http->tls);
+    if (http->tls) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = config->tls_cert;
+        info.ssl_private_key_filepath = config->tls_key;
+        info.alpn = "http/1.1"; //  the front speaks HTTP/1.1 only (no h2 streams)
+    }
     http->context = lws_create_context (&info);
     return http;
 }
@@ -871,7 +1112,10 @@ wf_front_http_actor (zsock_t *pipe, void *args)
     lws_set_log_level (LLL_ERR | LLL_WARN, NULL);
     wf_front_http_t *http = s_http_new (pipe, (const wf_front_http_config_t *) args);
     if (!http->context) {
+        //  zactor_new does not report the status: the bridge learns of the
+        //  failure from the NULL context (and must not wait for it for ever).
         zsock_signal (pipe, 1);
+        zsock_send (pipe, "pi", NULL, -1);
         s_http_destroy (&http);
         return;
     }

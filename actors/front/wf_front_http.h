@@ -12,22 +12,42 @@
       "METRICS" text               metrics of the other actors, concatenated
       "PUSH" user json             a notification for the hub's connections of user
       "TICK"                       time passed: expire waiting requests
+      "LIMITED" index generation retry_after_s scope
+                                   the rate limit's verdict for a slot (0: go ahead)
       "DRAIN"                      stop taking requests, finish pending, exit
     Pipe, http -> bridge:
       "REQUEST" service [envelope] [body]
+      "LIMIT" index generation class user address
+                                   may this request pass its rate limit? (the bridge
+                                   owns the limiter: Redis must not stall lws)
       "SUB" user / "UNSUB" user    the hub's first connection of user opened / last closed
-      after start-up: the lws context pointer and port ("pi"), so the bridge
-      can wake us; "DONE" when draining finished and the thread returns
+      after start-up: the lws context pointer and port ("pi"; a NULL context
+      when it could not listen), so the bridge can wake us; "DONE" when
+      draining finished and the thread returns
 
     Each in-flight request holds a slot; the correlation id of its worker
     request is (slot << 32 | generation), so a reply for a connection that
     closed meanwhile is recognised and dropped.
+
+    Before a route's handler runs, the thread checks what lws lets through
+    (HTTP/1.0 or 1.1 only: 505; no ';' or '&' in the path: 400), answers CORS
+    preflights (wf_front_security.h) and applies the route's rate limit
+    (asking the bridge, wf_front_ratelimit.h: 429 + Retry-After). Requests lws's parser rejects
+    (an unknown method, a request line that is not HTTP) come to a fallback
+    protocol that answers 501 or 400 problem+json instead of lws's 403 page.
+    With tls_cert and tls_key the listener serves HTTPS and WSS only (ALPN
+    http/1.1). What lws 4.1 does before any callback cannot be changed here:
+    it percent-decodes the path and removes dot segments in place
+    ("/a/%2e%2e/b" is "/b", "%2F" is "/"); its URI sanitiser answers 403
+    text/html itself (absolute-form targets, bad %-escapes); a header block
+    over its 8 KiB buffer fails the connection without a callback (no 431).
 */
 #ifndef WF_FRONT_HTTP_H_INCLUDED
 #define WF_FRONT_HTTP_H_INCLUDED
 
 #include <czmq.h>
 #include <stdbool.h>
+#include "wf_front_ratelimit.h"
 #include "wf_front_router.h"
 #include "wf_msg.h"
 
@@ -45,6 +65,12 @@ typedef struct {
     size_t hub_replay_messages_max; //  stateful reconnect buffer per connection; 0 = default
     int hub_reconnect_window_ms;    //  how long a dropped stateful connection waits; 0 = default
     const char *web_client_js;      //  file served as /signalr.min.js; NULL or "" = 404
+
+    //  Hardening (wf_front_ratelimit.h, wf_front_security.h)
+    wf_front_ratelimit_config_t ratelimit;
+    const char *tls_cert;     //  PEM certificate (chain): serve HTTPS/WSS; NULL or "" = plain
+    const char *tls_key;      //  its PEM private key (with tls_cert)
+    const char *cors_origins; //  comma-separated allowed origins; NULL or "" = CORS off
 } wf_front_http_config_t;
 
 //  What a route handler sees of a request. Strings are NUL-terminated and live
@@ -62,10 +88,11 @@ typedef struct {
     const char *content_type;    //  "" when none
     const char *idempotency_key; //  "" when none
     const char *client_ip;
+    const char *origin; //  "" when none
     bool accept_json;
 } wf_http_request_t;
 
-#define WF_HTTP_EXTRA_HEADERS_MAX 4
+#define WF_HTTP_EXTRA_HEADERS_MAX 8
 
 typedef struct {
     int status;
@@ -109,6 +136,8 @@ void wf_http_add_header (wf_http_response_t *resp, const char *name, const char 
 //  Latest health report json and other actors' metrics (may be NULL).
 const char *wf_front_http_health (wf_front_http_t *http);
 const char *wf_front_http_metrics_others (wf_front_http_t *http);
+//  This thread's metrics registry (for its helpers: wf_front_security.c).
+wf_metrics_t *wf_front_http_registry (wf_front_http_t *http);
 //  This thread's own metrics, rendered (caller frees).
 char *wf_front_http_metrics_own (wf_front_http_t *http);
 const wf_front_http_config_t *wf_front_http_config (wf_front_http_t *http);

@@ -10,14 +10,13 @@
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "                \
     "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-//  The headers every file goes out with.
+//  The headers every file goes out with (nosniff, referrer-policy and
+//  x-frame-options come with every response: wf_front_security.h).
 static void
 s_headers (wf_http_response_t *resp)
 {
     wf_http_add_header (resp, "cache-control:", "no-cache");
-    wf_http_add_header (resp, "x-content-type-options:", "nosniff");
     wf_http_add_header (resp, "content-security-policy:", S_CSP);
-    wf_http_add_header (resp, "referrer-policy:", "no-referrer");
 }
 
 //  Answers with a copy of len bytes.

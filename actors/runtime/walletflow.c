@@ -131,6 +131,19 @@ s_actor_configs (const wf_config_t *config, actor_configs_t *ac)
     ac->front.http.hub_replay_messages_max = (size_t) config->hub_replay_messages_max;
     ac->front.http.hub_reconnect_window_ms = config->hub_reconnect_window_ms;
     ac->front.http.web_client_js = config->web_client_js;
+    ac->front.http.ratelimit = (wf_front_ratelimit_config_t){
+        .disabled = !config->rate_limit,
+        .redis_url = config->redis_url,
+        .prefix = config->rate_limit_prefix,
+        .timeout_ms = config->rate_limit_timeout_ms,
+        .auth_address = {config->rate_auth_address_per_min, config->rate_auth_address_burst},
+        .auth_user = {config->rate_auth_user_per_min, config->rate_auth_user_burst},
+        .money_user = {config->rate_money_user_per_min, config->rate_money_user_burst},
+        .money_address = {config->rate_money_address_per_min, config->rate_money_address_burst},
+    };
+    ac->front.http.tls_cert = config->tls_cert;
+    ac->front.http.tls_key = config->tls_key;
+    ac->front.http.cors_origins = config->cors_origins;
     ac->health.pg_url = *config->pg_url ? config->pg_url : NULL;
     ac->health.redis_url = *config->redis_url ? config->redis_url : NULL;
     ac->health.amqp_url = *config->amqp_url ? config->amqp_url : NULL;
@@ -483,6 +496,16 @@ s_run (const wf_config_t *config)
         ok = (health = s_start (wf_health_actor, &ac.health, "health")) != NULL;
     if (ok && (config->actors & WF_ACTOR_FRONT))
         ok = (front = s_start (wf_front_actor, &ac.front, "front")) != NULL;
+    if (ok && front) {
+        //  A front that could not listen (port taken, TLS files refused)
+        //  answers -1.
+        zstr_send (front, "PORT");
+        char *port = zstr_recv (front);
+        ok = port && atoi (port) > 0;
+        if (!ok)
+            wf_log (WF_LOG_ERROR, "main", "actor_failed", NULL, "actor=front");
+        zstr_free (&port);
+    }
 
     //  Metrics of this process's actors go to the front that collects them
     //  (in-process only when a front runs here).

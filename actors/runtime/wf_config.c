@@ -109,6 +109,42 @@ static const option_t s_options[] = {
     {"--web-client-js", "WF_WEB_CLIENT_JS", TEXT (web_client_js),
      "the SignalR browser client (npm @microsoft/signalr dist/browser/signalr.min.js) the web "
      "page at / loads (default: tests/e2e/node_modules of the source tree)"},
+    {"--rate-limit", "WF_RATE_LIMIT", INT (rate_limit, 0, 1),
+     "1 (default): token-bucket limits on the auth and money endpoints, shared through "
+     "--redis-url, per process while Redis is down; 0: off (benchmarks)"},
+    {"--rate-limit-prefix", "WF_RATE_LIMIT_PREFIX", TEXT (rate_limit_prefix),
+     "Redis key prefix of the rate-limit buckets (default wf:rl:)"},
+    {"--rate-limit-timeout-ms", "WF_RATE_LIMIT_TIMEOUT_MS", INT (rate_limit_timeout_ms, 1, 1000),
+     "bound of one rate-limit Redis round trip (default 50)"},
+    {"--rate-auth-address-per-min", "WF_RATE_AUTH_ADDRESS_PER_MIN",
+     INT (rate_auth_address_per_min, 1, 1000000),
+     "register/login/refresh requests a minute per client address (default 300)"},
+    {"--rate-auth-address-burst", "WF_RATE_AUTH_ADDRESS_BURST",
+     INT (rate_auth_address_burst, 1, 1000000),
+     "of which at once, the bucket's size (default 100)"},
+    {"--rate-auth-user-per-min", "WF_RATE_AUTH_USER_PER_MIN",
+     INT (rate_auth_user_per_min, 1, 1000000),
+     "register/login requests a minute per email, refresh requests per refresh token (default 60)"},
+    {"--rate-auth-user-burst", "WF_RATE_AUTH_USER_BURST", INT (rate_auth_user_burst, 1, 1000000),
+     "of which at once (default 20)"},
+    {"--rate-money-user-per-min", "WF_RATE_MONEY_USER_PER_MIN",
+     INT (rate_money_user_per_min, 1, 1000000),
+     "money requests (POST/PUT/PATCH/DELETE under /api/accounts, /api/holds, "
+     "/api/transactions) a minute per user (default 1200)"},
+    {"--rate-money-user-burst", "WF_RATE_MONEY_USER_BURST", INT (rate_money_user_burst, 1, 1000000),
+     "of which at once per user (default 200)"},
+    {"--rate-money-address-per-min", "WF_RATE_MONEY_ADDRESS_PER_MIN",
+     INT (rate_money_address_per_min, 1, 1000000),
+     "money requests a minute per client address (default 6000)"},
+    {"--rate-money-address-burst", "WF_RATE_MONEY_ADDRESS_BURST",
+     INT (rate_money_address_burst, 1, 1000000),
+     "of which at once per client address (default 1000)"},
+    {"--tls-cert", "WF_TLS_CERT", TEXT (tls_cert),
+     "PEM certificate (chain) file: the front serves HTTPS and WSS only (with --tls-key)"},
+    {"--tls-key", "WF_TLS_KEY", TEXT (tls_key), "PEM private key file of --tls-cert"},
+    {"--cors-origins", "WF_CORS_ORIGINS", TEXT (cors_origins),
+     "origins allowed to call the API from a browser, comma-separated exact origins such as "
+     "https://app.example.com (default: none, CORS off)"},
 };
 #define OPTIONS (sizeof s_options / sizeof s_options[0])
 
@@ -253,6 +289,8 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     config->login_address_failures_max = 20;
     config->login_failure_window_s = 900;
     strcpy (config->login_limit_prefix, "wf:login:");
+    config->rate_limit = 1;
+    strcpy (config->rate_limit_prefix, "wf:rl:");
 #ifdef WF_WEB_CLIENT_JS_DEFAULT
     snprintf (config->web_client_js, sizeof config->web_client_js, "%s", WF_WEB_CLIENT_JS_DEFAULT);
 #endif
@@ -285,6 +323,10 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
     }
     if (!*config->curve_server_cert != !*config->curve_allowed) {
         snprintf (error, error_size, "--curve-server-cert and --curve-allowed go together");
+        return -1;
+    }
+    if (!*config->tls_cert != !*config->tls_key) {
+        snprintf (error, error_size, "--tls-cert and --tls-key go together");
         return -1;
     }
     if (!*config->curve_client_cert != !*config->curve_server_key) {

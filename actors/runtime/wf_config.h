@@ -79,6 +79,22 @@ typedef struct {
     int hub_reconnect_window_ms;                  //  0 = WF_HUB_RECONNECT_WINDOW_MS_DEFAULT
     char web_client_js[WF_CONFIG_TEXT_BYTES_MAX]; //  the browser's signalr.min.js; "" = none
 
+    //  The front's hardening: rate limits (0 = the limiter's default), TLS, CORS
+    int rate_limit;             //  1 = on (default), 0 = off
+    char rate_limit_prefix[65]; //  WF_RATELIMIT_PREFIX_BYTES_MAX + 1
+    int rate_limit_timeout_ms;  //  one Redis round trip on the HTTP thread
+    int rate_auth_address_per_min;
+    int rate_auth_address_burst;
+    int rate_auth_user_per_min;
+    int rate_auth_user_burst;
+    int rate_money_user_per_min;
+    int rate_money_user_burst;
+    int rate_money_address_per_min;
+    int rate_money_address_burst;
+    char tls_cert[WF_CONFIG_TEXT_BYTES_MAX];     //  PEM: the front serves HTTPS/WSS
+    char tls_key[WF_CONFIG_TEXT_BYTES_MAX];      //  its PEM private key
+    char cors_origins[WF_CONFIG_TEXT_BYTES_MAX]; //  allowed origins, comma-separated; "" = off
+
     bool help;
 } wf_config_t;
 

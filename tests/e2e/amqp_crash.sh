@@ -9,6 +9,8 @@
 # message ids equals the set of rows; rows published but not yet recorded as acknowledged at the
 # kill come again: duplicates, counted and printed), and the money verifies.
 source "$(dirname "$0")/lib.sh"
+# This test hammers the money endpoints on purpose (load.mjs): no rate limits.
+export WF_RATE_LIMIT=0
 source "$(dirname "$0")/amqp_lib.sh"
 : "${WF_AMQP_URL:?WF_AMQP_URL is not set: run through deploy/test.sh}"
 HERE="$AMQP_HERE"

@@ -13,6 +13,8 @@
 #     received every outbox row with the amqp destination: the set of message ids equals the
 #     set of rows; duplicates are counted and printed; the money itself verifies.
 source "$(dirname "$0")/lib.sh"
+# This test hammers the money endpoints on purpose (load.mjs): no rate limits.
+export WF_RATE_LIMIT=0
 source "$(dirname "$0")/amqp_lib.sh"
 : "${WF_AMQP_URL:?WF_AMQP_URL is not set: run through deploy/test.sh}"
 HERE="$AMQP_HERE"

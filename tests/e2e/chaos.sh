@@ -26,6 +26,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/amqp_lib.sh"
 source "$(dirname "$0")/chaos_lib.sh"
 : "${WF_AMQP_URL:?WF_AMQP_URL is not set: run through deploy/test.sh}"
+# The load comes from one address on purpose: the front's rate limits would refuse most of it.
+export WF_RATE_LIMIT=0
 FAULTS=${CHAOS_FAULTS:-kill9 postgres redis rabbitmq worker}
 KILL_ROUNDS=${CHAOS_KILL_ROUNDS:-3}
 WORKER_ROUNDS=${CHAOS_WORKER_ROUNDS:-2}

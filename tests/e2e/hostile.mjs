@@ -46,7 +46,7 @@ const nest = (n) => "[".repeat(n) + "]".repeat(n);
 const cases = [
     // Framing: truncated, oversized, malformed lengths.
     ["truncated body, then half-close", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"amount":`, { end: true }], "close"],
-    ["body longer than Content-Length", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{"amount":1}`], 400, { want: 2, seq: [400, 403], todo: "the excess is a new request: lws answers 403 text/html" }],
+    ["body longer than Content-Length", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 5\r\n\r\n{"amount":1}`], 400, { want: 2, seq: [400] }],
     ["Content-Length over the limit", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 70000\r\n\r\n`], 413],
     ["oversized body sent", deposit(`{"amount":1,"description":"${"a".repeat(70000)}"}`), 413],
     ["Content-Length -1", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: -1\r\n\r\n`], [400, "close"]],
@@ -65,8 +65,10 @@ const cases = [
     ["two equal Content-Lengths", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n{"amount":1}`], [400, "close"], { want: 2 }],
     ["Content-Length list '12, 12'", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 12, 12\r\n\r\n{"amount":1}`], [400, "close"], { want: 2 }],
     ["space before colon", [`POST ${DEPOSIT} HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length : 12\r\n\r\n{"amount":1}`], [400, 411, "close"], { want: 2 }],
-    // A GET's body is read and dropped by its length: exactly two answers.
-    ["GET with a smuggled body", [`GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 38\r\n\r\nGET /api/no-such-thing HTTP/1.1\r\nX: \r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n`], 200, { want: 3, seq: [200, 404], todo: "lws does not parse requests pipelined after a body" }],
+    // A GET's body is read and dropped by its length; requests pipelined
+    // behind a body are not served (lws 4.1 would spin on them): one answer,
+    // then the connection closes, and the smuggled GET is never answered.
+    ["GET with a smuggled body", [`GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 38\r\n\r\nGET /api/no-such-thing HTTP/1.1\r\nX: \r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n`], 200, { want: 3, seq: [200] }],
     // Content types.
     ["text/plain", deposit(`{"amount":1}`, { type: "text/plain" }), 415],
     ["no Content-Type", deposit(`{"amount":1}`, { type: null }), 415],
@@ -124,26 +126,53 @@ const cases = [
     ["login: password a number", post("/api/auth/login", `{"email":"a@example.com","password":12345}`, { auth: false }), 400],
     // Routes.
     ["path traversal", get("/api/accounts/../../../etc/passwd", AUTH), [400, 404]],
-    ["encoded traversal", get(`/api/accounts/%2e%2e/%2e%2e/health`, AUTH), [400, 404], { todo: "lws decodes %2e and resolves .. before routing" }],
-    ["encoded slash in id", [`POST /api/accounts/${account.id}%2Fdeposit HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Length: 0\r\n\r\n`], [400, 404], { todo: "lws decodes %2F into a separator before routing" }],
+    ["encoded traversal", get(`/api/accounts/%2e%2e/%2e%2e/health`, AUTH), [400, 404], { todo: "cannot be fixed in lws 4.1: its parser decodes %2e and removes dot segments in place before any callback; the raw target is kept nowhere" }],
+    ["encoded slash in id", [`POST /api/accounts/${account.id}%2Fdeposit HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Length: 0\r\n\r\n`], [400, 404], { todo: "cannot be fixed in lws 4.1: its parser decodes %2F into a separator in place before any callback" }],
     ["double-encoded id", get(`/api/accounts/%25${account.id}`, AUTH), [400, 404]],
     ["NUL in path", get("/api/accounts/%00", AUTH), [400, 404]],
     ["raw NUL in path", [Buffer.from("GET /api/acc\0ounts HTTP/1.1\r\nHost: x\r\n\r\n", "latin1")], [400, 404, "close"]],
     ["invalid UTF-8 in path", get("/api/accounts/%ff%fe", AUTH), [400, 404]],
     ["upper-case route", get("/API/ACCOUNTS", AUTH), 404],
     ["trailing slash", get(`/api/accounts/${account.id}/`, AUTH), 404],
-    ["matrix parameter", get(`/api/accounts/${account.id};x=1`, AUTH), 404, { todo: "lws drops ;params from the path" }],
+    ["matrix parameter", get(`/api/accounts/${account.id};x=1`, AUTH), 400],
+    ["empty ';' at the end", get(`/api/accounts/${account.id};`, AUTH), 400],
+    ["'&' in the path", get(`/api/accounts/${account.id}&x`, AUTH), 400],
+    ["';' in the query is fine", get("/health/live?a=1;b=2"), 200],
+    ["absolute-form target", [`GET http://x/health/live HTTP/1.1\r\nHost: x\r\n\r\n`], [400, "close"], { todo: "cannot be fixed in lws 4.1: its URI sanitiser answers 403 text/html itself (lws_return_http_status, no callback)" }],
+    ["bad percent escape", get("/api/accounts/%zz", AUTH), [400, 404], { todo: "cannot be fixed in lws 4.1: its URI sanitiser answers 403 text/html itself (lws_return_http_status, no callback)" }],
     ["other user's account", get(`/api/accounts/${otherAccount.id}`, AUTH), [403, 404]],
     ["target 3000 bytes", get("/api/" + "a".repeat(3000)), [414, 431, "close"]],
     ["target 20000 bytes", get("/api/" + "a".repeat(20000)), [414, 431, "close"]],
-    ["unknown method", [`BREW /health/live HTTP/1.1\r\nHost: x\r\n\r\n`], [400, 405, 501, "close"], { todo: "lws answers 403 text/html itself" }],
+    ["unknown method", [`BREW /health/live HTTP/1.1\r\nHost: x\r\n\r\n`], 501, { check: (r) => r.headers["x-content-type-options"] === "nosniff" }],
+    ["TRACE", [`TRACE /health/live HTTP/1.1\r\nHost: x\r\n\r\n`], 501],
+    ["CONNECT", [`CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n`], 501],
+    ["PROPFIND", [`PROPFIND /api/accounts HTTP/1.1\r\nHost: x\r\n${AUTH}\r\n`], 501],
+    ["HTTP/2 preface on HTTP/1.1", [`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`], 501],
+    ["pipelined GET, then an unknown method", [get("/health/live")[0] + `BREW / HTTP/1.1\r\nHost: x\r\n\r\n`], 200, { want: 2, seq: [200, 501] }],
     ["DELETE a collection", [`DELETE /api/accounts HTTP/1.1\r\nHost: x\r\n${AUTH}\r\n`], 405],
-    ["HTTP/2.0 in the request line", [`GET /health/live HTTP/2.0\r\nHost: x\r\n\r\n`], [400, 505, "close"], { todo: "lws accepts any HTTP/x.y" }],
-    ["garbage request line", [`\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n`], [400, "close"], { todo: "lws answers 403 text/html itself" }],
+    ["HTTP/2.0 in the request line", [`GET /health/live HTTP/2.0\r\nHost: x\r\n\r\n`], 505],
+    ["HTTP/1.2", [`GET /health/live HTTP/1.2\r\nHost: x\r\n\r\n`], 505],
+    ["HTTP/3", [`GET /health/live HTTP/3\r\nHost: x\r\n\r\n`], 505],
+    ["no HTTP version (HTTP/0.9 style)", [`GET /health/live\r\nHost: x\r\n\r\n`], 400],
+    ["garbage after the version", [`GET /health/live HTTP/1.1 x\r\nHost: x\r\n\r\n`], [400, 505]],
+    ["garbage request line", [`\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n`], 400],
+    ["binary garbage", [Buffer.from([0, 1, 2, 3, 255, 254, 13, 10, 13, 10])], [400, "close"]],
+    // Security headers and CORS (off by default).
+    ["security headers on a 404", get("/nope"), 404, { check: (r) => r.headers["x-content-type-options"] === "nosniff" &&
+        r.headers["x-frame-options"] === "DENY" && r.headers["referrer-policy"] === "no-referrer" &&
+        r.headers["cache-control"] === "no-store" && /frame-ancestors 'none'/.test(r.headers["content-security-policy"] || "") &&
+        !r.headers["strict-transport-security"] }],
+    ["CORS preflight with CORS off", [`OPTIONS /api/accounts HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nAccess-Control-Request-Method: POST\r\n\r\n`], 403,
+        { check: (r) => !r.headers["access-control-allow-origin"] }],
+    ["Origin with CORS off", get("/health/live", "Origin: https://evil.example\r\n"), 200, { check: (r) => !r.headers["access-control-allow-origin"] }],
+    ["preflight from Origin: null", [`OPTIONS /api/accounts HTTP/1.1\r\nHost: x\r\nOrigin: null\r\nAccess-Control-Request-Method: POST\r\n\r\n`], 403,
+        { check: (r) => !r.headers["access-control-allow-origin"] }],
     // Headers.
     ["forged request id not echoed", get("/health/live", "X-Request-Id: a b\r\n"), 200, { check: (r) => r.headers["x-request-id"] !== "a b" }],
     ["header injection via LF", [`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Request-Id: abc\nSet-Cookie: evil=1\r\n\r\n`], [200, 400, "close"], { check: (r) => !r.headers["set-cookie"] }],
     ["obs-fold continuation", [`GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  Set-Cookie: evil=1\r\n\r\n`], [200, 400, "close"], { check: (r) => !r.headers["set-cookie"] }],
+    // Over lws's 8 KiB header buffer the parser fails the connection with no
+    // callback, so 431 cannot be answered in lws 4.1: closing is the answer.
     ["one 16 KiB header", get("/health/live", `X-Big: ${"b".repeat(16384)}\r\n`), [431, "close"]],
     ["300 headers", get("/health/live", Array.from({ length: 300 }, (_, i) => `X-H${i}: ${"v".repeat(30)}\r\n`).join("")), [431, "close"]],
     ["Authorization 5000 bytes", get("/api/accounts", `Authorization: Bearer ${"a".repeat(5000)}\r\n`), [401, 431]],

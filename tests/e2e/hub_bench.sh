@@ -12,6 +12,8 @@
 WALLETFLOW=${WALLETFLOW:-$(cd "$(dirname "$0")/../.." && pwd)/build/actors/runtime/walletflow}
 export WALLETFLOW
 source "$(dirname "$0")/lib.sh"
+# A benchmark from one address: no rate limits.
+export WF_RATE_LIMIT=0
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -d "$HERE/node_modules/@microsoft/signalr" ]; then
     (cd "$HERE" && npm ci --no-audit --no-fund --silent) || fail "npm ci in tests/e2e failed"

@@ -10,6 +10,9 @@ set -euo pipefail
 : "${WF_PG_URL:?WF_PG_URL is not set: run through deploy/test.sh}"
 
 E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/wf-e2e.XXXXXX")
+# Every test gets its own rate-limit buckets in the shared Redis (all tests
+# come from 127.0.0.1: one test's burst must not throttle the next).
+export WF_RATE_LIMIT_PREFIX=${WF_RATE_LIMIT_PREFIX:-wf:rl:e2e:$$:}
 E2E_PIDS=()
 
 e2e_cleanup() {

@@ -4,6 +4,8 @@
 # acknowledged movement is present exactly once, balances add up, 422s left
 # no trace, the outbox drains and the audit passes.
 source "$(dirname "$0")/lib.sh"
+# This test hammers the money endpoints on purpose (load.mjs): no rate limits.
+export WF_RATE_LIMIT=0
 HERE=$(cd "$(dirname "$0")" && pwd)
 LOAD_SECONDS=${WF_LOAD_SECONDS:-30}     # phase 1: the issue's ~30 s of concurrency
 CRASH_SECONDS=${WF_CRASH_SECONDS:-15}   # phase 2: load with a kill -9 a third of the way in
