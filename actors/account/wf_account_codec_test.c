@@ -34,7 +34,20 @@ s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
     assert_int_equal (wf_account_decide_refund (account, &cmd, &events[++count], &why), 0);
     assert_int_equal (wf_account_decide_suspend (account, &cmd, &events[++count], &why), 0);
     wf_account_apply (account, &events[count++]);
-    assert_int_equal (wf_account_decide_reactivate (account, &cmd, &events[count++], &why), 0);
+    assert_int_equal (wf_account_decide_reactivate (account, &cmd, &events[count], &why), 0);
+    wf_account_apply (account, &events[count++]);
+    cmd.hold_id = t_next_transaction_id ();
+    cmd.expires_at_ms = T_NOW_MS + 60000;
+    cmd.amount = 50;
+    assert_int_equal (wf_account_decide_hold (account, &cmd, &events[count], &why), 0);
+    wf_account_apply (account, &events[count++]);
+    cmd.amount = 20;
+    assert_int_equal (wf_account_decide_capture (account, &cmd, &events[count++], &why), 0);
+    assert_int_equal (wf_account_decide_void (account, &cmd, &events[count++], &why), 0);
+    cmd.now_ms = cmd.expires_at_ms;
+    assert_int_equal (wf_account_decide_expire (account, &cmd, &events[count++], &why), 0);
+    cmd.overdraft_limit = 0;
+    assert_int_equal (wf_account_decide_overdraft (account, &cmd, &events[count++], &why), 0);
     wf_account_destroy (&account);
     assert_int_equal (count, WF_ACCOUNT_EVENT_COUNT - 1);
     return count;
@@ -83,7 +96,12 @@ test_type_names (void **state)
                                   "TransferReceived",
                                   "TransferRefunded",
                                   "AccountSuspended",
-                                  "AccountReactivated"};
+                                  "AccountReactivated",
+                                  "HoldPlaced",
+                                  "HoldCaptured",
+                                  "HoldVoided",
+                                  "HoldExpired",
+                                  "OverdraftLimitSet"};
     for (int type = 1; type < WF_ACCOUNT_EVENT_COUNT; type++) {
         assert_string_equal (wf_account_event_type_name ((wf_account_event_type_t) type),
                              names[type]);
@@ -308,7 +326,9 @@ test_bad_snapshots_are_refused (void **state)
 {
     wf_account_t *account = t_open (3, "USD");
     assert_int_equal (s_snapshot_with (account, "balance", json_integer (0)), 0);
-    assert_int_equal (s_snapshot_with (account, "snapshotVersion", json_integer (2)), -1);
+    assert_int_equal (s_snapshot_with (account, "snapshotVersion", json_integer (3)), -1);
+    assert_int_equal (s_snapshot_with (account, "overdraftLimit", json_integer (-1)), -1);
+    assert_int_equal (s_snapshot_with (account, "holds", json_integer (1)), -1);
     assert_int_equal (s_snapshot_with (account, "extra", json_true ()), -1);
     assert_int_equal (s_snapshot_with (account, "held", NULL), -1);
     assert_int_equal (s_snapshot_with (account, "balance", json_integer (-1)), -1);
