@@ -112,6 +112,8 @@ s_reply_info (item_t *item, const wf_account_state_t *state, bool is_default)
         .created_at_ms = state->created_at_ms,
         .version = state->version,
         .is_default = is_default,
+        .held = state->held,
+        .overdraft_limit = state->overdraft_limit,
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_INFO;
@@ -367,9 +369,16 @@ s_command_kind (self_t *self, item_t *item, const wf_account_command_t *cmd, con
         return -1;
     const wf_account_state_t *state = wf_account_state (entry->account);
     bool admin = wf_str_eq (cmd->role, ADMIN_ROLE);
-    bool status_change = wf_str_eq (cmd->kind, "suspend") || wf_str_eq (cmd->kind, "reactivate");
+    bool status_change = wf_str_eq (cmd->kind, "suspend") || wf_str_eq (cmd->kind, "reactivate") ||
+                         wf_str_eq (cmd->kind, "overdraft");
+    //  Only the shard's own timer may expire a hold.
+    if (wf_str_eq (cmd->kind, "expire") && !item->internal) {
+        wf_account_refuse (item, WF_ERR_BAD_REQUEST, "Unknown command.", NULL);
+        return 0;
+    }
     //  Another user's account is indistinguishable from a missing one.
-    if (state->version == 0 || (!wf_str_eq (cmd->user_id, state->owner_id) && !status_change)) {
+    if (state->version == 0 ||
+        (!wf_str_eq (cmd->user_id, state->owner_id) && !status_change && !item->internal)) {
         wf_account_refuse (item, WF_ERR_NOT_FOUND, "No such account.", NULL);
         return 0;
     }
@@ -378,8 +387,12 @@ s_command_kind (self_t *self, item_t *item, const wf_account_command_t *cmd, con
             wf_account_refuse (item, WF_ERR_FORBIDDEN, "Only an administrator may do this.", NULL);
             return 0;
         }
+        if (wf_str_eq (cmd->kind, "overdraft"))
+            return wf_account_handle_hold (self, item, entry, cmd);
         return s_status (self, item, entry, cmd);
     }
+    if (wf_str_eq (cmd->kind, "hold") || wf_account_holds_kind (cmd->kind))
+        return wf_account_handle_hold (self, item, entry, cmd);
     if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw") ||
         wf_str_eq (cmd->kind, "transfer"))
         return s_money (self, item, entry, cmd);
@@ -392,11 +405,20 @@ wf_account_handle_command (self_t *self, item_t *item)
 {
     const wf_account_command_t *cmd = &item->body->account_command;
     char id[WF_UUID_BYTES];
-    if (!wf_account_uuid_valid (cmd->account_id) || !wf_account_uuid_valid (cmd->user_id)) {
+    bool by_hold = wf_account_holds_kind (cmd->kind) && !cmd->account_id.len;
+    if ((!by_hold && !wf_account_uuid_valid (cmd->account_id)) ||
+        !wf_account_uuid_valid (cmd->user_id)) {
         wf_account_refuse (item, WF_ERR_NOT_FOUND, "No such account.", NULL);
         return 0;
     }
-    s_copy (id, sizeof id, cmd->account_id);
+    if (!by_hold)
+        s_copy (id, sizeof id, cmd->account_id);
+    else {
+        //  capture and void name a hold: its account comes from the holds table.
+        int found = wf_account_holds_resolve (self, item, cmd, id);
+        if (found <= 0)
+            return found;
+    }
     char map_key[WF_UUID_BYTES + 260];
     bool keyed = cmd->idempotency_key.len > 0 && !wf_str_eq (cmd->kind, "open");
     if (keyed) {
@@ -570,4 +592,24 @@ wf_account_handle_delivery (self_t *self, item_t *item)
         wf_body_encode (WF_MSG_OUTBOX_ACK, &ack, &item->reply);
     }
     return rc;
+}
+
+int
+wf_account_commit_event (self_t *self, entry_t *entry, const wf_account_event_t *event)
+{
+    return s_commit_event (self, entry, event, false);
+}
+
+int
+wf_account_outbox_money (self_t *self, const wf_account_state_t *state,
+                         const wf_account_event_t *event, const char *type,
+                         const char *destinations, const char *route_key)
+{
+    return s_outbox_event (self, state, event, type, destinations, route_key);
+}
+
+void
+wf_account_reply_info (item_t *item, const wf_account_state_t *state)
+{
+    s_reply_info (item, state, false);
 }

@@ -52,6 +52,9 @@ s_account_json (const wf_account_info_t *a)
     json_object_set_new (o, "ownerId", json_stringn (a->owner_id.ptr, a->owner_id.len));
     json_object_set_new (o, "accountNumber", json_stringn (a->number.ptr, a->number.len));
     json_object_set_new (o, "balance", s_money (a->balance, a->digits));
+    json_object_set_new (o, "availableBalance", s_money (a->balance - a->held, a->digits));
+    json_object_set_new (o, "heldBalance", s_money (a->held, a->digits));
+    json_object_set_new (o, "overdraftLimit", s_money (a->overdraft_limit, a->digits));
     json_object_set_new (o, "currency", json_stringn (a->currency.ptr, a->currency.len));
     json_object_set_new (o, "status", json_stringn (a->status.ptr, a->status.len));
     json_object_set_new (o, "createdAt", s_time (a->created_at_ms));
@@ -480,6 +483,192 @@ s_transfer_get_reply (wf_front_http_t *http, const wf_http_request_t *req, const
     s_respond_money_json (resp, 200, o);
 }
 
+//  HoldDto as JSON.
+static json_t *
+s_hold_json (const wf_account_hold_info_t *h)
+{
+    json_t *o = json_object ();
+    json_object_set_new (o, "id", json_stringn (h->id.ptr, h->id.len));
+    json_object_set_new (o, "accountId", json_stringn (h->account_id.ptr, h->account_id.len));
+    json_object_set_new (o, "destinationAccountId", s_text_or_null (h->destination_account_id));
+    json_object_set_new (o, "amount", s_money (h->amount, h->digits));
+    json_object_set_new (o, "capturedAmount", h->captured_amount > 0
+                                                  ? s_money (h->captured_amount, h->digits)
+                                                  : json_null ());
+    json_object_set_new (o, "currency", json_stringn (h->currency.ptr, h->currency.len));
+    json_object_set_new (o, "status", json_stringn (h->status.ptr, h->status.len));
+    json_object_set_new (o, "description", s_text_or_null (h->description));
+    json_object_set_new (o, "transactionId", s_text_or_null (h->transaction_id));
+    json_object_set_new (o, "expiresAt", s_time (h->expires_at_ms));
+    json_object_set_new (o, "createdAt", s_time (h->created_at_ms));
+    json_object_set_new (o, "closedAt", h->closed_at_ms > 0 ? s_time (h->closed_at_ms) : json_null ());
+    return o;
+}
+
+//  A HoldDto reply: 201 for a new hold, else 200.
+static void
+s_hold_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_envelope_t *env,
+              const wf_any_msg_t *body, wf_http_response_t *resp)
+{
+    if (env->type != WF_MSG_ACCOUNT_HOLD_INFO) {
+        wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
+        return;
+    }
+    bool created = req->method == WF_HTTP_POST && strstr (req->path, "/holds") &&
+                   strncmp (req->path, "/api/accounts/", 14) == 0;
+    s_respond_money_json (resp, created ? 201 : 200, s_hold_json (&body->account_hold_info));
+}
+
+//  The exact text of a money member `name` (number literal or plain string);
+//  an absent member is fine unless required.
+static bool
+s_money_member (const wf_http_request_t *req, wf_http_response_t *resp, const wf_json_raw_t *raw,
+                const char *name, bool required, wf_account_command_t *cmd)
+{
+    const wf_json_raw_member_t *m = wf_json_raw_find (raw, name);
+    if (!m || m->kind == WF_JSON_NULL) {
+        if (required) {
+            char message[64];
+            snprintf (message, sizeof message, "The %s field is required.", name);
+            wf_front_json_field_error (req, resp, name, message);
+        }
+        return !required;
+    }
+    if ((m->kind != WF_JSON_NUMBER && m->kind != WF_JSON_STRING) || m->escaped || m->raw.len > 64) {
+        wf_front_json_field_error (req, resp, name,
+                                   "The value must be a decimal number or a string holding one.");
+        return false;
+    }
+    cmd->amount = m->raw;
+    cmd->amount_is_string = m->kind == WF_JSON_STRING;
+    return true;
+}
+
+//  A JSON integer member of at most 9 plain digits (the body parser reads
+//  numbers as reals, so its exact text is used); -1 when absent or not one.
+static int64_t
+s_seconds (const wf_json_raw_t *raw, const char *name)
+{
+    const wf_json_raw_member_t *m = wf_json_raw_find (raw, name);
+    if (!m || m->kind != WF_JSON_NUMBER || m->raw.len == 0 || m->raw.len > 9)
+        return -1;
+    int64_t value = 0;
+    for (size_t i = 0; i < m->raw.len; i++) {
+        if (m->raw.ptr[i] < '0' || m->raw.ptr[i] > '9')
+            return -1;
+        value = value * 10 + (m->raw.ptr[i] - '0');
+    }
+    return value;
+}
+
+//  POST /api/accounts/{id}/holds | /overdraft, /api/holds/{holdId}/capture | void.
+static wf_handler_result_t
+s_hold_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp,
+                const char *kind)
+{
+    wf_jwt_claims_t claims;
+    char id[WF_UUID_BYTES], service[32], fingerprint[65];
+    json_t *root = NULL;
+    wf_json_raw_t *raw = (wf_json_raw_t *) malloc (sizeof (wf_json_raw_t));
+    wf_handler_result_t result = WF_HANDLER_DONE;
+    bool by_hold = streq (kind, "capture") || streq (kind, "void");
+    if (wf_front_auth_require (http, req, resp, &claims) != 0)
+        goto done;
+    if (by_hold && !wf_account_uuid_valid (req->match.params[0])) {
+        wf_http_respond_problem (resp, req, 404, "Not Found", "No such hold.");
+        goto done;
+    }
+    if (!by_hold && !s_path_account (req, resp, id))
+        goto done;
+    if (by_hold)
+        snprintf (id, sizeof id, "%.*s", (int) WF_UUID_LEN, req->match.params[0].ptr);
+    if (by_hold && !req->body) {
+        root = json_object (); //  capture (all) and void need no body
+        memset (raw, 0, sizeof *raw);
+    } else if (wf_front_json_parse_raw (req, resp, &root, raw) != 0)
+        goto done;
+    if (strlen (req->idempotency_key) > IDEMPOTENCY_KEY_BYTES_MAX) {
+        wf_http_respond_problem (resp, req, 400, "Bad Request",
+                                 "Idempotency-Key is longer than 255 bytes");
+        goto done;
+    }
+    wf_account_command_t cmd = {.kind = wf_str_c (kind),
+                                .account_id = by_hold ? (wf_str_t){"", 0} : wf_str_c (id),
+                                .hold_id = by_hold ? wf_str_c (id) : (wf_str_t){"", 0},
+                                .user_id = wf_str_c (claims.sub),
+                                .role = wf_str_c (claims.role),
+                                .idempotency_key = wf_str_c (req->idempotency_key)};
+    bool hold = streq (kind, "hold"), overdraft = streq (kind, "overdraft");
+    if (!s_money_member (req, resp, raw, overdraft ? "limit" : "amount", hold || overdraft, &cmd))
+        goto done;
+    if (streq (kind, "void") && cmd.amount.len) {
+        wf_front_json_field_error (req, resp, "amount", "A void releases the whole hold.");
+        goto done;
+    }
+    if (hold) {
+        cmd.expires_in_s = s_seconds (raw, "expiresInSeconds");
+        if (cmd.expires_in_s < 1 || cmd.expires_in_s > WF_ACCOUNT_HOLD_SECONDS_MAX) {
+            wf_front_json_field_error (req, resp, "expiresInSeconds",
+                                       "expiresInSeconds must be an integer of 1..2592000.");
+            goto done;
+        }
+        if (!s_optional_string (req, resp, root, "currency", 8, &cmd.currency) ||
+            !s_optional_string (req, resp, root, "description", DESCRIPTION_BYTES_MAX,
+                                &cmd.description) ||
+            !s_optional_string (req, resp, root, "destinationAccountId", 64,
+                                &cmd.destination_account_id))
+            goto done;
+    }
+    s_fingerprint (req, fingerprint);
+    cmd.fingerprint = wf_str_c (fingerprint);
+    //  A hold id hashes to its account's shard (the shard picks it so).
+    s_shard_service (http, id, service);
+    result = s_call (http, req, resp, service, WF_MSG_ACCOUNT_COMMAND, &cmd);
+done:
+    json_decref (root);
+    free (raw);
+    return result;
+}
+
+static wf_handler_result_t
+s_hold_place (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    return s_hold_command (http, req, resp, "hold");
+}
+
+static wf_handler_result_t
+s_hold_capture (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    return s_hold_command (http, req, resp, "capture");
+}
+
+static wf_handler_result_t
+s_hold_void (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    return s_hold_command (http, req, resp, "void");
+}
+
+static wf_handler_result_t
+s_overdraft (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    return s_hold_command (http, req, resp, "overdraft");
+}
+
+//  GET /api/holds/{holdId}: a hold of one of the caller's accounts.
+static wf_handler_result_t
+s_hold_get (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    wf_jwt_claims_t claims;
+    char id[WF_UUID_BYTES];
+    if (wf_front_auth_require (http, req, resp, &claims) != 0 || !s_path_account (req, resp, id))
+        return WF_HANDLER_DONE;
+    wf_account_query_t q = {.kind = WF_STR ("hold"),
+                            .user_id = wf_str_c (claims.sub),
+                            .role = wf_str_c (claims.role),
+                            .account_id = wf_str_c (id)};
+    return s_call (http, req, resp, "query", WF_MSG_ACCOUNT_QUERY, &q);
+}
+
 static const wf_front_route_def_t s_routes[] = {
     {{WF_HTTP_GET, "/api/transfers/{id}", 0},
      "/api/transfers/{id}",
@@ -512,6 +701,20 @@ static const wf_front_route_def_t s_routes[] = {
      "/api/accounts/{id}/reactivate",
      s_reactivate,
      s_account_reply},
+    {{WF_HTTP_POST, "/api/accounts/{id}/overdraft", 0},
+     "/api/accounts/{id}/overdraft",
+     s_overdraft,
+     s_account_reply},
+    {{WF_HTTP_POST, "/api/accounts/{id}/holds", 0},
+     "/api/accounts/{id}/holds",
+     s_hold_place,
+     s_hold_reply},
+    {{WF_HTTP_GET, "/api/holds/{id}", 0}, "/api/holds/{id}", s_hold_get, s_hold_reply},
+    {{WF_HTTP_POST, "/api/holds/{id}/capture", 0},
+     "/api/holds/{id}/capture",
+     s_hold_capture,
+     s_hold_reply},
+    {{WF_HTTP_POST, "/api/holds/{id}/void", 0}, "/api/holds/{id}/void", s_hold_void, s_hold_reply},
 };
 
 const wf_front_route_def_t *

@@ -15,7 +15,8 @@ _Static_assert(WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list
 
 #define ACCOUNT_COLUMNS                                                                            \
     "id::text, owner_id::text, number, currency, balance, status, "                                \
-    "(extract (epoch FROM created_at) * 1000)::bigint, version, is_default"
+    "(extract (epoch FROM created_at) * 1000)::bigint, version, is_default, held, "                \
+    "overdraft_limit"
 
 typedef struct {
     const wf_query_config_t *config;
@@ -53,7 +54,10 @@ s_account_row (PGresult *res, int i, wf_account_info_t *info)
     info->version = atoll (PQgetvalue (res, i, 7));
     info->is_default = streq (PQgetvalue (res, i, 8), "t");
     info->digits = s_digits (PQgetvalue (res, i, 3));
+    info->held = atoll (PQgetvalue (res, i, 9));
+    info->overdraft_limit = atoll (PQgetvalue (res, i, 10));
 }
+
 
 //  Runs a query with text parameters; NULL (and the connection marked) on failure.
 static PGresult *
@@ -68,6 +72,46 @@ s_select (self_t *self, const char *sql, int count, const char *const *params)
         wf_pg_failed (self->pg);
         return NULL;
     }
+    return res;
+}
+
+//  Answers kind "hold": a hold of one of the caller's accounts (HoldDto).
+static PGresult *
+s_hold (self_t *self, zframe_t *client, const wf_envelope_t *env, const char *hold,
+        const char *user)
+{
+    const char *params[] = {hold, user};
+    PGresult *res = s_select (
+        self,
+        "SELECT h.id::text, h.account_id::text, coalesce (h.destination_account_id::text, ''), "
+        "h.amount, coalesce (h.captured_amount, 0), h.currency, h.status, "
+        "coalesce (h.description, ''), coalesce (h.capture_transaction_id::text, ''), "
+        "(extract (epoch FROM h.expires_at) * 1000)::bigint, "
+        "(extract (epoch FROM h.created_at) * 1000)::bigint, "
+        "coalesce ((extract (epoch FROM h.closed_at) * 1000)::bigint, 0) FROM holds h "
+        "JOIN accounts a ON a.id = h.account_id WHERE h.id = $1 AND a.owner_id = $2",
+        2, params);
+    if (res && PQntuples (res) == 1) {
+        wf_account_hold_info_t h = {
+            .id = wf_str_c (PQgetvalue (res, 0, 0)),
+            .account_id = wf_str_c (PQgetvalue (res, 0, 1)),
+            .destination_account_id = wf_str_c (PQgetvalue (res, 0, 2)),
+            .amount = atoll (PQgetvalue (res, 0, 3)),
+            .captured_amount = atoll (PQgetvalue (res, 0, 4)),
+            .currency = wf_str_c (PQgetvalue (res, 0, 5)),
+            .digits = s_digits (PQgetvalue (res, 0, 5)),
+            .status = wf_str_c (PQgetvalue (res, 0, 6)),
+            .description = wf_str_c (PQgetvalue (res, 0, 7)),
+            .transaction_id = wf_str_c (PQgetvalue (res, 0, 8)),
+            .expires_at_ms = atoll (PQgetvalue (res, 0, 9)),
+            .created_at_ms = atoll (PQgetvalue (res, 0, 10)),
+            .closed_at_ms = atoll (PQgetvalue (res, 0, 11)),
+        };
+        wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HOLD_INFO, &h,
+                             &self->scratch);
+    } else if (res)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND, "No such hold.",
+                                   &self->scratch);
     return res;
 }
 
@@ -233,6 +277,9 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HISTORY, h,
                                  &self->scratch);
         }
+    } else if (wf_str_eq (q->kind, "hold") && has_account) {
+        //  account_id carries the hold id.
+        res = s_hold (self, client, env, account, user);
     } else if (wf_str_eq (q->kind, "transfer") && has_account) {
         //  account_id carries the transfer id; either side's owner may read it.
         const char *params[] = {account, user};

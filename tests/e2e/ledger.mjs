@@ -1,0 +1,279 @@
+// ledger.mjs - issue 10 end to end: holds (two-phase transfers) and the
+// overdraft limit, every rule and refusal, and their concurrency.
+//   node ledger.mjs BASE              the whole suite
+//   node ledger.mjs BASE prepare FILE places a hold due in 2 s for the restart test;
+//                                     writes {holdId, accountId, token} to FILE
+//   node ledger.mjs BASE expired FILE waits for that hold to be released
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Wallet, assert, minor } from "./wallet.mjs";
+
+const w = new Wallet(process.argv[2]);
+const mode = process.argv[3] || "all";
+const ok = (m) => console.log(`ok - ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const get = async (acc, user) => (await w.call("GET", `/api/accounts/${acc.id}`, { token: user.token })).json;
+const post = (path, user, body, headers = {}) => w.call("POST", path, { token: user.token, body, headers });
+const hold = (acc, user, body, headers) => post(`/api/accounts/${acc.id}/holds`, user, body, headers);
+const capture = (id, user, body) => post(`/api/holds/${id}/capture`, user, body);
+const voidHold = (id, user) => post(`/api/holds/${id}/void`, user, {});
+const deposit = (acc, user, amount) => post(`/api/accounts/${acc.id}/deposit`, user, { amount });
+const withdraw = (acc, user, amount) => post(`/api/accounts/${acc.id}/withdraw`, user, { amount });
+
+// Polls until pred(value) or the deadline.
+async function until(fetcher, pred, ms = 5000, what = "condition") {
+    const end = Date.now() + ms;
+    let value;
+    do {
+        value = await fetcher();
+        if (pred(value)) return value;
+        await sleep(25);
+    } while (Date.now() < end);
+    throw new Error(`${what} not reached within ${ms} ms: ${JSON.stringify(value)}`);
+}
+
+// balance / available / held of an account, in minor units.
+async function money(acc, user) {
+    const a = await get(acc, user);
+    return { balance: minor(a.balance), available: minor(a.availableBalance), held: minor(a.heldBalance) };
+}
+
+if (mode === "prepare") {
+    const u = await w.register("sleeper");
+    const a = await w.defaultAccount(u, 5000);
+    assert((await deposit(a, u, 50)).status === 200, "deposit");
+    const r = await hold(a, u, { amount: 20, expiresInSeconds: 2 });
+    assert(r.status === 201 && r.json.status === "Open", `hold ${r.status} ${r.text}`);
+    writeFileSync(process.argv[4], JSON.stringify({ holdId: r.json.id, accountId: a.id, token: u.token }));
+    ok("a hold due in 2 s is placed before the stop");
+    process.exit(0);
+}
+if (mode === "expired") {
+    const s = JSON.parse(readFileSync(process.argv[4], "utf8"));
+    const u = { token: s.token };
+    const h = await until(async () => (await w.call("GET", `/api/holds/${s.holdId}`, { token: u.token })).json,
+        (x) => x && x.status === "Expired", 10000, "expiry after restart");
+    assert(h.closedAt, JSON.stringify(h));
+    const m = await money({ id: s.accountId }, u);
+    assert(m.balance === 5000 && m.available === 5000 && m.held === 0, JSON.stringify(m));
+    const r = await capture(s.holdId, u, {});
+    assert(r.status === 422, `capture after expiry ${r.status} ${r.text}`);
+    ok("the hold that fell due while walletflow was stopped is released after the restart");
+    process.exit(0);
+}
+
+const alice = await w.register("alice");
+const bob = await w.register("bob");
+const a = await w.defaultAccount(alice, 5000);
+const b = await w.defaultAccount(bob, 5000);
+
+// AccountDto carries the new balances.
+assert(a.availableBalance === 0 && a.heldBalance === 0 && a.overdraftLimit === 0, JSON.stringify(a));
+let r = await w.call("GET", `/api/accounts/${a.id}`, { token: alice.token });
+assert(r.text.includes('"availableBalance":0.00') && r.text.includes('"heldBalance":0.00')
+       && r.text.includes('"overdraftLimit":0.00'), r.text);
+ok("AccountDto has availableBalance, heldBalance and overdraftLimit, at scale");
+
+// A hold lowers available, never the balance; every debit checks available.
+assert((await deposit(a, alice, 1000)).status === 200, "deposit");
+r = await hold(a, alice, { amount: "300.50", expiresInSeconds: 60, description: "hotel" });
+assert(r.status === 201 && r.json.status === "Open" && r.text.includes('"amount":300.50'), r.text);
+assert(r.json.accountId === a.id && r.json.destinationAccountId === null && r.json.capturedAmount === null, r.text);
+const h1 = r.json;
+let m = await money(a, alice);
+assert(m.balance === 100000 && m.available === 69950 && m.held === 30050, JSON.stringify(m));
+r = await withdraw(a, alice, 699.51);
+assert(r.status === 422 && /nsufficient/.test(r.text), `withdraw above available ${r.status} ${r.text}`);
+r = await post(`/api/accounts/${a.id}/transfer`, alice, { destinationAccountId: b.id, amount: 699.51 });
+assert(r.status === 422, `transfer above available ${r.status}`);
+r = await hold(a, alice, { amount: 699.51, expiresInSeconds: 60 });
+assert(r.status === 422, `hold above available ${r.status}`);
+r = await w.call("GET", `/api/holds/${h1.id}`, { token: alice.token });
+assert(r.status === 200 && r.json.status === "Open" && r.json.description === "hotel", r.text);
+ok("a hold: 201 Open, available drops, the balance does not; withdraw/transfer/hold above available -> 422");
+
+// Capture: bounded by the hold, once; the rest is released; the debit is in history.
+r = await capture(h1.id, alice, { amount: 300.51 });
+assert(r.status === 422, `capture above the hold ${r.status} ${r.text}`);
+r = await capture(h1.id, alice, { amount: 0 });
+assert(r.status === 400, `capture of 0 ${r.status} ${r.text}`);
+r = await capture(h1.id, alice, { amount: 100 });
+assert(r.status === 200 && r.json.status === "Captured" && r.text.includes('"capturedAmount":100.00'), r.text);
+const debitId = r.json.transactionId;
+m = await money(a, alice);
+assert(m.balance === 90000 && m.available === 90000 && m.held === 0, JSON.stringify(m));
+r = await capture(h1.id, alice, {});
+assert(r.status === 422 && /Captured/.test(r.text), `second capture ${r.status} ${r.text}`);
+r = await voidHold(h1.id, alice);
+assert(r.status === 422, `void after capture ${r.status}`);
+r = await w.call("GET", `/api/accounts/${a.id}/transactions?limit=1`, { token: alice.token });
+assert(r.json[0].id === debitId && r.json[0].type === "Withdrawal" && r.text.includes('"amount":100.00'), r.text);
+ok("capture above the hold -> 422, 0 -> 400; capture 100 of 300.50 releases the rest; a second capture or a void -> 422");
+
+// Void releases everything; capture after void -> 422.
+r = await hold(a, alice, { amount: 200, expiresInSeconds: 60 });
+const h2 = r.json;
+assert((await money(a, alice)).available === 70000, "available with h2");
+r = await voidHold(h2.id, alice);
+assert(r.status === 200 && r.json.status === "Voided" && r.json.closedAt, r.text);
+assert((await money(a, alice)).available === 90000, "available after the void");
+r = await capture(h2.id, alice, {});
+assert(r.status === 422, `capture after void ${r.status}`);
+r = await voidHold(h2.id, alice);
+assert(r.status === 422, `second void ${r.status}`);
+ok("void releases the whole hold; capture or void after a void -> 422");
+
+// A hold for a destination: its capture is a transfer, credited by the saga.
+r = await hold(a, alice, { amount: 150, expiresInSeconds: 60, destinationAccountId: b.id });
+assert(r.status === 201 && r.json.destinationAccountId === b.id, r.text);
+r = await capture(r.json.id, alice, {});
+assert(r.status === 200 && r.text.includes('"capturedAmount":150.00'), r.text);
+await until(() => money(b, bob), (x) => x.balance === 15000, 5000, "credit of the captured transfer");
+r = await w.call("GET", `/api/transfers/${r.json.transactionId}`, { token: bob.token });
+assert(r.status === 200 && r.json.status === "Completed", r.text);
+ok("a hold with a destination: capturing all moves it as a transfer (Completed)");
+
+// An expired hold releases itself; capture after expiry -> 422.
+r = await hold(a, alice, { amount: 10, expiresInSeconds: 1 });
+const h3 = r.json;
+assert((await money(a, alice)).held === 1000, "held before expiry");
+await until(async () => (await w.call("GET", `/api/holds/${h3.id}`, { token: alice.token })).json,
+    (x) => x.status === "Expired", 5000, "expiry");
+assert((await money(a, alice)).held === 0, "held after expiry");
+r = await capture(h3.id, alice, {});
+assert(r.status === 422, `capture after expiry ${r.status}`);
+ok("a hold expires by itself (the shard's timer), then capture -> 422");
+
+// Validation and refusals.
+for (const [body, field] of [[{ amount: 1 }, "expiresInSeconds"], [{ amount: 1, expiresInSeconds: 0 }, "expiresInSeconds"],
+                             [{ amount: 1, expiresInSeconds: 2592001 }, "expiresInSeconds"],
+                             [{ amount: 1, expiresInSeconds: "60" }, "expiresInSeconds"],
+                             [{ expiresInSeconds: 60 }, "amount"], [{ amount: -1, expiresInSeconds: 60 }, "amount"],
+                             [{ amount: 1.001, expiresInSeconds: 60 }, "amount"]]) {
+    r = await hold(a, alice, body);
+    assert(r.status === 400 && r.json?.errors?.[field], `${JSON.stringify(body)} -> ${r.status} ${r.text}`);
+}
+r = await hold(a, alice, { amount: 1, expiresInSeconds: 60, destinationAccountId: "00000000-0000-4000-8000-000000000000" });
+assert(r.status === 422, `unknown destination ${r.status}`);
+r = await hold(a, alice, { amount: 1, expiresInSeconds: 60, destinationAccountId: a.id });
+assert(r.status === 422, `destination itself ${r.status}`);
+r = await post("/api/accounts", alice, { currency: "USD" });
+const usd = r.json;
+r = await hold(a, alice, { amount: 1, expiresInSeconds: 60, destinationAccountId: usd.id });
+assert(r.status === 422, `destination in another currency ${r.status}`);
+r = await hold(a, alice, { amount: 1, expiresInSeconds: 60, currency: "USD" });
+assert(r.status === 422, `currency mismatch ${r.status}`);
+r = await hold(usd, alice, { amount: 1, expiresInSeconds: 60 });
+assert(r.status === 422 && /nsufficient/.test(r.text), `hold on an empty account ${r.status}`);
+ok("hold validation: expiresInSeconds 1..2592000 integer, amount > 0 at scale -> 400; bad destination or currency -> 422");
+
+// Ownership: another user's hold is a missing one.
+r = await hold(a, alice, { amount: 5, expiresInSeconds: 60 });
+const h4 = r.json;
+r = await capture(h4.id, bob, {});
+assert(r.status === 404, `bob captures alice's hold ${r.status}`);
+r = await voidHold(h4.id, bob);
+assert(r.status === 404, `bob voids alice's hold ${r.status}`);
+r = await w.call("GET", `/api/holds/${h4.id}`, { token: bob.token });
+assert(r.status === 404, `bob reads alice's hold ${r.status}`);
+r = await hold(a, bob, { amount: 5, expiresInSeconds: 60 });
+assert(r.status === 404, `bob holds on alice's account ${r.status}`);
+r = await capture("00000000-0000-4000-8000-000000000000", alice, {});
+assert(r.status === 404, `unknown hold ${r.status}`);
+r = await capture("not-a-uuid", alice, {});
+assert(r.status === 404, `malformed hold id ${r.status}`);
+r = await w.call("POST", `/api/holds/${h4.id}/capture`, { body: {} });
+assert(r.status === 401, `no token ${r.status}`);
+r = await post(`/api/holds/${h4.id}/void`, alice, { amount: 1 });
+assert(r.status === 400, `void with an amount ${r.status}`);
+assert((await voidHold(h4.id, alice)).status === 200, "owner voids");
+ok("another user's hold or account -> 404; unknown or malformed hold -> 404; no token -> 401");
+
+// Idempotency: the same key places one hold.
+const key = `hold-${Date.now()}`;
+const twice = await Promise.all([0, 1, 2].map(() => hold(a, alice, { amount: 7, expiresInSeconds: 60 }, { "idempotency-key": key })));
+assert(twice.every((x) => x.status === 201 && x.json.id === twice[0].json.id), twice.map((x) => x.status + x.text).join("\n"));
+assert((await money(a, alice)).held === 700, "one hold for one key");
+assert((await voidHold(twice[0].json.id, alice)).status === 200, "void the keyed hold");
+ok("a hold with an Idempotency-Key takes effect once");
+
+// 20 concurrent captures of one hold: exactly one succeeds.
+r = await hold(a, alice, { amount: 40, expiresInSeconds: 60 });
+const h5 = r.json;
+const before = await money(a, alice);
+const races = await Promise.all(Array.from({ length: 20 }, (_, i) => capture(h5.id, alice, { amount: 1 + (i % 40) })));
+const won = races.filter((x) => x.status === 200);
+assert(won.length === 1 && races.filter((x) => x.status === 422).length === 19,
+    races.map((x) => x.status).join(","));
+const after = await money(a, alice);
+assert(before.balance - after.balance === minor(won[0].json.capturedAmount) && after.held === before.held - 4000,
+    `${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
+ok("20 concurrent captures of one hold: exactly one succeeds, 19 get 422, one debit");
+
+// The open-holds limit.
+const carol = await w.register("carol");
+const c = await w.defaultAccount(carol, 5000);
+await deposit(c, carol, 100);
+const many = await Promise.all(Array.from({ length: 32 }, () => hold(c, carol, { amount: 1, expiresInSeconds: 60 })));
+assert(many.every((x) => x.status === 201), many.map((x) => x.status).join(","));
+r = await hold(c, carol, { amount: 1, expiresInSeconds: 60 });
+assert(r.status === 422, `33rd open hold ${r.status} ${r.text}`);
+await Promise.all(many.map((x) => voidHold(x.json.id, carol)));
+assert((await money(c, carol)).held === 0, "all voided");
+ok("at most 32 open holds per account; the 33rd -> 422");
+
+// Overdraft: only an Admin sets it; debits reach -limit, never past it.
+const admin = await w.register("admin");
+execFileSync(process.env.WALLETFLOW, ["admin", "grant", admin.email], { stdio: "pipe" });
+const login = await w.call("POST", "/api/auth/login", { body: { email: admin.email, password: "Str0ng!Passw0rd" } });
+assert(login.status === 200 && login.json.user.role === "Admin", login.text);
+admin.token = login.json.accessToken;
+r = await post(`/api/accounts/${c.id}/overdraft`, carol, { limit: 50 });
+assert(r.status === 403, `a user sets an overdraft ${r.status}`);
+for (const limit of [-1, "abc", 1000000.01, 1.001]) {
+    r = await post(`/api/accounts/${c.id}/overdraft`, admin, { limit });
+    assert(r.status === 400 && r.json?.errors?.limit, `limit ${limit} -> ${r.status} ${r.text}`);
+}
+r = await post(`/api/accounts/${c.id}/overdraft`, admin, {});
+assert(r.status === 400, `no limit ${r.status}`);
+r = await post(`/api/accounts/${c.id}/overdraft`, admin, { limit: 50 });
+assert(r.status === 200 && r.text.includes('"overdraftLimit":50.00') && r.text.includes('"availableBalance":100.00'), r.text);
+r = await withdraw(c, carol, 150.01);
+assert(r.status === 422, `past the limit ${r.status}`);
+r = await withdraw(c, carol, 130);
+assert(r.status === 200 && r.text.includes('"balanceAfter":-30.00'), r.text);
+r = await hold(c, carol, { amount: 20.01, expiresInSeconds: 60 });
+assert(r.status === 422, `hold past the limit ${r.status}`);
+r = await hold(c, carol, { amount: 20, expiresInSeconds: 60 });
+assert(r.status === 201, `hold to the limit ${r.status}`);
+const h6 = r.json;
+r = await w.call("GET", `/api/accounts/${c.id}`, { token: carol.token });
+assert(r.text.includes('"balance":-30.00') && r.text.includes('"availableBalance":-50.00'), r.text);
+r = await withdraw(c, carol, 0.01);
+assert(r.status === 422, `one cent past the limit ${r.status}`);
+r = await post(`/api/accounts/${c.id}/overdraft`, admin, { limit: 49.99 });
+assert(r.status === 422, `a limit below what is used ${r.status} ${r.text}`);
+assert((await voidHold(h6.id, carol)).status === 200, "void h6");
+await deposit(c, carol, 30);
+r = await post(`/api/accounts/${c.id}/overdraft`, admin, { limit: 0 });
+assert(r.status === 200 && r.text.includes('"overdraftLimit":0.00'), r.text);
+r = await withdraw(c, carol, 0.01);
+assert(r.status === 422, `limit back to 0 ${r.status}`);
+r = await post(`/api/accounts/${c.id}/overdraft`, admin, { limit: 0.5 });
+assert(r.status === 200, `admin limit ${r.status}`);
+ok("overdraft: Admin only (403), 0..1,000,000 (400), debits and holds reach -limit and stop there, no limit below usage");
+
+// Concurrent withdrawals and holds never take available below -limit.
+const dave = await w.register("dave");
+const d = await w.defaultAccount(dave, 5000);
+await deposit(d, dave, 100);
+r = await post(`/api/accounts/${d.id}/overdraft`, admin, { limit: 50 });
+assert(r.status === 200, "limit 50");
+const mixed = await Promise.all(Array.from({ length: 40 }, (_, i) => i % 2
+    ? withdraw(d, dave, 10) : hold(d, dave, { amount: 10, expiresInSeconds: 60 })));
+const done = mixed.filter((x) => x.status === 200 || x.status === 201).length;
+assert(done === 15 && mixed.every((x) => [200, 201, 422].includes(x.status)), mixed.map((x) => x.status).join(","));
+m = await money(d, dave);
+assert(m.available === -5000, JSON.stringify(m));
+ok(`40 concurrent withdrawals and holds of 10 against 100 + limit 50: exactly 15 pass, available ends at -50.00`);

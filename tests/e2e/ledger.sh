@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# ledger.sh - issue 10 end to end: holds and the overdraft limit (ledger.mjs),
+# then a hold that falls due while walletflow is stopped, released exactly once
+# after the restart; the audit after each part.
+source "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+export WF_JWT_SECRET=${WF_JWT_SECRET:-e2e-ledger-secret-0123456789abcdef0123456789ab}
+ARGS=(--http-port "$PORT" --http-interface 127.0.0.1 --heartbeat-ms 200 --argon2-ops 1 --argon2-mem-kib 8192)
+start_walletflow wf "${ARGS[@]}"
+wait_http "$BASE/health/ready" 200 20
+node "$HERE/ledger.mjs" "$BASE" || fail "ledger.mjs"
+"$WALLETFLOW" audit >"$E2E_TMP/audit.out" 2>&1 || { cat "$E2E_TMP/audit.out"; fail "audit"; }
+pass "audit: every invariant holds (holds, captures, overdraft)"
+
+# A hold due in 2 s; walletflow is killed at once and stays down past the due time.
+node "$HERE/ledger.mjs" "$BASE" prepare "$E2E_TMP/sleeper.json" || fail "prepare"
+kill -9 "$wf_PID"
+set +e; wait "$wf_PID" 2>/dev/null; set -e
+sleep 3
+start_walletflow wf "${ARGS[@]}"
+wait_http "$BASE/health/ready" 200 20
+node "$HERE/ledger.mjs" "$BASE" expired "$E2E_TMP/sleeper.json" || fail "expiry after restart"
+HOLD=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["holdId"])' "$E2E_TMP/sleeper.json")
+COUNT=$(psql "$WF_PG_URL" -tAc "SELECT count (*) FROM events WHERE type = 'HoldExpired' AND data->>'holdId' = '$HOLD'")
+[ "$COUNT" = 1 ] || fail "HoldExpired events for the hold: $COUNT (want exactly 1)"
+pass "the hold expired while stopped is released after the restart, exactly once"
+"$WALLETFLOW" audit >"$E2E_TMP/audit.out" 2>&1 || { cat "$E2E_TMP/audit.out"; fail "audit after restart"; }
+pass "audit after the restart"
+stop_process "$wf_PID" 15
+[ "$EXIT_CODE" = 0 ] || fail "walletflow exited $EXIT_CODE"
