@@ -1,5 +1,11 @@
 /*  wf_audit - the invariants of DESIGN.md §5, checked in SQL over `events`.
 
+    With issue 10 the no-negative rule is "balance - held >= -overdraft limit"
+    at every version, and the holds have their own checks: the held sum equals
+    the open holds (in the events, the holds table and the accounts row), a
+    hold closes at most once, a capture never exceeds its hold and is followed
+    by its debit, and the holds table agrees with the events.
+
     Each check is one query that returns a row per violation (a text
     description); the replay itself is a window sum over each stream's events
     in version order.
@@ -18,6 +24,30 @@
     "'AccountOpened'), fin AS (SELECT DISTINCT ON (stream_id) stream_id, version, balance FROM r " \
     "ORDER BY stream_id, version DESC) "
 
+//  The replay with holds and the overdraft limit: per event, the balance,
+//  the held sum and the limit in force (the last OverdraftLimitSet so far).
+#define HOLD_REPLAY                                                                                \
+    "WITH e AS (SELECT stream_id, version, type, data, coalesce ((data->>'amount')::bigint, 0) "   \
+    "AS amount FROM events), r AS (SELECT stream_id, version, type, sum (CASE WHEN type IN "       \
+    "('MoneyDeposited','TransferReceived','TransferRefunded') THEN amount WHEN type IN "          \
+    "('MoneyWithdrawn','TransferSent') THEN -amount ELSE 0 END) OVER w AS balance, sum (CASE "     \
+    "WHEN type = 'HoldPlaced' THEN amount WHEN type IN ('HoldCaptured','HoldVoided',"             \
+    "'HoldExpired') THEN -(data->>'heldAmount')::bigint ELSE 0 END) OVER w AS held, count (*) "   \
+    "FILTER (WHERE type = 'OverdraftLimitSet') OVER w AS grp, CASE WHEN type = "                  \
+    "'OverdraftLimitSet' THEN (data->>'limit')::bigint END AS lim FROM e WINDOW w AS (PARTITION "  \
+    "BY stream_id ORDER BY version)), l AS (SELECT stream_id, version, type, balance, held, "      \
+    "coalesce (max (lim) OVER (PARTITION BY stream_id, grp), 0) AS lim FROM r), fin AS (SELECT "   \
+    "DISTINCT ON (stream_id) stream_id, balance, held, lim FROM l ORDER BY stream_id, version "    \
+    "DESC) "
+
+//  Every hold's placement and its closing event, if any.
+#define HOLDS                                                                                      \
+    "WITH placed AS (SELECT stream_id, data->>'holdId' AS id, (data->>'amount')::bigint AS "       \
+    "amount FROM events WHERE type = 'HoldPlaced'), closing AS (SELECT stream_id, version, type, " \
+    "data->>'holdId' AS id, (data->>'heldAmount')::bigint AS held, coalesce ((data->>'amount')"    \
+    "::bigint, 0) AS amount, data->>'transactionId' AS tx FROM events WHERE type IN "              \
+    "('HoldCaptured','HoldVoided','HoldExpired')) "
+
 typedef struct {
     const char *name;
     const char *sql; //  one text column per violation
@@ -28,9 +58,47 @@ static const check_t s_checks[] = {
      "SELECT 'stream ' || stream_id || ': versions ' || min (version) || '..' || max (version) || "
      "' with ' || count (*) || ' events' FROM events GROUP BY stream_id "
      "HAVING min (version) <> 1 OR max (version) <> count (*)"},
-    {"no negative balance",
-     REPLAY "SELECT 'stream ' || stream_id || ' below zero at version ' || version || ': ' || "
-            "balance FROM r WHERE balance < 0"},
+    {"available never below -overdraft limit, held never below 0",
+     HOLD_REPLAY "SELECT 'stream ' || stream_id || ' at version ' || version || ': balance ' || "
+                 "balance || ' - held ' || held || ' below -' || lim FROM l WHERE held < 0 OR "
+                 "balance - held < -lim"},
+    {"held equals the sum of the open holds (events, read models)",
+     HOLD_REPLAY ", placed AS (SELECT stream_id, data->>'holdId' AS id, (data->>'amount')::bigint "
+                 "AS amount FROM events WHERE type = 'HoldPlaced'), closed AS (SELECT "
+                 "data->>'holdId' AS id FROM events WHERE type IN ('HoldCaptured','HoldVoided',"
+                 "'HoldExpired')), open AS (SELECT stream_id, sum (amount) AS s FROM placed WHERE "
+                 "id NOT IN (SELECT id FROM closed) GROUP BY stream_id), rows AS (SELECT "
+                 "account_id AS stream_id, sum (amount) AS s FROM holds WHERE status = 'Open' "
+                 "GROUP BY account_id) SELECT 'account ' || f.stream_id || ': held ' || f.held || "
+                 "', open holds ' || coalesce (o.s, 0) || ', open rows of holds ' || coalesce "
+                 "(w.s, 0) || ', accounts.held ' || coalesce (a.held::text, 'none') || ', limit "
+                 "' || f.lim || ' vs accounts.overdraft_limit ' || coalesce "
+                 "(a.overdraft_limit::text, 'none') FROM fin f LEFT JOIN open o USING (stream_id) "
+                 "LEFT JOIN rows w USING (stream_id) LEFT JOIN accounts a ON a.id = f.stream_id "
+                 "WHERE f.held <> coalesce (o.s, 0) OR f.held <> coalesce (w.s, 0) OR a.held IS "
+                 "DISTINCT FROM f.held OR a.overdraft_limit IS DISTINCT FROM f.lim"},
+    {"each hold closed at most once; a capture within its hold, with its debit",
+     HOLDS "SELECT 'hold ' || id || ': ' || count (*) || ' closing events' FROM closing GROUP BY id "
+           "HAVING count (*) > 1 UNION ALL SELECT 'hold ' || c.id || ' closed without its "
+           "HoldPlaced' FROM closing c LEFT JOIN placed p ON p.id = c.id AND p.stream_id = "
+           "c.stream_id WHERE p.id IS NULL UNION ALL SELECT 'hold ' || c.id || ' released ' || "
+           "c.held || ' of ' || p.amount FROM closing c JOIN placed p USING (id) WHERE c.held <> "
+           "p.amount UNION ALL SELECT 'hold ' || c.id || ' captured ' || c.amount || ' of ' || "
+           "p.amount FROM closing c JOIN placed p USING (id) WHERE c.type = 'HoldCaptured' AND "
+           "(c.amount <= 0 OR c.amount > p.amount) UNION ALL SELECT 'hold ' || c.id || ': capture "
+           "without its debit' FROM closing c WHERE c.type = 'HoldCaptured' AND NOT EXISTS "
+           "(SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.version = c.version + 1 "
+           "AND d.type IN ('MoneyWithdrawn','TransferSent') AND d.data->>'transactionId' = c.tx "
+           "AND (d.data->>'amount')::bigint = c.amount)"},
+    {"holds read model equals the replay",
+     HOLDS "SELECT 'hold ' || coalesce (h.id::text, p.id) || ' is ' || coalesce (h.status, "
+           "'missing') || ' but the events say ' || coalesce (c.type, CASE WHEN p.id IS NULL THEN "
+           "'nothing' ELSE 'open' END) FROM holds h FULL JOIN placed p ON p.id = h.id::text LEFT "
+           "JOIN closing c ON c.id = coalesce (h.id::text, p.id) WHERE h.id IS NULL OR p.id IS "
+           "NULL OR h.amount <> p.amount OR (c.type IS NULL AND h.status <> 'Open') OR (c.type = "
+           "'HoldCaptured' AND (h.status <> 'Captured' OR h.captured_amount IS DISTINCT FROM "
+           "c.amount)) OR (c.type = 'HoldVoided' AND h.status <> 'Voided') OR (c.type = "
+           "'HoldExpired' AND h.status <> 'Expired')"},
     {"conservation per currency",
      REPLAY ", sent AS (SELECT data->>'transactionId' AS id, amount, stream_id FROM r WHERE type "
             "= 'TransferSent'), closed AS (SELECT data->>'transactionId' AS id FROM r WHERE type "
