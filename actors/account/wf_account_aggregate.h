@@ -76,11 +76,11 @@
 #include "wf_currency.h"
 #include "wf_account_number.h"
 
-#define WF_UUID_LEN               36                //  8-4-4-4-12 hex, lower-case
-#define WF_UUID_BYTES             (WF_UUID_LEN + 1) //  with the terminator
-#define WF_ACCOUNT_TEXT_BYTES_MAX 512               //  a description or a reason, UTF-8
-#define WF_ACCOUNT_CURRENCY_BYTES (WF_CURRENCY_CODE_BYTES + 1)
-#define WF_ACCOUNT_HOLDS_OPEN_MAX 32                //  open holds per account
+#define WF_UUID_LEN                 36                //  8-4-4-4-12 hex, lower-case
+#define WF_UUID_BYTES               (WF_UUID_LEN + 1) //  with the terminator
+#define WF_ACCOUNT_TEXT_BYTES_MAX   512               //  a description or a reason, UTF-8
+#define WF_ACCOUNT_CURRENCY_BYTES   (WF_CURRENCY_CODE_BYTES + 1)
+#define WF_ACCOUNT_HOLDS_OPEN_MAX   32               //  open holds per account
 #define WF_ACCOUNT_HOLD_SECONDS_MAX (30 * 24 * 3600) //  a hold's longest life
 
 typedef enum {

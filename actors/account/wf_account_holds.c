@@ -29,9 +29,9 @@
 #include "wf_uuid.h"
 #include <jansson.h>
 
-#define HOLD_ID_TRIES_MAX  100000 //  random ids tried to find one of this shard
-#define EXPIRY_BATCH_MAX   64     //  holds expired per scan
-#define INTERNAL_USER_ID   "00000000-0000-0000-0000-000000000000"
+#define HOLD_ID_TRIES_MAX 100000 //  random ids tried to find one of this shard
+#define EXPIRY_BATCH_MAX  64     //  holds expired per scan
+#define INTERNAL_USER_ID  "00000000-0000-0000-0000-000000000000"
 
 //  Copies a slice into a NUL-terminated buffer (truncating).
 static void
@@ -122,8 +122,8 @@ s_outbox_hold (self_t *self, const wf_account_state_t *state, const wf_account_e
     json_object_set_new (p, "accountVersion", json_integer (state->version));
     char *payload = json_dumps (p, JSON_COMPACT);
     json_decref (p);
-    int rc = wf_account_store_outbox (self->conn, type, state->id, NULL, payload,
-                                      "{notifier,amqp}");
+    int rc =
+        wf_account_store_outbox (self->conn, type, state->id, NULL, payload, "{notifier,amqp}");
     free (payload);
     return rc;
 }
@@ -144,8 +144,7 @@ s_commit_hold (self_t *self, entry_t *entry, const wf_account_event_t *event,
 
 //  Parses the command's amount (optional when `required` is false: 0).
 static int
-s_amount (item_t *item, const wf_account_command_t *cmd, int digits, bool required,
-          int64_t *minor)
+s_amount (item_t *item, const wf_account_command_t *cmd, int digits, bool required, int64_t *minor)
 {
     *minor = 0;
     if (!cmd->amount.len) {
@@ -354,10 +353,10 @@ s_overdraft (self_t *self, item_t *item, entry_t *entry, const wf_account_comman
         return -1;
     char occurred[32];
     wf_account_iso_time (event.occurred_at_ms, occurred);
-    json_t *p = json_pack ("{s:s,s:s,s:I,s:s,s:s,s:I}", "accountId", state->id, "ownerId",
-                           state->owner_id, "limit", (json_int_t) event.overdraft_limit,
-                           "currency", state->currency, "occurredAt", occurred, "accountVersion",
-                           (json_int_t) state->version);
+    json_t *p =
+        json_pack ("{s:s,s:s,s:I,s:s,s:s,s:I}", "accountId", state->id, "ownerId", state->owner_id,
+                   "limit", (json_int_t) event.overdraft_limit, "currency", state->currency,
+                   "occurredAt", occurred, "accountVersion", (json_int_t) state->version);
     char *payload = json_dumps (p, JSON_COMPACT);
     json_decref (p);
     int rc = wf_account_store_outbox (self->conn, WF_EVENT_OVERDRAFT_LIMIT_SET, state->id, NULL,
@@ -397,8 +396,7 @@ wf_account_holds_resolve (self_t *self, item_t *item, const wf_account_command_t
 }
 
 int
-wf_account_handle_hold (self_t *self, item_t *item, entry_t *entry,
-                        const wf_account_command_t *cmd)
+wf_account_handle_hold (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t *cmd)
 {
     if (wf_str_eq (cmd->kind, "hold"))
         return s_place (self, item, entry, cmd);

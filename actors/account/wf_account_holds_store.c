@@ -71,15 +71,10 @@ wf_account_holds_insert (PGconn *conn, const wf_account_hold_row_t *row, int sha
     snprintf (shard_text, sizeof shard_text, "%d", shard);
     wf_account_iso_time (row->expires_at_ms, expires);
     wf_account_iso_time (row->created_at_ms, created);
-    const char *params[] = {row->id,
-                            row->account_id,
-                            *row->destination_id ? row->destination_id : NULL,
-                            amount,
-                            row->currency,
-                            *row->description ? row->description : NULL,
-                            shard_text,
-                            expires,
-                            created};
+    const char *params[] = {
+        row->id,    row->account_id, *row->destination_id ? row->destination_id : NULL,
+        amount,     row->currency,   *row->description ? row->description : NULL,
+        shard_text, expires,         created};
     PGresult *res = s_exec (conn,
                             "INSERT INTO holds (id, account_id, destination_account_id, amount, "
                             "currency, status, description, shard, expires_at, created_at) "

@@ -78,7 +78,7 @@ static const s_route_t s_routes[] = {
 #define S_ROUTES (sizeof s_routes / sizeof s_routes[0])
 
 //  The money fields of a payload that get a display string.
-static const char *const s_money_fields[] = {"amount",   "balanceAfter", "heldAmount",
+static const char *const s_money_fields[] = {"amount",    "balanceAfter",   "heldAmount",
                                              "heldAfter", "availableAfter", "limit"};
 
 //  Writes a sentence into error; returns -1 for the caller to pass on.

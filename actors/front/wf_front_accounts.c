@@ -492,16 +492,17 @@ s_hold_json (const wf_account_hold_info_t *h)
     json_object_set_new (o, "accountId", json_stringn (h->account_id.ptr, h->account_id.len));
     json_object_set_new (o, "destinationAccountId", s_text_or_null (h->destination_account_id));
     json_object_set_new (o, "amount", s_money (h->amount, h->digits));
-    json_object_set_new (o, "capturedAmount", h->captured_amount > 0
-                                                  ? s_money (h->captured_amount, h->digits)
-                                                  : json_null ());
+    json_object_set_new (o, "capturedAmount",
+                         h->captured_amount > 0 ? s_money (h->captured_amount, h->digits)
+                                                : json_null ());
     json_object_set_new (o, "currency", json_stringn (h->currency.ptr, h->currency.len));
     json_object_set_new (o, "status", json_stringn (h->status.ptr, h->status.len));
     json_object_set_new (o, "description", s_text_or_null (h->description));
     json_object_set_new (o, "transactionId", s_text_or_null (h->transaction_id));
     json_object_set_new (o, "expiresAt", s_time (h->expires_at_ms));
     json_object_set_new (o, "createdAt", s_time (h->created_at_ms));
-    json_object_set_new (o, "closedAt", h->closed_at_ms > 0 ? s_time (h->closed_at_ms) : json_null ());
+    json_object_set_new (o, "closedAt",
+                         h->closed_at_ms > 0 ? s_time (h->closed_at_ms) : json_null ());
     return o;
 }
 

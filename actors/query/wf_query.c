@@ -58,7 +58,6 @@ s_account_row (PGresult *res, int i, wf_account_info_t *info)
     info->overdraft_limit = atoll (PQgetvalue (res, i, 10));
 }
 
-
 //  Runs a query with text parameters; NULL (and the connection marked) on failure.
 static PGresult *
 s_select (self_t *self, const char *sql, int count, const char *const *params)

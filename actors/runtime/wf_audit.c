@@ -29,11 +29,11 @@
 #define HOLD_REPLAY                                                                                \
     "WITH e AS (SELECT stream_id, version, type, data, coalesce ((data->>'amount')::bigint, 0) "   \
     "AS amount FROM events), r AS (SELECT stream_id, version, type, sum (CASE WHEN type IN "       \
-    "('MoneyDeposited','TransferReceived','TransferRefunded') THEN amount WHEN type IN "          \
+    "('MoneyDeposited','TransferReceived','TransferRefunded') THEN amount WHEN type IN "           \
     "('MoneyWithdrawn','TransferSent') THEN -amount ELSE 0 END) OVER w AS balance, sum (CASE "     \
-    "WHEN type = 'HoldPlaced' THEN amount WHEN type IN ('HoldCaptured','HoldVoided',"             \
-    "'HoldExpired') THEN -(data->>'heldAmount')::bigint ELSE 0 END) OVER w AS held, count (*) "   \
-    "FILTER (WHERE type = 'OverdraftLimitSet') OVER w AS grp, CASE WHEN type = "                  \
+    "WHEN type = 'HoldPlaced' THEN amount WHEN type IN ('HoldCaptured','HoldVoided',"              \
+    "'HoldExpired') THEN -(data->>'heldAmount')::bigint ELSE 0 END) OVER w AS held, count (*) "    \
+    "FILTER (WHERE type = 'OverdraftLimitSet') OVER w AS grp, CASE WHEN type = "                   \
     "'OverdraftLimitSet' THEN (data->>'limit')::bigint END AS lim FROM e WINDOW w AS (PARTITION "  \
     "BY stream_id ORDER BY version)), l AS (SELECT stream_id, version, type, balance, held, "      \
     "coalesce (max (lim) OVER (PARTITION BY stream_id, grp), 0) AS lim FROM r), fin AS (SELECT "   \
@@ -77,19 +77,19 @@ static const check_t s_checks[] = {
                  "LEFT JOIN rows w USING (stream_id) LEFT JOIN accounts a ON a.id = f.stream_id "
                  "WHERE f.held <> coalesce (o.s, 0) OR f.held <> coalesce (w.s, 0) OR a.held IS "
                  "DISTINCT FROM f.held OR a.overdraft_limit IS DISTINCT FROM f.lim"},
-    {"each hold closed at most once; a capture within its hold, with its debit",
-     HOLDS "SELECT 'hold ' || id || ': ' || count (*) || ' closing events' FROM closing GROUP BY id "
-           "HAVING count (*) > 1 UNION ALL SELECT 'hold ' || c.id || ' closed without its "
-           "HoldPlaced' FROM closing c LEFT JOIN placed p ON p.id = c.id AND p.stream_id = "
-           "c.stream_id WHERE p.id IS NULL UNION ALL SELECT 'hold ' || c.id || ' released ' || "
-           "c.held || ' of ' || p.amount FROM closing c JOIN placed p USING (id) WHERE c.held <> "
-           "p.amount UNION ALL SELECT 'hold ' || c.id || ' captured ' || c.amount || ' of ' || "
-           "p.amount FROM closing c JOIN placed p USING (id) WHERE c.type = 'HoldCaptured' AND "
-           "(c.amount <= 0 OR c.amount > p.amount) UNION ALL SELECT 'hold ' || c.id || ': capture "
-           "without its debit' FROM closing c WHERE c.type = 'HoldCaptured' AND NOT EXISTS "
-           "(SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.version = c.version + 1 "
-           "AND d.type IN ('MoneyWithdrawn','TransferSent') AND d.data->>'transactionId' = c.tx "
-           "AND (d.data->>'amount')::bigint = c.amount)"},
+    {"each hold closed at most once; a capture within its hold, with its debit", HOLDS
+     "SELECT 'hold ' || id || ': ' || count (*) || ' closing events' FROM closing GROUP BY id "
+     "HAVING count (*) > 1 UNION ALL SELECT 'hold ' || c.id || ' closed without its "
+     "HoldPlaced' FROM closing c LEFT JOIN placed p ON p.id = c.id AND p.stream_id = "
+     "c.stream_id WHERE p.id IS NULL UNION ALL SELECT 'hold ' || c.id || ' released ' || "
+     "c.held || ' of ' || p.amount FROM closing c JOIN placed p USING (id) WHERE c.held <> "
+     "p.amount UNION ALL SELECT 'hold ' || c.id || ' captured ' || c.amount || ' of ' || "
+     "p.amount FROM closing c JOIN placed p USING (id) WHERE c.type = 'HoldCaptured' AND "
+     "(c.amount <= 0 OR c.amount > p.amount) UNION ALL SELECT 'hold ' || c.id || ': capture "
+     "without its debit' FROM closing c WHERE c.type = 'HoldCaptured' AND NOT EXISTS "
+     "(SELECT 1 FROM events d WHERE d.stream_id = c.stream_id AND d.version = c.version + 1 "
+     "AND d.type IN ('MoneyWithdrawn','TransferSent') AND d.data->>'transactionId' = c.tx "
+     "AND (d.data->>'amount')::bigint = c.amount)"},
     {"holds read model equals the replay",
      HOLDS "SELECT 'hold ' || coalesce (h.id::text, p.id) || ' is ' || coalesce (h.status, "
            "'missing') || ' but the events say ' || coalesce (c.type, CASE WHEN p.id IS NULL THEN "
