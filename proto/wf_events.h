@@ -49,6 +49,14 @@
          availableAfter, occurredAt}
     OverdraftLimitSet   -> amqp
         {accountId, ownerId, limit, currency, occurredAt}
+    DepositRefunded / WithdrawalRefunded -> notifier, amqp
+        {transactionId (the refund's), originalId, accountId, ownerId, amount,
+         currency, balanceAfter, description (the reason), occurredAt}
+    TransferReversed    -> account (the credit leg back to the sender, exactly
+                           as for TransferSent), notifier, amqp
+        {transactionId, originalId, accountId (the recipient, debited),
+         destinationAccountId (the original sender), ownerId, amount,
+         currency, balanceAfter, description, occurredAt}
     balanceAfter may be negative on an account with an overdraft limit.
     SessionsRevoked     -> notifier
         {userId, familyId, reason ("logout" | "reuse" | "suspended"), occurredAt}
@@ -80,6 +88,9 @@
 #define WF_EVENT_HOLD_VOIDED            "HoldVoided"
 #define WF_EVENT_HOLD_EXPIRED           "HoldExpired"
 #define WF_EVENT_OVERDRAFT_LIMIT_SET    "OverdraftLimitSet"
+#define WF_EVENT_DEPOSIT_REFUNDED       "DepositRefunded"
+#define WF_EVENT_WITHDRAWAL_REFUNDED    "WithdrawalRefunded"
+#define WF_EVENT_TRANSFER_REVERSED      "TransferReversed"
 
 //  What the notifier publishes on a user's topic in place of a notification
 //  for SessionsRevoked (not JSON, so it is never taken for one).

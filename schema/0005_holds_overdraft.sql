@@ -1,4 +1,4 @@
--- 0005_holds_overdraft: holds (two-phase transfers) and per-account overdraft limits.
+-- 0005_holds_overdraft: holds (two-phase transfers), per-account overdraft limits, refunds.
 --
 -- The events stay the source of truth (HoldPlaced, HoldCaptured, HoldVoided,
 -- HoldExpired, OverdraftLimitSet); everything here is derived and written in
@@ -40,3 +40,12 @@ ALTER TABLE accounts
     ADD COLUMN overdraft_limit bigint NOT NULL DEFAULT 0 CHECK (overdraft_limit >= 0),
     DROP CONSTRAINT accounts_balance_check;
 ALTER TABLE transactions DROP CONSTRAINT transactions_balance_after_check;
+
+-- Refunds: a history row shows how much of it was refunded, and a refund row
+-- names the movement it refunds. The shard checks and raises `refunded` in the
+-- same transaction as the refund's event (never past `amount`); the audit
+-- checks the same rule over the events.
+ALTER TABLE transactions
+    ADD COLUMN refunded bigint NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount),
+    ADD COLUMN refund_of uuid;
+CREATE INDEX transactions_id ON transactions (id);

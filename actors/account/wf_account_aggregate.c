@@ -654,6 +654,42 @@ wf_account_decide_overdraft (const wf_account_t *self, const wf_account_cmd_t *c
     return 0;
 }
 
+//  Decides a refund of an original movement (see the header).
+int
+wf_account_decide_refund_of (const wf_account_t *self, wf_account_event_type_t type,
+                             const wf_account_cmd_t *cmd, wf_account_event_t *event,
+                             wf_account_refusal_t *why)
+{
+    assert (self && cmd && event && why);
+    assert (type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED ||
+            type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ||
+            type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED);
+    bool debit = type != WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED;
+    bool reversal = type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+    if (s_check_opened (self, why) || s_check_money_request (cmd, false, why) ||
+        s_check_uuid (cmd->original_id, "originalId", why) ||
+        (reversal && s_check_uuid (cmd->counterparty_id, "sourceAccountId", why)) ||
+        s_check_text (cmd->description, false, "reason", why))
+        return -1;
+    if (reversal && s_equals (cmd->counterparty_id, self->state.id))
+        return s_refuse (why, WF_ERR_UNPROCESSABLE, NULL, "cannot reverse a transfer to itself");
+    if (debit && (s_check_active (self, why) || s_check_funds (self, cmd->amount, why)))
+        return -1;
+    if (!debit && s_check_credit (self, cmd->amount, why))
+        return -1;
+    assert (cmd->now_ms >= 0);
+    memset (event, 0, sizeof (*event));
+    event->type = type;
+    event->occurred_at_ms = cmd->now_ms;
+    s_copy (event->transaction_id, sizeof event->transaction_id, cmd->transaction_id);
+    s_copy (event->original_id, sizeof event->original_id, cmd->original_id);
+    if (reversal)
+        s_copy (event->counterparty_id, sizeof event->counterparty_id, cmd->counterparty_id);
+    s_copy (event->description, sizeof event->description, cmd->description);
+    event->amount = cmd->amount;
+    return 0;
+}
+
 //  Applies AccountOpened to an empty account.
 static void
 s_apply_opened (wf_account_state_t *state, const wf_account_event_t *event)
@@ -719,12 +755,15 @@ wf_account_apply (wf_account_t *self, const wf_account_event_t *event)
         case WF_ACCOUNT_EVENT_DEPOSITED:
         case WF_ACCOUNT_EVENT_TRANSFER_RECEIVED:
         case WF_ACCOUNT_EVENT_TRANSFER_REFUNDED:
+        case WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED:
             assert (event->amount > 0 &&
                     (state->balance <= 0 || event->amount <= INT64_MAX - state->balance));
             state->balance += event->amount;
             break;
         case WF_ACCOUNT_EVENT_WITHDRAWN:
         case WF_ACCOUNT_EVENT_TRANSFER_SENT:
+        case WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED:
+        case WF_ACCOUNT_EVENT_TRANSFER_REVERSED:
             assert (event->amount > 0 &&
                     event->amount - state->overdraft_limit <= state->balance - state->held);
             state->balance -= event->amount;

@@ -25,6 +25,14 @@
         HoldVoided          hold_id, held_amount
         HoldExpired         hold_id, held_amount
         OverdraftLimitSet   overdraft_limit (minor units, >= 0)
+        DepositRefunded     transaction_id (the refund's), original_id (the
+                            deposit), amount, description        (a debit)
+        WithdrawalRefunded  transaction_id, original_id (the withdrawal),
+                            amount, description                  (a credit)
+        TransferReversed    transaction_id, original_id (the transfer this
+                            account received), counterparty_id (its sender,
+                            credited by the saga as for TransferSent), amount,
+                            description                          (a debit)
     every event also carries occurred_at_ms.
 
     Rules, checked in this order, each refusal with its wf_err_t:
@@ -57,6 +65,13 @@
     - expire: the hold is open and due (now >= expires_at).
     A hold that is not open is UNPROCESSABLE (closed or unknown: the caller
     tells them apart from the holds read model).
+
+    Refunds (issue 10) reverse a deposit, a withdrawal or a received transfer
+    with a compensating event; history is never edited. How much of the
+    original is left to refund is kept beside the original in the
+    transactions read model (checked and updated in the same transaction by
+    the shard, and by the audit over the events); the aggregate decides the
+    money side like any debit or credit.
 
     Overdraft: an Admin sets a per-account limit (OverdraftLimitSet); every
     debit and hold keeps available >= -limit, and the limit may not drop below
@@ -105,6 +120,9 @@ typedef enum {
     WF_ACCOUNT_EVENT_HOLD_VOIDED,
     WF_ACCOUNT_EVENT_HOLD_EXPIRED,
     WF_ACCOUNT_EVENT_OVERDRAFT_SET,
+    WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED,
+    WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED,
+    WF_ACCOUNT_EVENT_TRANSFER_REVERSED,
     WF_ACCOUNT_EVENT_COUNT
 } wf_account_event_type_t;
 
@@ -126,6 +144,7 @@ typedef struct {
     int64_t held_amount;                             //  Captured, Voided, Expired
     int64_t expires_at_ms;                           //  Placed
     int64_t overdraft_limit;                         //  OverdraftLimitSet
+    char original_id[WF_UUID_BYTES];                 //  refunds: the original movement
 } wf_account_event_t;
 
 //  One open hold.
@@ -173,6 +192,7 @@ typedef struct {
     wf_str_t hold_id;         //  hold commands
     int64_t expires_at_ms;    //  place hold
     int64_t overdraft_limit;  //  set overdraft: minor units, >= 0
+    wf_str_t original_id;     //  refunds: the movement refunded
     int64_t now_ms;
 } wf_account_cmd_t;
 
@@ -271,6 +291,15 @@ int wf_account_decide_expire (const wf_account_t *self, const wf_account_cmd_t *
 //  units), now_ms; refused when the limit would be below what is used.
 int wf_account_decide_overdraft (const wf_account_t *self, const wf_account_cmd_t *cmd,
                                  wf_account_event_t *event, wf_account_refusal_t *why);
+
+//  Decides a refund of type DEPOSIT_REFUNDED, WITHDRAWAL_REFUNDED or
+//  TRANSFER_REVERSED. Reads transaction_id (the refund's), original_id,
+//  amount, counterparty_id (reversal: the original sender), description,
+//  now_ms. A debit needs an Active account and the funds; a credit is
+//  accepted in any status (it returns money).
+int wf_account_decide_refund_of (const wf_account_t *self, wf_account_event_type_t type,
+                                 const wf_account_cmd_t *cmd, wf_account_event_t *event,
+                                 wf_account_refusal_t *why);
 
 //  Applies one event: the only way state changes. Asserts the invariants
 //  (held >= 0 and the sum of the open holds, balance - held >= -limit, no

@@ -745,6 +745,46 @@ test_overdraft_limit (void **state)
     wf_account_destroy (&account);
 }
 
+//  Decides a refund of `type`; applies it on success; returns the code.
+static wf_err_t
+s_refund_of (wf_account_t *account, wf_account_event_type_t type, int64_t amount)
+{
+    char other[WF_UUID_BYTES];
+    t_uuid (0x0EEEEEEEu, other);
+    wf_account_cmd_t cmd = t_cmd (amount);
+    cmd.original_id = t_next_transaction_id ();
+    cmd.counterparty_id = t_str (other);
+    wf_account_event_t event;
+    wf_account_refusal_t why = {WF_ERR_OK, NULL, NULL};
+    if (wf_account_decide_refund_of (account, type, &cmd, &event, &why) != 0)
+        return why.code;
+    wf_account_apply (account, &event);
+    return WF_ERR_OK;
+}
+
+//  Refunds: deposit refunds and reversals are debits (Active, funds), a
+//  withdrawal refund is a credit accepted in any status.
+static void
+test_refunds_are_debits_or_credits (void **state)
+{
+    wf_account_t *account = s_restored (100, 0);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED, 101),
+                      WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED, 60), WF_ERR_OK);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_TRANSFER_REVERSED, 41),
+                      WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_TRANSFER_REVERSED, 40), WF_ERR_OK);
+    assert_int_equal (s_balance (account), 0);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED, 0),
+                      WF_ERR_VALIDATION);
+    s_suspend (account);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED, 25), WF_ERR_OK);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED, 1),
+                      WF_ERR_ACCOUNT_NOT_ACTIVE);
+    assert_int_equal (s_balance (account), 25);
+    wf_account_destroy (&account);
+}
+
 int
 main (void)
 {
@@ -774,6 +814,7 @@ main (void)
         cmocka_unit_test (test_holds_reserve_and_release),
         cmocka_unit_test (test_hold_limits),
         cmocka_unit_test (test_overdraft_limit),
+        cmocka_unit_test (test_refunds_are_debits_or_credits),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

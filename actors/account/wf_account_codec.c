@@ -44,6 +44,7 @@ enum {
     F_HELD_AMOUNT,
     F_EXPIRES_AT,
     F_OVERDRAFT_LIMIT,
+    F_ORIGINAL_ID,
     F_COUNT
 };
 
@@ -69,6 +70,7 @@ static const s_field_t s_fields[F_COUNT] = {
     [F_HELD_AMOUNT] = S_FIELD ("heldAmount", S_AMOUNT, held_amount),
     [F_EXPIRES_AT] = S_FIELD ("expiresAt", S_MINOR, expires_at_ms),
     [F_OVERDRAFT_LIMIT] = S_FIELD ("limit", S_MINOR, overdraft_limit),
+    [F_ORIGINAL_ID] = S_FIELD ("originalId", S_UUID, original_id),
 };
 
 #define B(field) (1u << (field))
@@ -102,6 +104,16 @@ static const struct {
     [WF_ACCOUNT_EVENT_HOLD_VOIDED] = {"HoldVoided", B (F_HOLD_ID) | B (F_HELD_AMOUNT)},
     [WF_ACCOUNT_EVENT_HOLD_EXPIRED] = {"HoldExpired", B (F_HOLD_ID) | B (F_HELD_AMOUNT)},
     [WF_ACCOUNT_EVENT_OVERDRAFT_SET] = {"OverdraftLimitSet", B (F_OVERDRAFT_LIMIT)},
+    [WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED] = {"DepositRefunded", B (F_TRANSACTION_ID) |
+                                                                  B (F_ORIGINAL_ID) | B (F_AMOUNT) |
+                                                                  B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED] = {"WithdrawalRefunded",
+                                              B (F_TRANSACTION_ID) | B (F_ORIGINAL_ID) |
+                                                  B (F_AMOUNT) | B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_TRANSFER_REVERSED] = {"TransferReversed",
+                                            B (F_TRANSACTION_ID) | B (F_ORIGINAL_ID) |
+                                                B (F_DESTINATION) | B (F_AMOUNT) |
+                                                B (F_DESCRIPTION)},
 };
 
 //  Returns the stored name of a type, or NULL.

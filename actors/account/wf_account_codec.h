@@ -21,6 +21,10 @@
         HoldVoided         holdId, heldAmount
         HoldExpired        holdId, heldAmount
         OverdraftLimitSet  limit (minor units, >= 0)
+        DepositRefunded    transactionId, originalId, amount, description
+        WithdrawalRefunded transactionId, originalId, amount, description
+        TransferReversed   transactionId, originalId, destinationAccountId (the
+                           original sender, credited), amount, description
 
     Decoding is strict: an unknown type, a missing field, an unknown field, or
     a value of the wrong type or out of its rules (an invalid id, a

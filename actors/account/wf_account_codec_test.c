@@ -48,6 +48,13 @@ s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
     assert_int_equal (wf_account_decide_expire (account, &cmd, &events[count++], &why), 0);
     cmd.overdraft_limit = 0;
     assert_int_equal (wf_account_decide_overdraft (account, &cmd, &events[count++], &why), 0);
+    cmd.now_ms = T_NOW_MS;
+    cmd.original_id = cmd.hold_id;
+    for (int type = WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED; type <= WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+         type++)
+        assert_int_equal (wf_account_decide_refund_of (account, (wf_account_event_type_t) type,
+                                                       &cmd, &events[count++], &why),
+                          0);
     wf_account_destroy (&account);
     assert_int_equal (count, WF_ACCOUNT_EVENT_COUNT - 1);
     return count;
@@ -101,7 +108,10 @@ test_type_names (void **state)
                                   "HoldCaptured",
                                   "HoldVoided",
                                   "HoldExpired",
-                                  "OverdraftLimitSet"};
+                                  "OverdraftLimitSet",
+                                  "DepositRefunded",
+                                  "WithdrawalRefunded",
+                                  "TransferReversed"};
     for (int type = 1; type < WF_ACCOUNT_EVENT_COUNT; type++) {
         assert_string_equal (wf_account_event_type_name ((wf_account_event_type_t) type),
                              names[type]);

@@ -393,6 +393,8 @@ s_command_kind (self_t *self, item_t *item, const wf_account_command_t *cmd, con
     }
     if (wf_str_eq (cmd->kind, "hold") || wf_account_holds_kind (cmd->kind))
         return wf_account_handle_hold (self, item, entry, cmd);
+    if (wf_str_eq (cmd->kind, "refund"))
+        return wf_account_handle_refund (self, item, entry, cmd);
     if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw") ||
         wf_str_eq (cmd->kind, "transfer"))
         return s_money (self, item, entry, cmd);
@@ -406,16 +408,19 @@ wf_account_handle_command (self_t *self, item_t *item)
     const wf_account_command_t *cmd = &item->body->account_command;
     char id[WF_UUID_BYTES];
     bool by_hold = wf_account_holds_kind (cmd->kind) && !cmd->account_id.len;
-    if ((!by_hold && !wf_account_uuid_valid (cmd->account_id)) ||
+    bool refund = wf_str_eq (cmd->kind, "refund");
+    if ((!by_hold && !refund && !wf_account_uuid_valid (cmd->account_id)) ||
         !wf_account_uuid_valid (cmd->user_id)) {
         wf_account_refuse (item, WF_ERR_NOT_FOUND, "No such account.", NULL);
         return 0;
     }
-    if (!by_hold)
+    if (!by_hold && !refund)
         s_copy (id, sizeof id, cmd->account_id);
     else {
-        //  capture and void name a hold: its account comes from the holds table.
-        int found = wf_account_holds_resolve (self, item, cmd, id);
+        //  capture and void name a hold, refund a movement: the account comes
+        //  from the holds or transactions read model.
+        int found = by_hold ? wf_account_holds_resolve (self, item, cmd, id)
+                            : wf_account_refunds_resolve (self, item, cmd, id);
         if (found <= 0)
             return found;
     }
@@ -568,7 +573,8 @@ wf_account_handle_delivery (self_t *self, item_t *item)
             wf_account_refuse (item, WF_ERR_BAD_REQUEST, "payload is not a JSON object", NULL);
         else if (wf_str_eq (d->type, WF_EVENT_USER_REGISTERED))
             rc = s_user_registered (self, item, payload);
-        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT))
+        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT) ||
+                 wf_str_eq (d->type, WF_EVENT_TRANSFER_REVERSED))
             rc = s_transfer_credit (self, item, payload);
         else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_CREDIT_FAILED))
             rc = s_transfer_refund (self, item, payload);

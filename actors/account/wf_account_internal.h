@@ -101,4 +101,11 @@ int wf_account_handle_hold (self_t *self, item_t *item, entry_t *entry,
                             const wf_account_command_t *cmd);
 void wf_account_holds_expire_due (self_t *self);
 
+//  Refunds (wf_account_refunds.c). resolve: the account holding the caller's
+//  row of the command's transaction (1), refused (0), error (-1).
+int wf_account_refunds_resolve (self_t *self, item_t *item, const wf_account_command_t *cmd,
+                                char account_id[WF_UUID_BYTES]);
+int wf_account_handle_refund (self_t *self, item_t *item, entry_t *entry,
+                              const wf_account_command_t *cmd);
+
 #endif

@@ -91,7 +91,7 @@ t_random_step (wf_account_t *account, wf_account_event_t *event)
     const wf_account_hold_t *hold = state->holds_count ? &state->holds[0] : NULL;
     cmd.hold_id = hold ? t_str (hold->id) : t_next_transaction_id ();
     int rc;
-    switch (rand () % 14) {
+    switch (rand () % 15) {
         case 0:
         case 1:
             rc = wf_account_decide_deposit (account, &policy, &cmd, event, &why);
@@ -129,6 +129,12 @@ t_random_step (wf_account_t *account, wf_account_event_t *event)
         case 12:
             cmd.now_ms = hold ? hold->expires_at_ms : T_NOW_MS;
             rc = wf_account_decide_expire (account, &cmd, event, &why);
+            break;
+        case 14:
+            cmd.original_id = t_next_transaction_id ();
+            rc = wf_account_decide_refund_of (
+                account, (wf_account_event_type_t) (WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED + rand () % 3),
+                &cmd, event, &why);
             break;
         case 13:
             cmd.overdraft_limit = rand () % 3 ? 0 : rand () % 100000;

@@ -74,6 +74,9 @@ static const s_route_t s_routes[] = {
     {{WF_EVENT_HOLD_VOIDED, "finance.hold.voided", NULL}, {{0}}},
     {{WF_EVENT_HOLD_EXPIRED, "finance.hold.expired", NULL}, {{0}}},
     {{WF_EVENT_OVERDRAFT_LIMIT_SET, "finance.account.overdraft_limit_set", NULL}, {{0}}},
+    {{WF_EVENT_DEPOSIT_REFUNDED, "finance.deposit.refunded", NULL}, {{0}}},
+    {{WF_EVENT_WITHDRAWAL_REFUNDED, "finance.withdrawal.refunded", NULL}, {{0}}},
+    {{WF_EVENT_TRANSFER_REVERSED, "finance.transfer.reversed", NULL}, {{0}}},
 };
 #define S_ROUTES (sizeof s_routes / sizeof s_routes[0])
 

@@ -67,7 +67,9 @@ s_account_json (const wf_account_info_t *a)
 static json_t *
 s_transaction_json (const wf_account_transaction_t *t)
 {
-    bool sent = wf_str_eq (t->type, "Transfer");
+    //  A transfer's reversal (a Refund row) names where the money went back to.
+    bool sent = wf_str_eq (t->type, "Transfer") ||
+                (wf_str_eq (t->type, "Refund") && t->destination_account_id.len);
     bool received = wf_str_eq (t->type, "TransferReceived");
     json_t *o = json_object ();
     json_object_set_new (o, "id", json_stringn (t->id.ptr, t->id.len));
@@ -83,6 +85,9 @@ s_transaction_json (const wf_account_transaction_t *t)
     json_object_set_new (o, "type", json_stringn (t->type.ptr, t->type.len));
     json_object_set_new (o, "description", s_text_or_null (t->description));
     json_object_set_new (o, "createdAt", s_time (t->created_at_ms));
+    json_object_set_new (o, "refundedAmount", s_money (t->refunded, t->digits));
+    if (t->refund_of.len)
+        json_object_set_new (o, "refundOf", json_stringn (t->refund_of.ptr, t->refund_of.len));
     return o;
 }
 
@@ -655,6 +660,50 @@ s_overdraft (wf_front_http_t *http, const wf_http_request_t *req, wf_http_respon
     return s_hold_command (http, req, resp, "overdraft");
 }
 
+//  POST /api/transactions/{id}/refund {amount?, reason?}: sent to the shard of
+//  the transaction id, which finds the caller's row of it.
+static wf_handler_result_t
+s_refund (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    wf_jwt_claims_t claims;
+    char id[WF_UUID_BYTES], service[32], fingerprint[65];
+    json_t *root = NULL;
+    wf_json_raw_t *raw = (wf_json_raw_t *) calloc (1, sizeof (wf_json_raw_t));
+    wf_handler_result_t result = WF_HANDLER_DONE;
+    if (wf_front_auth_require (http, req, resp, &claims) != 0)
+        goto done;
+    if (!wf_account_uuid_valid (req->match.params[0])) {
+        wf_http_respond_problem (resp, req, 404, "Not Found", "No such transaction.");
+        goto done;
+    }
+    snprintf (id, sizeof id, "%.*s", (int) WF_UUID_LEN, req->match.params[0].ptr);
+    if (!req->body)
+        root = json_object (); //  the whole rest, no reason
+    else if (wf_front_json_parse_raw (req, resp, &root, raw) != 0)
+        goto done;
+    if (strlen (req->idempotency_key) > IDEMPOTENCY_KEY_BYTES_MAX) {
+        wf_http_respond_problem (resp, req, 400, "Bad Request",
+                                 "Idempotency-Key is longer than 255 bytes");
+        goto done;
+    }
+    wf_account_command_t cmd = {.kind = WF_STR ("refund"),
+                                .transaction_id = wf_str_c (id),
+                                .user_id = wf_str_c (claims.sub),
+                                .role = wf_str_c (claims.role),
+                                .idempotency_key = wf_str_c (req->idempotency_key)};
+    if (!s_money_member (req, resp, raw, "amount", false, &cmd) ||
+        !s_optional_string (req, resp, root, "reason", DESCRIPTION_BYTES_MAX, &cmd.reason))
+        goto done;
+    s_fingerprint (req, fingerprint);
+    cmd.fingerprint = wf_str_c (fingerprint);
+    s_shard_service (http, id, service);
+    result = s_call (http, req, resp, service, WF_MSG_ACCOUNT_COMMAND, &cmd);
+done:
+    json_decref (root);
+    free (raw);
+    return result;
+}
+
 //  GET /api/holds/{holdId}: a hold of one of the caller's accounts.
 static wf_handler_result_t
 s_hold_get (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
@@ -716,6 +765,10 @@ static const wf_front_route_def_t s_routes[] = {
      s_hold_capture,
      s_hold_reply},
     {{WF_HTTP_POST, "/api/holds/{id}/void", 0}, "/api/holds/{id}/void", s_hold_void, s_hold_reply},
+    {{WF_HTTP_POST, "/api/transactions/{id}/refund", 0},
+     "/api/transactions/{id}/refund",
+     s_refund,
+     s_transaction_reply},
 };
 
 const wf_front_route_def_t *

@@ -22,6 +22,9 @@ static const struct {
     {"HoldCaptured", "HoldCaptured"},
     {"HoldVoided", "HoldReleased"},
     {"HoldExpired", "HoldReleased"},
+    {"DepositRefunded", "Refund"},
+    {"WithdrawalRefunded", "Refund"},
+    {"TransferReversed", "Refund"},
 };
 
 //  True when text[0..len) is 1..len_max bytes of letters, digits and `extra`.

@@ -126,7 +126,8 @@ test_bad_payloads_are_invalid (void **state)
     }
 }
 
-//  Hold events map to HoldPlaced, HoldCaptured and HoldReleased; a balance
+//  Hold events map to HoldPlaced, HoldCaptured and HoldReleased, refunds to
+//  Refund; a balance
 //  below zero (an overdraft) is a valid newBalance.
 static void
 test_hold_events_and_negative_balances (void **state)
@@ -136,7 +137,10 @@ test_hold_events_and_negative_balances (void **state)
     } cases[] = {{"HoldPlaced", "HoldPlaced"},
                  {"HoldCaptured", "HoldCaptured"},
                  {"HoldVoided", "HoldReleased"},
-                 {"HoldExpired", "HoldReleased"}};
+                 {"HoldExpired", "HoldReleased"},
+                 {"DepositRefunded", "Refund"},
+                 {"WithdrawalRefunded", "Refund"},
+                 {"TransferReversed", "Refund"}};
     char payload[1024];
     s_payload (payload, sizeof payload, "150", "USD", "-5");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -249,7 +249,8 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
         res = s_select (self,
                         "SELECT id::text, account_id::text, type, amount, currency, balance_after, "
                         "coalesce (counterparty_account_id::text, ''), coalesce (description, ''), "
-                        "(extract (epoch FROM created_at) * 1000)::bigint, seq FROM transactions "
+                        "(extract (epoch FROM created_at) * 1000)::bigint, seq, refunded, "
+                        "coalesce (refund_of::text, '') FROM transactions "
                         "WHERE account_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
                         3, params);
         if (res) {
@@ -270,6 +271,8 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
                 t->description = wf_str_c (PQgetvalue (res, i, 7));
                 t->created_at_ms = atoll (PQgetvalue (res, i, 8));
                 t->seq = atoll (PQgetvalue (res, i, 9));
+                t->refunded = atoll (PQgetvalue (res, i, 10));
+                t->refund_of = wf_str_c (PQgetvalue (res, i, 11));
             }
             if (rows > limit)
                 h->next_before = h->items[h->items_count - 1].seq;

@@ -17,8 +17,8 @@
 #define REPLAY                                                                                     \
     "WITH e AS (SELECT stream_id, version, type, coalesce ((data->>'amount')::bigint, 0) AS "      \
     "amount, data FROM events), r AS (SELECT stream_id, version, type, amount, data, "             \
-    "sum (CASE WHEN type IN ('MoneyDeposited','TransferReceived','TransferRefunded') THEN "        \
-    "amount WHEN type IN ('MoneyWithdrawn','TransferSent') THEN -amount ELSE 0 END) OVER "         \
+    "sum (CASE WHEN type IN ('MoneyDeposited','TransferReceived','TransferRefunded','WithdrawalRefunded') THEN "        \
+    "amount WHEN type IN ('MoneyWithdrawn','TransferSent','DepositRefunded','TransferReversed') THEN -amount ELSE 0 END) OVER "         \
     "(PARTITION BY stream_id ORDER BY version) AS balance FROM e), "                               \
     "cur AS (SELECT stream_id, data->>'currency' AS currency FROM events WHERE type = "            \
     "'AccountOpened'), fin AS (SELECT DISTINCT ON (stream_id) stream_id, version, balance FROM r " \
@@ -29,8 +29,8 @@
 #define HOLD_REPLAY                                                                                \
     "WITH e AS (SELECT stream_id, version, type, data, coalesce ((data->>'amount')::bigint, 0) "   \
     "AS amount FROM events), r AS (SELECT stream_id, version, type, sum (CASE WHEN type IN "       \
-    "('MoneyDeposited','TransferReceived','TransferRefunded') THEN amount WHEN type IN "           \
-    "('MoneyWithdrawn','TransferSent') THEN -amount ELSE 0 END) OVER w AS balance, sum (CASE "     \
+    "('MoneyDeposited','TransferReceived','TransferRefunded','WithdrawalRefunded') THEN amount WHEN type IN "           \
+    "('MoneyWithdrawn','TransferSent','DepositRefunded','TransferReversed') THEN -amount ELSE 0 END) OVER w AS balance, sum (CASE "     \
     "WHEN type = 'HoldPlaced' THEN amount WHEN type IN ('HoldCaptured','HoldVoided',"              \
     "'HoldExpired') THEN -(data->>'heldAmount')::bigint ELSE 0 END) OVER w AS held, count (*) "    \
     "FILTER (WHERE type = 'OverdraftLimitSet') OVER w AS grp, CASE WHEN type = "                   \
@@ -101,13 +101,14 @@ static const check_t s_checks[] = {
            "'HoldExpired' AND h.status <> 'Expired')"},
     {"conservation per currency",
      REPLAY ", sent AS (SELECT data->>'transactionId' AS id, amount, stream_id FROM r WHERE type "
-            "= 'TransferSent'), closed AS (SELECT data->>'transactionId' AS id FROM r WHERE type "
+            "IN ('TransferSent','TransferReversed')), closed AS (SELECT data->>'transactionId' AS id FROM r WHERE type "
             "IN ('TransferReceived','TransferRefunded')), flight AS (SELECT c.currency, "
             "coalesce (sum (s.amount), 0) AS amount FROM sent s JOIN cur c USING (stream_id) "
             "WHERE s.id NOT IN (SELECT id FROM closed) GROUP BY c.currency), "
             "tot AS (SELECT c.currency, sum (CASE WHEN r.type = 'MoneyDeposited' THEN r.amount "
-            "ELSE 0 END) AS deposits, sum (CASE WHEN r.type = 'MoneyWithdrawn' THEN r.amount "
-            "ELSE 0 END) AS withdrawals FROM r JOIN cur c USING (stream_id) GROUP BY c.currency), "
+            "WHEN r.type = 'DepositRefunded' THEN -r.amount ELSE 0 END) AS deposits, sum (CASE "
+            "WHEN r.type = 'MoneyWithdrawn' THEN r.amount WHEN r.type = 'WithdrawalRefunded' THEN "
+            "-r.amount ELSE 0 END) AS withdrawals FROM r JOIN cur c USING (stream_id) GROUP BY c.currency), "
             "bal AS (SELECT c.currency, sum (f.balance) AS balances FROM fin f JOIN cur c USING "
             "(stream_id) GROUP BY c.currency) SELECT t.currency || ': balances ' || b.balances || "
             "' + in flight ' || coalesce (f.amount, 0) || ' <> deposits ' || t.deposits || ' - "
@@ -116,7 +117,7 @@ static const check_t s_checks[] = {
             "t.withdrawals"},
     {"each transfer closed at most once, for its amount, in one currency",
      REPLAY ", sent AS (SELECT data->>'transactionId' AS id, amount, stream_id FROM r WHERE type "
-            "= 'TransferSent'), closing AS (SELECT data->>'transactionId' AS id, type, amount, "
+            "IN ('TransferSent','TransferReversed')), closing AS (SELECT data->>'transactionId' AS id, type, amount, "
             "stream_id FROM r WHERE type IN ('TransferReceived','TransferRefunded')) "
             "SELECT 'transfer ' || c.id || ': ' || count (*) || ' closing events' FROM closing c "
             "GROUP BY c.id HAVING count (*) > 1 UNION ALL SELECT 'transfer ' || c.id || ' ' || "
@@ -127,6 +128,22 @@ static const check_t s_checks[] = {
             "JOIN sent s USING (id) JOIN cur a ON a.stream_id = s.stream_id JOIN cur b ON "
             "b.stream_id = c.stream_id WHERE c.type = 'TransferReceived' AND a.currency <> "
             "b.currency"},
+    {"refunds never exceed their original, and the read model agrees",
+     "WITH refund AS (SELECT stream_id, type, data->>'originalId' AS id, (data->>'amount')::bigint "
+     "AS amount FROM events WHERE type IN ('DepositRefunded','WithdrawalRefunded',"
+     "'TransferReversed')), original AS (SELECT stream_id, type, data->>'transactionId' AS id, "
+     "(data->>'amount')::bigint AS amount FROM events WHERE type IN ('MoneyDeposited',"
+     "'MoneyWithdrawn','TransferReceived')), pair AS (SELECT r.id, r.stream_id, sum (r.amount) AS "
+     "refunded, min (o.amount) AS amount, count (o.id) AS originals FROM refund r LEFT JOIN "
+     "original o ON o.id = r.id AND o.stream_id = r.stream_id AND o.type = CASE r.type WHEN "
+     "'DepositRefunded' THEN 'MoneyDeposited' WHEN 'WithdrawalRefunded' THEN 'MoneyWithdrawn' "
+     "ELSE 'TransferReceived' END GROUP BY r.id, r.stream_id) SELECT 'movement ' || id || ' on "
+     "' || stream_id || ': refunded ' || refunded || ' of ' || coalesce (amount::text, 'no "
+     "original') FROM pair WHERE amount IS NULL OR refunded > amount UNION ALL SELECT 'movement "
+     "' || t.id || ' on ' || t.account_id || ': read model refunded ' || t.refunded || ', "
+     "events ' || coalesce (p.refunded, 0) FROM transactions t LEFT JOIN pair p ON p.id = "
+     "t.id::text AND p.stream_id = t.account_id WHERE t.type IN ('Deposit','Withdrawal',"
+     "'TransferReceived') AND t.refunded <> coalesce (p.refunded, 0)"},
     {"no movement applied twice",
      "SELECT 'stream ' || stream_id || ': ' || type || ' ' || (data->>'transactionId') || ' x' || "
      "count (*) FROM events WHERE data ? 'transactionId' GROUP BY stream_id, type, "

@@ -277,3 +277,94 @@ assert(done === 15 && mixed.every((x) => [200, 201, 422].includes(x.status)), mi
 m = await money(d, dave);
 assert(m.available === -5000, JSON.stringify(m));
 ok(`40 concurrent withdrawals and holds of 10 against 100 + limit 50: exactly 15 pass, available ends at -50.00`);
+
+// Refunds: compensating events, bounded by the original, idempotent.
+const erin = await w.register("erin");
+const frank = await w.register("frank");
+const e = await w.defaultAccount(erin, 5000);
+const f = await w.defaultAccount(frank, 5000);
+const refund = (id, user, body, headers) => post(`/api/transactions/${id}/refund`, user, body, headers);
+const historyRow = async (acc, user, id, type) =>
+    (await w.call("GET", `/api/accounts/${acc.id}/transactions?limit=100`, { token: user.token })).json
+        .find((t) => t.id === id && t.type === type);
+r = await deposit(e, erin, 100);
+const d1 = r.json.id;
+assert(r.text.includes('"refundedAmount":0.00'), r.text);
+r = await refund(d1, erin, { amount: 30, reason: "partial" });
+assert(r.status === 200 && r.json.type === "Refund" && r.json.refundOf === d1 && r.text.includes('"balanceAfter":70.00'), r.text);
+r = await refund(d1, erin, { amount: 70.01 });
+assert(r.status === 422, `refund above the rest ${r.status} ${r.text}`);
+r = await refund(d1, erin, { amount: 0 });
+assert(r.status === 400, `refund of 0 ${r.status}`);
+r = await refund(d1, erin, {});
+assert(r.status === 200 && r.text.includes('"amount":70.00') && r.text.includes('"balanceAfter":0.00'), r.text);
+r = await refund(d1, erin, {});
+assert(r.status === 422 && /fully refunded/.test(r.text), `refund after all ${r.status} ${r.text}`);
+let row = await historyRow(e, erin, d1, "Deposit");
+assert(row.refundedAmount === 100, JSON.stringify(row));
+ok("deposit refund: partial then the rest, never above the original (422), 0 -> 400; the original shows 100.00 refunded");
+
+r = await deposit(e, erin, 100);
+r = await withdraw(e, erin, 50);
+const w1 = r.json.id;
+r = await refund(w1, erin, {});
+assert(r.status === 200 && r.text.includes('"balanceAfter":100.00'), r.text);
+r = await refund(r.json.id, erin, {});
+assert(r.status === 422 && /cannot be refunded/.test(r.text), `refund of a refund ${r.status} ${r.text}`);
+r = await withdraw(e, erin, 100);
+r = await deposit(e, erin, 20);
+r = await refund(r.json.id, erin, {});
+assert(r.status === 200, `refund a fresh deposit ${r.status}`);
+r = await deposit(e, erin, 20);
+const d2 = r.json.id;
+await withdraw(e, erin, 20);
+r = await refund(d2, erin, {});
+assert(r.status === 422 && /nsufficient/.test(r.text), `refund of a spent deposit ${r.status} ${r.text}`);
+ok("withdrawal refund credits; a refund cannot be refunded; a spent deposit cannot be refunded (422)");
+
+// A transfer is refunded by its recipient; the money returns through the saga.
+await deposit(e, erin, 100);
+r = await post(`/api/accounts/${e.id}/transfer`, erin, { destinationAccountId: f.id, amount: 40 });
+const t1 = r.json.id;
+await until(() => money(f, frank), (x) => x.balance === 4000, 5000, "transfer credit");
+r = await refund(t1, erin, {});
+assert(r.status === 422 && /received/.test(r.text), `sender refunds ${r.status} ${r.text}`);
+r = await refund(t1, frank, { amount: 15, reason: "damaged" });
+assert(r.status === 200 && r.json.type === "Refund" && r.json.destinationAccountId === e.id && r.text.includes('"balanceAfter":25.00'), r.text);
+const back = r.json.id;
+await until(() => money(e, erin), (x) => x.balance === 7500, 5000, "the reversal's credit");
+r = await w.call("GET", `/api/transfers/${back}`, { token: erin.token });
+assert(r.status === 200 && r.json.status === "Completed" && r.json.sourceAccountId === f.id, r.text);
+row = await historyRow(e, erin, t1, "Transfer");
+assert(row.refundedAmount === 15, `sender's row ${JSON.stringify(row)}`);
+row = await historyRow(f, frank, t1, "TransferReceived");
+assert(row.refundedAmount === 15, `recipient's row ${JSON.stringify(row)}`);
+r = await refund(t1, frank, { amount: 25.01 });
+assert(r.status === 422, `reverse above the rest ${r.status}`);
+ok("transfer refund: only the recipient (sender -> 422), credited back through the saga; both rows show 15.00 refunded");
+
+// Ownership and ids.
+r = await refund(t1, (await w.register("mallory")), {});
+assert(r.status === 404, `a stranger refunds ${r.status}`);
+r = await refund("00000000-0000-4000-8000-000000000000", erin, {});
+assert(r.status === 404, `unknown transaction ${r.status}`);
+r = await refund("nope", erin, {});
+assert(r.status === 404, `malformed id ${r.status}`);
+r = await w.call("POST", `/api/transactions/${t1}/refund`, { body: {} });
+assert(r.status === 401, `no token ${r.status}`);
+ok("refund of another user's, an unknown or a malformed transaction -> 404; no token -> 401");
+
+// Idempotent, and concurrent refunds never exceed the original.
+r = await deposit(e, erin, 50);
+const d3 = r.json.id;
+const rkey = `refund-${Date.now()}`;
+const same = await Promise.all(Array.from({ length: 10 }, () => refund(d3, erin, { amount: 10 }, { "idempotency-key": rkey })));
+assert(same.every((x) => x.status === 200 && x.text === same[0].text), same.map((x) => x.status + x.text).join("\n"));
+r = await refund(d3, erin, { amount: 11 }, { "idempotency-key": rkey });
+assert(r.status === 422, `key reused with another body ${r.status}`);
+const racing = await Promise.all(Array.from({ length: 10 }, () => refund(d3, erin, { amount: 10 })));
+assert(racing.filter((x) => x.status === 200).length === 4 && racing.filter((x) => x.status === 422).length === 6,
+    racing.map((x) => x.status).join(","));
+row = await historyRow(e, erin, d3, "Deposit");
+assert(row.refundedAmount === 50, JSON.stringify(row));
+ok("a refund with an Idempotency-Key takes effect once; 10 concurrent refunds of 10 against the 40 left: exactly 4 pass");
