@@ -1,5 +1,6 @@
 // load.mjs - concurrency: C clients do random deposits, withdrawals,
-// transfers and holds (placed, captured, voided or left to expire) among the
+// transfers, holds (placed, captured, voided or left to expire) and refunds
+// of deposits and withdrawals among the
 // accounts of N users for S seconds. Prints every
 // acknowledged (2xx) movement as JSON lines to the file given, so the caller
 // can check each is present exactly once (also across a kill -9 + restart).
@@ -38,10 +39,17 @@ async function client() {
         const roll = Math.random();
         const cents = 1 + Math.floor(Math.random() * 20000);
         const amount = (cents / 100).toFixed(2);
-        let kind, body, path;
+        let kind, body, path, refunding;
         const other = () => { const v = pick(); return v === u ? users[(users.indexOf(u) + 1) % users.length] : v; };
         u.holds ??= [];
-        if (roll < 0.35) { kind = "deposit"; body = { amount }; }
+        u.refundable ??= [];
+        if (roll < 0.05 && u.refundable.length) {
+            // Refunds (issue 10) of this client's own acknowledged deposits and withdrawals.
+            const o = u.refundable.splice(Math.floor(Math.random() * u.refundable.length), 1)[0];
+            kind = "refund"; path = `/api/transactions/${o.id}/refund`;
+            body = Math.random() < 0.5 ? {} : { amount: (Math.max(1, Math.floor(o.cents / 2)) / 100).toFixed(2) };
+            refunding = o;
+        } else if (roll < 0.35) { kind = "deposit"; body = { amount }; }
         else if (roll < 0.6) { kind = "withdraw"; body = { amount }; }
         else if (roll < 0.8) { kind = "transfer"; body = { amount, destinationAccountId: other().account }; }
         else if (roll < 0.9 || u.holds.length === 0) {
@@ -85,12 +93,17 @@ async function client() {
             appendFileSync(out, JSON.stringify({ kind: d ? "transfer" : "withdraw", account: u.account,
                 id: r.json.transactionId, amount: Math.round(Number(r.json.capturedAmount) * 100),
                 destination: d }) + "\n");
+        } else if (kind === "refund" && r.status === 200) {
+            const o = refunding;
+            appendFileSync(out, JSON.stringify({ kind: "refund", account: u.account, id: r.json.id,
+                amount: Math.round(Number(r.json.amount) * 100), sign: o.kind === "deposit" ? -1 : 1 }) + "\n");
         } else if (kind === "void" && r.status === 200) {
             // Released: no movement.
-        } else if (r.status === 200 && kind !== "hold")
+        } else if (r.status === 200 && kind !== "hold" && kind !== "refund") {
+            if (kind !== "transfer") u.refundable.push({ id: r.json.id, kind, cents });
             appendFileSync(out, JSON.stringify({ kind, account: u.account, id: r.json.id, amount: cents,
                 destination: body.destinationAccountId || null }) + "\n");
-        else if (r.status !== 422)
+        } else if (r.status !== 422)
             throw new Error(`no definitive answer: ${r.status} ${r.text || ""}`);
     }
 }
