@@ -10,6 +10,7 @@
 #include <string.h>
 #include "wf_account_aggregate.h"
 #include "wf_json_raw.h"
+#include <jansson.h>
 
 struct _wf_account_t {
     wf_account_state_t state;
@@ -319,6 +320,8 @@ s_copy (char *dest, size_t size, wf_str_t text)
     dest[text.len] = '\0';
 }
 
+static void s_event_metadata (wf_account_event_t *event, const wf_account_cmd_t *cmd);
+
 //  Writes a money event from a checked command.
 static void
 s_money_event (wf_account_event_type_t type, const wf_account_cmd_t *cmd, wf_account_event_t *event)
@@ -335,18 +338,113 @@ s_money_event (wf_account_event_type_t type, const wf_account_cmd_t *cmd, wf_acc
         s_copy (event->reason, sizeof event->reason, cmd->reason);
     else
         s_copy (event->description, sizeof event->description, cmd->description);
+    if (type != WF_ACCOUNT_EVENT_TRANSFER_RECEIVED && type != WF_ACCOUNT_EVENT_TRANSFER_REFUNDED)
+        s_event_metadata (event, cmd);
 }
 
-//  Checks the parts every money request shares: id, amount, currency code.
+//  True when a metadata key is 1..max bytes of [A-Za-z0-9_.-].
+static bool
+s_metadata_key_ok (const char *key)
+{
+    size_t len = strlen (key);
+    if (len == 0 || len > WF_ACCOUNT_METADATA_KEY_BYTES_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = key[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+//  True when a metadata value is a string within its limit, valid UTF-8,
+//  without control characters.
+static bool
+s_metadata_value_ok (const json_t *value)
+{
+    if (!json_is_string (value) || json_string_length (value) > WF_ACCOUNT_METADATA_VALUE_BYTES_MAX)
+        return false;
+    const char *text = json_string_value (value);
+    size_t len = json_string_length (value);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) text[i] < 0x20 || text[i] == 0x7f)
+            return false;
+    return wf_json_raw_utf8_valid (text, len);
+}
+
+int
+wf_account_metadata_canonical (wf_str_t text, char out[WF_ACCOUNT_METADATA_BYTES_MAX + 1],
+                               const char **why)
+{
+    assert (out && why);
+    out[0] = '\0';
+    *why = NULL;
+    if (text.len == 0)
+        return 0;
+    json_error_t error;
+    json_t *root = json_loadb (text.ptr, text.len, JSON_REJECT_DUPLICATES, &error);
+    if (!json_is_object (root))
+        *why = "metadata must be a JSON object";
+    else if (json_object_size (root) > WF_ACCOUNT_METADATA_KEYS_MAX)
+        *why = "metadata has more than 16 keys";
+    const char *key;
+    json_t *value;
+    if (!*why)
+        json_object_foreach (root, key, value)
+        {
+            if (!s_metadata_key_ok (key)) {
+                *why = "metadata keys are 1..40 characters of A-Z a-z 0-9 _ . -";
+                break;
+            }
+            if (!s_metadata_value_ok (value)) {
+                *why = "metadata values are strings of at most 128 bytes without control characters";
+                break;
+            }
+        }
+    char *dumped = *why ? NULL : json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (root);
+    if (*why)
+        return -1;
+    assert (dumped && strlen (dumped) <= WF_ACCOUNT_METADATA_BYTES_MAX);
+    strcpy (out, dumped);
+    free (dumped);
+    return 0;
+}
+
+//  Refuses metadata that is not a bounded object of short strings.
+static int
+s_check_metadata (wf_str_t text, wf_account_refusal_t *why)
+{
+    char canonical[WF_ACCOUNT_METADATA_BYTES_MAX + 1];
+    const char *problem = NULL;
+    if (wf_account_metadata_canonical (text, canonical, &problem) != 0)
+        return s_refuse (why, WF_ERR_VALIDATION, "metadata", problem);
+    return 0;
+}
+
+//  Checks the parts every money request shares: id, amount, currency code,
+//  metadata.
 static int
 s_check_money_request (const wf_account_cmd_t *cmd, bool currency_required,
                        wf_account_refusal_t *why)
 {
     if (s_check_uuid (cmd->transaction_id, "transactionId", why) ||
         s_check_amount (cmd->amount, why) ||
-        s_check_currency_known (cmd->currency, currency_required, why))
+        s_check_currency_known (cmd->currency, currency_required, why) ||
+        s_check_metadata (cmd->metadata, why))
         return -1;
     return 0;
+}
+
+//  Copies a checked command's metadata into its event, canonically.
+static void
+s_event_metadata (wf_account_event_t *event, const wf_account_cmd_t *cmd)
+{
+    const char *problem = NULL;
+    int rc = wf_account_metadata_canonical (cmd->metadata, event->metadata, &problem);
+    assert (rc == 0); //  checked by s_check_money_request
+    (void) rc;
 }
 
 //  Decides opening: only on an empty stream, with valid ids, number, currency.
@@ -686,6 +784,7 @@ wf_account_decide_refund_of (const wf_account_t *self, wf_account_event_type_t t
     if (reversal)
         s_copy (event->counterparty_id, sizeof event->counterparty_id, cmd->counterparty_id);
     s_copy (event->description, sizeof event->description, cmd->description);
+    s_event_metadata (event, cmd);
     event->amount = cmd->amount;
     return 0;
 }

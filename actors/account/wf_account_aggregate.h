@@ -33,7 +33,8 @@
                             account received), counterparty_id (its sender,
                             credited by the saga as for TransferSent), amount,
                             description                          (a debit)
-    every event also carries occurred_at_ms.
+    every event also carries occurred_at_ms. Money events (deposit,
+    withdraw, transfer sent, refunds) also carry the caller's metadata.
 
     Rules, checked in this order, each refusal with its wf_err_t:
     - the account must exist (opened)                        NOT_FOUND
@@ -97,6 +98,12 @@
 #define WF_ACCOUNT_CURRENCY_BYTES   (WF_CURRENCY_CODE_BYTES + 1)
 #define WF_ACCOUNT_HOLDS_OPEN_MAX   32               //  open holds per account
 #define WF_ACCOUNT_HOLD_SECONDS_MAX (30 * 24 * 3600) //  a hold's longest life
+#define WF_ACCOUNT_METADATA_KEYS_MAX        16  //  members of a movement's metadata
+#define WF_ACCOUNT_METADATA_KEY_BYTES_MAX   40  //  [A-Za-z0-9_.-]
+#define WF_ACCOUNT_METADATA_VALUE_BYTES_MAX 128 //  a string, UTF-8, no control characters
+//  The canonical JSON text (compact, sorted keys): every member at its limit,
+//  each value's quotes and backslashes escaped, fits.
+#define WF_ACCOUNT_METADATA_BYTES_MAX 4864
 
 typedef enum {
     WF_ACCOUNT_STATUS_NONE = 0, //  not opened yet: the stream is empty
@@ -145,7 +152,15 @@ typedef struct {
     int64_t expires_at_ms;                           //  Placed
     int64_t overdraft_limit;                         //  OverdraftLimitSet
     char original_id[WF_UUID_BYTES];                 //  refunds: the original movement
+    char metadata[WF_ACCOUNT_METADATA_BYTES_MAX + 1]; //  money events: canonical JSON or ""
 } wf_account_event_t;
+
+_Static_assert (WF_ACCOUNT_METADATA_KEYS_MAX *
+                        (WF_ACCOUNT_METADATA_KEY_BYTES_MAX +
+                         2 * WF_ACCOUNT_METADATA_VALUE_BYTES_MAX + 6) +
+                    2 <=
+                WF_ACCOUNT_METADATA_BYTES_MAX,
+                "the largest metadata must fit its canonical text");
 
 //  One open hold.
 typedef struct {
@@ -193,6 +208,7 @@ typedef struct {
     int64_t expires_at_ms;    //  place hold
     int64_t overdraft_limit;  //  set overdraft: minor units, >= 0
     wf_str_t original_id;     //  refunds: the movement refunded
+    wf_str_t metadata;        //  money commands: a JSON object or empty (see below)
     int64_t now_ms;
 } wf_account_cmd_t;
 
@@ -306,6 +322,14 @@ int wf_account_decide_refund_of (const wf_account_t *self, wf_account_event_type
 //  overflow, version + 1) and that the event fits the state (Opened only on an
 //  empty account, nothing else before; a hold event only on its open hold).
 void wf_account_apply (wf_account_t *self, const wf_account_event_t *event);
+
+//  Checks a movement's metadata (a JSON object of at most
+//  WF_ACCOUNT_METADATA_KEYS_MAX string members, keys of [A-Za-z0-9_.-] up to
+//  their limit, values up to theirs without control characters) and writes
+//  its canonical text (compact, keys sorted) into out. Empty text is no
+//  metadata (out = ""). Returns 0, or -1 with *why (static text).
+int wf_account_metadata_canonical (wf_str_t text, char out[WF_ACCOUNT_METADATA_BYTES_MAX + 1],
+                                   const char **why);
 
 //  "Active", "Suspended", "Closed" (AccountDto.status), "None" for NONE.
 const char *wf_account_status_name (wf_account_status_t status);

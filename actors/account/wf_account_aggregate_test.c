@@ -785,6 +785,48 @@ test_refunds_are_debits_or_credits (void **state)
     wf_account_destroy (&account);
 }
 
+//  Metadata: a bounded object of short strings, stored canonically.
+static void
+test_metadata_rules (void **state)
+{
+    wf_account_t *account = s_restored (1000, 0);
+    wf_account_cmd_t cmd = t_cmd (10);
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    cmd.metadata = t_str ("{\"z\":\"1\", \"orderId\":\"A-1\"}");
+    assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), 0);
+    assert_string_equal (event.metadata, "{\"orderId\":\"A-1\",\"z\":\"1\"}");
+    char many[2048] = "{";
+    for (int i = 0; i <= WF_ACCOUNT_METADATA_KEYS_MAX; i++)
+        snprintf (many + strlen (many), sizeof many - strlen (many), "%s\"k%d\":\"v\"",
+                  i ? "," : "", i);
+    strcat (many, "}");
+    char long_key[128], long_value[256];
+    snprintf (long_key, sizeof long_key, "{\"%041d\":\"v\"}", 0);
+    snprintf (long_value, sizeof long_value, "{\"k\":\"%0129d\"}", 0);
+    const char *bad[] = {"[]", "\"x\"", "{\"k\":1}", "{\"k\":null}", "{\"a b\":\"v\"}",
+                         "{\"\":\"v\"}", "{\"k\":\"a\\u0001\"}", "{\"k\":\"v\",\"k\":\"w\"}",
+                         "{", many, long_key, long_value};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cmd.metadata = t_str (bad[i]);
+        assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), -1);
+        assert_int_equal (why.code, WF_ERR_VALIDATION);
+        assert_string_equal (why.field, "metadata");
+    }
+    //  At the limits: 16 keys, a 40-byte key, a 128-byte value.
+    many[strlen (many) - 1] = 0;
+    *strrchr (many, ',') = 0;
+    strcat (many, "}");
+    snprintf (long_key, sizeof long_key, "{\"%040d\":\"v\"}", 0);
+    snprintf (long_value, sizeof long_value, "{\"k\":\"%0128d\"}", 0);
+    const char *good[] = {many, long_key, long_value, "{}"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cmd.metadata = t_str (good[i]);
+        assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), 0);
+    }
+    wf_account_destroy (&account);
+}
+
 int
 main (void)
 {
@@ -815,6 +857,7 @@ main (void)
         cmocka_unit_test (test_hold_limits),
         cmocka_unit_test (test_overdraft_limit),
         cmocka_unit_test (test_refunds_are_debits_or_credits),
+        cmocka_unit_test (test_metadata_rules),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -9,6 +9,14 @@
 #include <stddef.h>
 #include <string.h>
 #include "wf_account_codec.h"
+#include <stdlib.h>
+
+//  A slice of a NUL-terminated string.
+static wf_str_t
+wf_str_c_local (const char *text)
+{
+    return (wf_str_t){text, strlen (text)};
+}
 
 //  How a field is written and checked.
 typedef enum {
@@ -145,6 +153,16 @@ s_set (json_t *object, const char *name, json_t *value)
     assert (rc == 0);
 }
 
+//  True for the event types that may carry the caller's metadata.
+static bool
+s_has_metadata (wf_account_event_type_t type)
+{
+    return type == WF_ACCOUNT_EVENT_DEPOSITED || type == WF_ACCOUNT_EVENT_WITHDRAWN ||
+           type == WF_ACCOUNT_EVENT_TRANSFER_SENT || type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED ||
+           type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ||
+           type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+}
+
 //  Encodes an event as its type, time and table fields.
 json_t *
 wf_account_event_to_json (const wf_account_event_t *event)
@@ -165,6 +183,11 @@ wf_account_event_to_json (const wf_account_event_t *event)
             s_set (object, info->name, json_integer (*(const int64_t *) place));
         else
             s_set (object, info->name, json_string (place));
+    }
+    if (event->metadata[0]) {
+        assert (s_has_metadata (event->type));
+        json_error_t error;
+        s_set (object, "metadata", json_loads (event->metadata, 0, &error));
     }
     return object;
 }
@@ -217,6 +240,8 @@ s_member_known (wf_account_event_type_t type, const char *key)
 {
     if (strcmp (key, "type") == 0 || strcmp (key, "occurredAt") == 0)
         return true;
+    if (strcmp (key, "metadata") == 0)
+        return s_has_metadata (type);
     for (int field = 0; field < F_COUNT; field++)
         if ((s_types[type].fields & B (field)) && strcmp (key, s_fields[field].name) == 0)
             return true;
@@ -263,6 +288,19 @@ wf_account_event_from_json (const json_t *json, wf_account_event_t *event, const
         if (problem) {
             memset (event, 0, sizeof (*event));
             return s_fail (why, problem);
+        }
+    }
+    const json_t *metadata = json_object_get (json, "metadata");
+    if (metadata) {
+        char *text = json_dumps (metadata, JSON_COMPACT | JSON_SORT_KEYS);
+        const char *problem = NULL;
+        int rc = text ? wf_account_metadata_canonical (wf_str_c_local (text), event->metadata,
+                                                       &problem)
+                      : -1;
+        free (text);
+        if (rc != 0 || !json_is_object (metadata) || !event->metadata[0]) {
+            memset (event, 0, sizeof (*event));
+            return s_fail (why, "event metadata is not a valid metadata object");
         }
     }
     *why = NULL;

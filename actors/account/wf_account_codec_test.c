@@ -26,6 +26,7 @@ s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
     cmd.counterparty_id = t_str (other);
     cmd.currency = t_str ("USD");
     cmd.reason = t_str ("compliance hold");
+    cmd.metadata = t_str ("{\"orderId\":\"A-1\",\"channel\":\"web \\\"x\\\"\"}");
     assert_int_equal (wf_account_decide_deposit (account, &policy, &cmd, &events[count], &why), 0);
     wf_account_apply (account, &events[count++]);
     assert_int_equal (wf_account_decide_withdraw (account, &cmd, &events[count], &why), 0);
@@ -137,7 +138,8 @@ test_event_json_shape (void **state)
               "{\"type\":\"TransferSent\",\"occurredAt\":%lld,\"transactionId\":\"%s\","
               "\"destinationAccountId\":\"00000002-0000-4000-8000-000000000002\","
               "\"amount\":10050,\"description\":\"caf\xc3\xa9 \\\"quoted\\\" \\\\ "
-              "\xf0\x9f\x98\x80\"}",
+              "\xf0\x9f\x98\x80\",\"metadata\":{\"channel\":\"web \\\"x\\\"\","
+              "\"orderId\":\"A-1\"}}",
               (long long) T_NOW_MS, events[3].transaction_id);
     assert_string_equal (text, expected);
     free (text);
@@ -160,7 +162,8 @@ s_decode_text (const char *text)
     return rc;
 }
 
-//  Removing any member, or adding an unknown one, makes every event invalid.
+//  Removing any member but metadata, or adding an unknown one, makes every
+//  event invalid; metadata on an event type without it, or malformed, too.
 static void
 test_missing_or_unknown_fields_are_refused (void **state)
 {
@@ -173,6 +176,8 @@ test_missing_or_unknown_fields_are_refused (void **state)
         json_t *value;
         json_object_foreach (json, key, value)
         {
+            if (strcmp (key, "metadata") == 0)
+                continue; //  optional; its shape is tested below
             json_t *copy = json_deep_copy (json);
             json_object_del (copy, key);
             wf_account_event_t event;
@@ -185,6 +190,15 @@ test_missing_or_unknown_fields_are_refused (void **state)
         wf_account_event_t event;
         const char *why = NULL;
         assert_int_equal (wf_account_event_from_json (json, &event, &why), -1);
+        json_object_del (json, "extra");
+        json_object_set_new (json, "metadata", json_pack ("{s:i}", "k", 1));
+        assert_int_equal (wf_account_event_from_json (json, &event, &why), -1);
+        json_object_set_new (json, "metadata", json_pack ("{s:s}", "k", "v"));
+        bool allowed = events[i].type == WF_ACCOUNT_EVENT_DEPOSITED ||
+                       events[i].type == WF_ACCOUNT_EVENT_WITHDRAWN ||
+                       events[i].type == WF_ACCOUNT_EVENT_TRANSFER_SENT ||
+                       events[i].type >= WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED;
+        assert_int_equal (wf_account_event_from_json (json, &event, &why), allowed ? 0 : -1);
         json_decref (json);
     }
 }
