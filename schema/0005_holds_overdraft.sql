@@ -47,5 +47,11 @@ ALTER TABLE transactions DROP CONSTRAINT transactions_balance_after_check;
 -- checks the same rule over the events.
 ALTER TABLE transactions
     ADD COLUMN refunded bigint NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount),
-    ADD COLUMN refund_of uuid;
+    ADD COLUMN refund_of uuid,
+    ADD COLUMN metadata jsonb;
 CREATE INDEX transactions_id ON transactions (id);
+
+-- Metadata: the caller's bounded object of short strings, stored with the
+-- event (events.data) and copied here for history and its filter
+-- (?metadata.orderId=...: metadata @> {"orderId": "..."}).
+CREATE INDEX transactions_metadata ON transactions USING gin (metadata jsonb_path_ops);

@@ -398,7 +398,8 @@ wf_account_metadata_canonical (wf_str_t text, char out[WF_ACCOUNT_METADATA_BYTES
                 break;
             }
             if (!s_metadata_value_ok (value)) {
-                *why = "metadata values are strings of at most 128 bytes without control characters";
+                *why =
+                    "metadata values are strings of at most 128 bytes without control characters";
                 break;
             }
         }

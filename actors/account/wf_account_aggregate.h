@@ -92,14 +92,14 @@
 #include "wf_currency.h"
 #include "wf_account_number.h"
 
-#define WF_UUID_LEN                 36                //  8-4-4-4-12 hex, lower-case
-#define WF_UUID_BYTES               (WF_UUID_LEN + 1) //  with the terminator
-#define WF_ACCOUNT_TEXT_BYTES_MAX   512               //  a description or a reason, UTF-8
-#define WF_ACCOUNT_CURRENCY_BYTES   (WF_CURRENCY_CODE_BYTES + 1)
-#define WF_ACCOUNT_HOLDS_OPEN_MAX   32               //  open holds per account
-#define WF_ACCOUNT_HOLD_SECONDS_MAX (30 * 24 * 3600) //  a hold's longest life
-#define WF_ACCOUNT_METADATA_KEYS_MAX        16  //  members of a movement's metadata
-#define WF_ACCOUNT_METADATA_KEY_BYTES_MAX   40  //  [A-Za-z0-9_.-]
+#define WF_UUID_LEN                         36                //  8-4-4-4-12 hex, lower-case
+#define WF_UUID_BYTES                       (WF_UUID_LEN + 1) //  with the terminator
+#define WF_ACCOUNT_TEXT_BYTES_MAX           512               //  a description or a reason, UTF-8
+#define WF_ACCOUNT_CURRENCY_BYTES           (WF_CURRENCY_CODE_BYTES + 1)
+#define WF_ACCOUNT_HOLDS_OPEN_MAX           32               //  open holds per account
+#define WF_ACCOUNT_HOLD_SECONDS_MAX         (30 * 24 * 3600) //  a hold's longest life
+#define WF_ACCOUNT_METADATA_KEYS_MAX        16               //  members of a movement's metadata
+#define WF_ACCOUNT_METADATA_KEY_BYTES_MAX   40               //  [A-Za-z0-9_.-]
 #define WF_ACCOUNT_METADATA_VALUE_BYTES_MAX 128 //  a string, UTF-8, no control characters
 //  The canonical JSON text (compact, sorted keys): every member at its limit,
 //  each value's quotes and backslashes escaped, fits.
@@ -138,29 +138,28 @@ typedef enum {
 typedef struct {
     wf_account_event_type_t type;
     int64_t occurred_at_ms;
-    char account_id[WF_UUID_BYTES];                  //  Opened
-    char owner_id[WF_UUID_BYTES];                    //  Opened
-    char account_number[WF_ACCOUNT_NUMBER_BYTES];    //  Opened
-    char currency[WF_ACCOUNT_CURRENCY_BYTES];        //  Opened
-    char transaction_id[WF_UUID_BYTES];              //  money events
-    char counterparty_id[WF_UUID_BYTES];             //  Sent: destination; Received: source
-    int64_t amount;                                  //  money events, minor units, > 0
-    char description[WF_ACCOUNT_TEXT_BYTES_MAX + 1]; //  deposit, withdraw, transfers
-    char reason[WF_ACCOUNT_TEXT_BYTES_MAX + 1];      //  Refunded, Suspended
-    char hold_id[WF_UUID_BYTES];                     //  hold events
-    int64_t held_amount;                             //  Captured, Voided, Expired
-    int64_t expires_at_ms;                           //  Placed
-    int64_t overdraft_limit;                         //  OverdraftLimitSet
-    char original_id[WF_UUID_BYTES];                 //  refunds: the original movement
+    char account_id[WF_UUID_BYTES];                   //  Opened
+    char owner_id[WF_UUID_BYTES];                     //  Opened
+    char account_number[WF_ACCOUNT_NUMBER_BYTES];     //  Opened
+    char currency[WF_ACCOUNT_CURRENCY_BYTES];         //  Opened
+    char transaction_id[WF_UUID_BYTES];               //  money events
+    char counterparty_id[WF_UUID_BYTES];              //  Sent: destination; Received: source
+    int64_t amount;                                   //  money events, minor units, > 0
+    char description[WF_ACCOUNT_TEXT_BYTES_MAX + 1];  //  deposit, withdraw, transfers
+    char reason[WF_ACCOUNT_TEXT_BYTES_MAX + 1];       //  Refunded, Suspended
+    char hold_id[WF_UUID_BYTES];                      //  hold events
+    int64_t held_amount;                              //  Captured, Voided, Expired
+    int64_t expires_at_ms;                            //  Placed
+    int64_t overdraft_limit;                          //  OverdraftLimitSet
+    char original_id[WF_UUID_BYTES];                  //  refunds: the original movement
     char metadata[WF_ACCOUNT_METADATA_BYTES_MAX + 1]; //  money events: canonical JSON or ""
 } wf_account_event_t;
 
-_Static_assert (WF_ACCOUNT_METADATA_KEYS_MAX *
-                        (WF_ACCOUNT_METADATA_KEY_BYTES_MAX +
-                         2 * WF_ACCOUNT_METADATA_VALUE_BYTES_MAX + 6) +
-                    2 <=
-                WF_ACCOUNT_METADATA_BYTES_MAX,
-                "the largest metadata must fit its canonical text");
+_Static_assert(WF_ACCOUNT_METADATA_KEYS_MAX *(WF_ACCOUNT_METADATA_KEY_BYTES_MAX +
+                                              2 * WF_ACCOUNT_METADATA_VALUE_BYTES_MAX + 6) +
+                       2 <=
+                   WF_ACCOUNT_METADATA_BYTES_MAX,
+               "the largest metadata must fit its canonical text");
 
 //  One open hold.
 typedef struct {

@@ -804,9 +804,18 @@ test_metadata_rules (void **state)
     char long_key[128], long_value[256];
     snprintf (long_key, sizeof long_key, "{\"%041d\":\"v\"}", 0);
     snprintf (long_value, sizeof long_value, "{\"k\":\"%0129d\"}", 0);
-    const char *bad[] = {"[]", "\"x\"", "{\"k\":1}", "{\"k\":null}", "{\"a b\":\"v\"}",
-                         "{\"\":\"v\"}", "{\"k\":\"a\\u0001\"}", "{\"k\":\"v\",\"k\":\"w\"}",
-                         "{", many, long_key, long_value};
+    const char *bad[] = {"[]",
+                         "\"x\"",
+                         "{\"k\":1}",
+                         "{\"k\":null}",
+                         "{\"a b\":\"v\"}",
+                         "{\"\":\"v\"}",
+                         "{\"k\":\"a\\u0001\"}",
+                         "{\"k\":\"v\",\"k\":\"w\"}",
+                         "{",
+                         many,
+                         long_key,
+                         long_value};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cmd.metadata = t_str (bad[i]);
         assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), -1);

@@ -294,9 +294,9 @@ wf_account_event_from_json (const json_t *json, wf_account_event_t *event, const
     if (metadata) {
         char *text = json_dumps (metadata, JSON_COMPACT | JSON_SORT_KEYS);
         const char *problem = NULL;
-        int rc = text ? wf_account_metadata_canonical (wf_str_c_local (text), event->metadata,
-                                                       &problem)
-                      : -1;
+        int rc =
+            text ? wf_account_metadata_canonical (wf_str_c_local (text), event->metadata, &problem)
+                 : -1;
         free (text);
         if (rc != 0 || !json_is_object (metadata) || !event->metadata[0]) {
             memset (event, 0, sizeof (*event));

@@ -3,6 +3,7 @@
 */
 #include "wf_account_internal.h"
 #include "wf_account_default_id.h"
+#include "wf_account_holds_store.h"
 #include "wf_uuid.h"
 #include "wf_events.h"
 #include "wf_log.h"
@@ -51,6 +52,10 @@ s_outbox_event (self_t *self, const wf_account_state_t *state, const wf_account_
             json_object_set_new (p, "destinationAccountId", json_string (event->counterparty_id));
         if (event->type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED)
             json_object_set_new (p, "sourceAccountId", json_string (event->counterparty_id));
+        if (event->metadata[0]) {
+            json_error_t error;
+            json_object_set_new (p, "metadata", json_loads (event->metadata, 0, &error));
+        }
     }
     json_object_set_new (p, "occurredAt", json_string (occurred));
     //  The account stream's version after this event: consumers order and deduplicate by it.
@@ -90,6 +95,7 @@ s_reply_transaction (item_t *item, const wf_account_state_t *state, const wf_acc
         .type = wf_str_c (type),
         .description = wf_str_c (event->description),
         .created_at_ms = event->occurred_at_ms,
+        .metadata = wf_str_c (event->metadata),
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_TRANSACTION;
@@ -215,6 +221,7 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
                           .currency = cmd->currency,
                           .counterparty_id = cmd->destination_account_id,
                           .description = cmd->description,
+                          .metadata = cmd->metadata,
                           .now_ms = wf_clock_ms ()};
     if (s_amount (item, cmd, state->digits, &c.amount) != 0)
         return 0;
@@ -245,7 +252,9 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
         return 0;
     }
     if (s_commit_event (self, entry, &event, false) != 0 ||
-        s_outbox_event (self, state, &event, type, destinations, route_key) != 0)
+        s_outbox_event (self, state, &event, type, destinations, route_key) != 0 ||
+        wf_account_store_metadata (self->conn, state->id, event.transaction_id, dto_type,
+                                   event.metadata) != 0)
         return -1;
     if (event.type == WF_ACCOUNT_EVENT_TRANSFER_SENT &&
         wf_account_store_transfer_begin (self->conn, event.transaction_id, state->id,

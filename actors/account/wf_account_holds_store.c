@@ -148,3 +148,21 @@ wf_account_holds_account_row (PGconn *conn, const wf_account_state_t *state)
     PQclear (res);
     return rc;
 }
+
+int
+wf_account_store_metadata (PGconn *conn, const char *account_id, const char *transaction_id,
+                           const char *type, const char *metadata)
+{
+    if (!*metadata)
+        return 0;
+    const char *params[] = {account_id, transaction_id, type, metadata};
+    PGresult *res = s_exec (conn,
+                            "UPDATE transactions SET metadata = $4::jsonb WHERE account_id = $1 "
+                            "AND id = $2 AND type = $3",
+                            4, params, PGRES_COMMAND_OK);
+    if (!res)
+        return -1;
+    int rc = atoi (PQcmdTuples (res)) == 1 ? 0 : -1;
+    PQclear (res);
+    return rc;
+}

@@ -1,6 +1,6 @@
-/*  wf_account_holds_store - the SQL of holds and overdraft limits: the holds
-    read model (which is also the expiry schedule) and the accounts columns
-    held and overdraft_limit.
+/*  wf_account_holds_store - the SQL of issue 10 beside wf_account_store: the
+    holds read model (which is also the expiry schedule), the accounts columns
+    held and overdraft_limit, and the metadata of history rows.
 
     Like wf_account_store, every write runs inside the caller's open batch
     transaction and returns 0 or -1 (the caller rolls the batch back).
@@ -48,5 +48,10 @@ int wf_account_holds_due (PGconn *conn, int shard, int64_t now_ms, int max,
 //  balance and version of the same state, so the row is consistent at every
 //  statement).
 int wf_account_holds_account_row (PGconn *conn, const wf_account_state_t *state);
+
+//  Stores a movement's metadata (canonical JSON) on its history row, for
+//  GET .../transactions (returned and filterable). A no-op for "".
+int wf_account_store_metadata (PGconn *conn, const char *account_id, const char *transaction_id,
+                               const char *type, const char *metadata);
 
 #endif

@@ -17,6 +17,7 @@
 */
 #include "wf_account_internal.h"
 #include "wf_account_store.h"
+#include "wf_account_holds_store.h"
 #include "wf_events.h"
 #include "wf_money.h"
 #include "wf_uuid.h"
@@ -66,8 +67,7 @@ s_original (PGconn *conn, const char *transaction_id, const char *user_id, origi
         snprintf (row->type, sizeof row->type, "%s", PQgetvalue (res, 0, 1));
         row->amount = atoll (PQgetvalue (res, 0, 2));
         row->refunded = atoll (PQgetvalue (res, 0, 3));
-        snprintf (row->counterparty_id, sizeof row->counterparty_id, "%s",
-                  PQgetvalue (res, 0, 4));
+        snprintf (row->counterparty_id, sizeof row->counterparty_id, "%s", PQgetvalue (res, 0, 4));
     }
     PQclear (res);
     return found;
@@ -123,6 +123,10 @@ s_outbox_refund (self_t *self, const wf_account_state_t *state, const wf_account
     json_object_set_new (p, "currency", json_string (state->currency));
     json_object_set_new (p, "balanceAfter", json_integer (state->balance));
     json_object_set_new (p, "description", json_string (event->description));
+    if (event->metadata[0]) {
+        json_error_t error;
+        json_object_set_new (p, "metadata", json_loads (event->metadata, 0, &error));
+    }
     json_object_set_new (p, "occurredAt", json_string (occurred));
     json_object_set_new (p, "accountVersion", json_integer (state->version));
     char *payload = json_dumps (p, JSON_COMPACT);
@@ -150,6 +154,7 @@ s_reply (item_t *item, const wf_account_state_t *state, const wf_account_event_t
         .description = wf_str_c (event->description),
         .created_at_ms = event->occurred_at_ms,
         .refund_of = wf_str_c (event->original_id),
+        .metadata = wf_str_c (event->metadata),
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_TRANSACTION;
@@ -218,12 +223,11 @@ wf_account_handle_refund (self_t *self, item_t *item, entry_t *entry,
             wf_account_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.", NULL);
         return found;
     }
-    wf_account_event_type_t type = streq (row.type, "Deposit") ? WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED
-                                   : streq (row.type, "Withdrawal")
-                                       ? WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED
-                                   : streq (row.type, "TransferReceived")
-                                       ? WF_ACCOUNT_EVENT_TRANSFER_REVERSED
-                                       : WF_ACCOUNT_EVENT_NONE;
+    wf_account_event_type_t type =
+        streq (row.type, "Deposit")            ? WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED
+        : streq (row.type, "Withdrawal")       ? WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED
+        : streq (row.type, "TransferReceived") ? WF_ACCOUNT_EVENT_TRANSFER_REVERSED
+                                               : WF_ACCOUNT_EVENT_NONE;
     if (type == WF_ACCOUNT_EVENT_NONE) {
         wf_account_refuse (item, WF_ERR_UNPROCESSABLE,
                            streq (row.type, "Transfer")
@@ -238,6 +242,7 @@ wf_account_handle_refund (self_t *self, item_t *item, entry_t *entry,
                           .original_id = wf_str_c (original_id),
                           .counterparty_id = wf_str_c (row.counterparty_id),
                           .description = cmd->reason,
+                          .metadata = cmd->metadata,
                           .now_ms = wf_clock_ms ()};
     if (s_refund_amount (item, cmd, &row, state->digits, &c.amount) != 0)
         return 0;
@@ -249,12 +254,12 @@ wf_account_handle_refund (self_t *self, item_t *item, entry_t *entry,
     }
     if (wf_account_commit_event (self, entry, &event) != 0 ||
         s_outbox_refund (self, state, &event) != 0 ||
-        s_mark_refunded (self->conn, original_id, state->id, refund_id, event.amount) != 0)
+        s_mark_refunded (self->conn, original_id, state->id, refund_id, event.amount) != 0 ||
+        wf_account_store_metadata (self->conn, state->id, refund_id, "Refund", event.metadata) != 0)
         return -1;
     if (type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED &&
         wf_account_store_transfer_begin (self->conn, refund_id, state->id, row.counterparty_id,
-                                         event.amount, state->currency,
-                                         event.occurred_at_ms) != 0)
+                                         event.amount, state->currency, event.occurred_at_ms) != 0)
         return -1;
     s_reply (item, state, &event);
     return 0;

@@ -133,8 +133,9 @@ t_random_step (wf_account_t *account, wf_account_event_t *event)
         case 14:
             cmd.original_id = t_next_transaction_id ();
             rc = wf_account_decide_refund_of (
-                account, (wf_account_event_type_t) (WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED + rand () % 3),
-                &cmd, event, &why);
+                account,
+                (wf_account_event_type_t) (WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED + rand () % 3), &cmd,
+                event, &why);
             break;
         case 13:
             cmd.overdraft_limit = rand () % 3 ? 0 : rand () % 100000;

@@ -134,12 +134,9 @@ test_hold_events_and_negative_balances (void **state)
 {
     static const struct {
         const char *event, *type;
-    } cases[] = {{"HoldPlaced", "HoldPlaced"},
-                 {"HoldCaptured", "HoldCaptured"},
-                 {"HoldVoided", "HoldReleased"},
-                 {"HoldExpired", "HoldReleased"},
-                 {"DepositRefunded", "Refund"},
-                 {"WithdrawalRefunded", "Refund"},
+    } cases[] = {{"HoldPlaced", "HoldPlaced"},   {"HoldCaptured", "HoldCaptured"},
+                 {"HoldVoided", "HoldReleased"}, {"HoldExpired", "HoldReleased"},
+                 {"DepositRefunded", "Refund"},  {"WithdrawalRefunded", "Refund"},
                  {"TransferReversed", "Refund"}};
     char payload[1024];
     s_payload (payload, sizeof payload, "150", "USD", "-5");

@@ -242,17 +242,21 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             goto done;
         int64_t limit =
             q->limit > 0 && q->limit <= WF_QUERY_PAGE_MAX ? q->limit : WF_QUERY_PAGE_DEFAULT;
-        char limit_text[24], before[24];
+        char limit_text[24], before[24], key[64], value[160];
         snprintf (limit_text, sizeof limit_text, "%" PRId64, limit + 1);
         snprintf (before, sizeof before, "%" PRId64, q->before > 0 ? q->before : INT64_MAX);
-        const char *params[] = {account, before, limit_text};
+        s_copy (key, sizeof key, q->metadata_key);
+        s_copy (value, sizeof value, q->metadata_value);
+        const char *params[] = {account, before, limit_text, key, value};
         res = s_select (self,
                         "SELECT id::text, account_id::text, type, amount, currency, balance_after, "
                         "coalesce (counterparty_account_id::text, ''), coalesce (description, ''), "
                         "(extract (epoch FROM created_at) * 1000)::bigint, seq, refunded, "
-                        "coalesce (refund_of::text, '') FROM transactions "
-                        "WHERE account_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-                        3, params);
+                        "coalesce (refund_of::text, ''), coalesce (metadata::text, '') FROM "
+                        "transactions WHERE account_id = $1 AND seq < $2 AND ($4 = '' OR "
+                        "metadata @> jsonb_build_object ($4::text, $5::text)) ORDER BY seq DESC "
+                        "LIMIT $3",
+                        5, params);
         if (res) {
             wf_account_history_t *h = &self->reply->account_history;
             memset (h, 0, sizeof *h);
@@ -273,6 +277,7 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
                 t->seq = atoll (PQgetvalue (res, i, 9));
                 t->refunded = atoll (PQgetvalue (res, i, 10));
                 t->refund_of = wf_str_c (PQgetvalue (res, i, 11));
+                t->metadata = wf_str_c (PQgetvalue (res, i, 12));
             }
             if (rows > limit)
                 h->next_before = h->items[h->items_count - 1].seq;

@@ -17,8 +17,10 @@
 #define REPLAY                                                                                     \
     "WITH e AS (SELECT stream_id, version, type, coalesce ((data->>'amount')::bigint, 0) AS "      \
     "amount, data FROM events), r AS (SELECT stream_id, version, type, amount, data, "             \
-    "sum (CASE WHEN type IN ('MoneyDeposited','TransferReceived','TransferRefunded','WithdrawalRefunded') THEN "        \
-    "amount WHEN type IN ('MoneyWithdrawn','TransferSent','DepositRefunded','TransferReversed') THEN -amount ELSE 0 END) OVER "         \
+    "sum (CASE WHEN type IN "                                                                      \
+    "('MoneyDeposited','TransferReceived','TransferRefunded','WithdrawalRefunded') THEN "          \
+    "amount WHEN type IN ('MoneyWithdrawn','TransferSent','DepositRefunded','TransferReversed') "  \
+    "THEN -amount ELSE 0 END) OVER "                                                               \
     "(PARTITION BY stream_id ORDER BY version) AS balance FROM e), "                               \
     "cur AS (SELECT stream_id, data->>'currency' AS currency FROM events WHERE type = "            \
     "'AccountOpened'), fin AS (SELECT DISTINCT ON (stream_id) stream_id, version, balance FROM r " \
@@ -29,8 +31,10 @@
 #define HOLD_REPLAY                                                                                \
     "WITH e AS (SELECT stream_id, version, type, data, coalesce ((data->>'amount')::bigint, 0) "   \
     "AS amount FROM events), r AS (SELECT stream_id, version, type, sum (CASE WHEN type IN "       \
-    "('MoneyDeposited','TransferReceived','TransferRefunded','WithdrawalRefunded') THEN amount WHEN type IN "           \
-    "('MoneyWithdrawn','TransferSent','DepositRefunded','TransferReversed') THEN -amount ELSE 0 END) OVER w AS balance, sum (CASE "     \
+    "('MoneyDeposited','TransferReceived','TransferRefunded','WithdrawalRefunded') THEN amount "   \
+    "WHEN type IN "                                                                                \
+    "('MoneyWithdrawn','TransferSent','DepositRefunded','TransferReversed') THEN -amount ELSE 0 "  \
+    "END) OVER w AS balance, sum (CASE "                                                           \
     "WHEN type = 'HoldPlaced' THEN amount WHEN type IN ('HoldCaptured','HoldVoided',"              \
     "'HoldExpired') THEN -(data->>'heldAmount')::bigint ELSE 0 END) OVER w AS held, count (*) "    \
     "FILTER (WHERE type = 'OverdraftLimitSet') OVER w AS grp, CASE WHEN type = "                   \
@@ -101,14 +105,16 @@ static const check_t s_checks[] = {
            "'HoldExpired' AND h.status <> 'Expired')"},
     {"conservation per currency",
      REPLAY ", sent AS (SELECT data->>'transactionId' AS id, amount, stream_id FROM r WHERE type "
-            "IN ('TransferSent','TransferReversed')), closed AS (SELECT data->>'transactionId' AS id FROM r WHERE type "
+            "IN ('TransferSent','TransferReversed')), closed AS (SELECT data->>'transactionId' AS "
+            "id FROM r WHERE type "
             "IN ('TransferReceived','TransferRefunded')), flight AS (SELECT c.currency, "
             "coalesce (sum (s.amount), 0) AS amount FROM sent s JOIN cur c USING (stream_id) "
             "WHERE s.id NOT IN (SELECT id FROM closed) GROUP BY c.currency), "
             "tot AS (SELECT c.currency, sum (CASE WHEN r.type = 'MoneyDeposited' THEN r.amount "
             "WHEN r.type = 'DepositRefunded' THEN -r.amount ELSE 0 END) AS deposits, sum (CASE "
             "WHEN r.type = 'MoneyWithdrawn' THEN r.amount WHEN r.type = 'WithdrawalRefunded' THEN "
-            "-r.amount ELSE 0 END) AS withdrawals FROM r JOIN cur c USING (stream_id) GROUP BY c.currency), "
+            "-r.amount ELSE 0 END) AS withdrawals FROM r JOIN cur c USING (stream_id) GROUP BY "
+            "c.currency), "
             "bal AS (SELECT c.currency, sum (f.balance) AS balances FROM fin f JOIN cur c USING "
             "(stream_id) GROUP BY c.currency) SELECT t.currency || ': balances ' || b.balances || "
             "' + in flight ' || coalesce (f.amount, 0) || ' <> deposits ' || t.deposits || ' - "
@@ -117,7 +123,8 @@ static const check_t s_checks[] = {
             "t.withdrawals"},
     {"each transfer closed at most once, for its amount, in one currency",
      REPLAY ", sent AS (SELECT data->>'transactionId' AS id, amount, stream_id FROM r WHERE type "
-            "IN ('TransferSent','TransferReversed')), closing AS (SELECT data->>'transactionId' AS id, type, amount, "
+            "IN ('TransferSent','TransferReversed')), closing AS (SELECT data->>'transactionId' AS "
+            "id, type, amount, "
             "stream_id FROM r WHERE type IN ('TransferReceived','TransferRefunded')) "
             "SELECT 'transfer ' || c.id || ': ' || count (*) || ' closing events' FROM closing c "
             "GROUP BY c.id HAVING count (*) > 1 UNION ALL SELECT 'transfer ' || c.id || ' ' || "

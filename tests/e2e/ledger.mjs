@@ -368,3 +368,39 @@ assert(racing.filter((x) => x.status === 200).length === 4 && racing.filter((x) 
 row = await historyRow(e, erin, d3, "Deposit");
 assert(row.refundedAmount === 50, JSON.stringify(row));
 ok("a refund with an Idempotency-Key takes effect once; 10 concurrent refunds of 10 against the 40 left: exactly 4 pass");
+
+// Metadata: bounded, stored with the event, returned in history, filterable.
+const gina = await w.register("gina");
+const g = await w.defaultAccount(gina, 5000);
+r = await post(`/api/accounts/${g.id}/deposit`, gina, { amount: 100, metadata: { orderId: "A-1", channel: "web" } });
+assert(r.status === 200 && r.json.metadata.orderId === "A-1" && r.json.metadata.channel === "web", r.text);
+const gd1 = r.json.id;
+r = await post(`/api/accounts/${g.id}/deposit`, gina, { amount: 5, metadata: { orderId: "A-2" } });
+r = await post(`/api/accounts/${g.id}/withdraw`, gina, { amount: 7, metadata: { orderId: "A-1", note: "a b=d/é" } });
+assert(r.status === 200, r.text);
+r = await post(`/api/accounts/${g.id}/transfer`, gina, { amount: 1, destinationAccountId: e.id, metadata: { orderId: "A-3" } });
+assert(r.status === 200 && r.json.metadata.orderId === "A-3", r.text);
+r = await refund(gd1, gina, { amount: 1, metadata: { orderId: "A-1", why: "refund" } });
+assert(r.status === 200 && r.json.metadata.why === "refund", r.text);
+r = await w.call("GET", `/api/accounts/${g.id}/transactions?metadata.orderId=A-1`, { token: gina.token });
+assert(r.status === 200 && r.json.length === 3 && r.json.every((t) => t.metadata.orderId === "A-1")
+       && r.json.map((t) => t.type).join() === "Refund,Withdrawal,Deposit", r.text);
+r = await w.call("GET", `/api/accounts/${g.id}/transactions?limit=10&metadata.note=${encodeURIComponent("a b=d/é")}`, { token: gina.token });
+assert(r.status === 200 && r.json.length === 1 && r.json[0].type === "Withdrawal", r.text);
+r = await w.call("GET", `/api/accounts/${g.id}/transactions?metadata.orderId=none`, { token: gina.token });
+assert(r.status === 200 && r.json.length === 0, r.text);
+r = await w.call("GET", `/api/accounts/${g.id}/transactions?limit=1`, { token: gina.token });
+assert(r.json[0].metadata && typeof r.json[0].metadata === "object", r.text);
+const seventeen = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]));
+const sixteen = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, "v".repeat(128)]));
+for (const metadata of [[1], "x", seventeen, { k: 1 }, { "a b": "v" }, { k: "v".repeat(129) }, { ["k".repeat(41)]: "v" }, { k: "a\u0001" }]) {
+    r = await post(`/api/accounts/${g.id}/deposit`, gina, { amount: 1, metadata });
+    assert(r.status === 400 && r.json?.errors?.metadata, `${JSON.stringify(metadata).slice(0, 60)} -> ${r.status} ${r.text}`);
+}
+r = await post(`/api/accounts/${g.id}/deposit`, gina, { amount: 1, metadata: sixteen });
+assert(r.status === 200 && Object.keys(r.json.metadata).length === 16, `16 keys at 128 bytes ${r.status} ${r.text.slice(0, 200)}`);
+for (const q of ["metadata.a%20b=x", "metadata.=x", "metadata.a=1&metadata.b=2", `metadata.k=${"v".repeat(129)}`]) {
+    r = await w.call("GET", `/api/accounts/${g.id}/transactions?${q}`, { token: gina.token });
+    assert(r.status === 400, `filter ${q} -> ${r.status} ${r.text}`);
+}
+ok("metadata: stored and returned on deposit/withdraw/transfer/refund, history filter metadata.<key>=<value> (URL-encoded); >16 keys, non-strings, long or bad keys/values -> 400");
