@@ -16,6 +16,7 @@
 #include "wf_uuid.h"
 #include <sodium.h>
 #include <ctype.h>
+#include <time.h>
 
 #define IDEMPOTENCY_KEY_BYTES_MAX 255
 #define DESCRIPTION_BYTES_MAX     512
@@ -805,6 +806,285 @@ s_hold_get (wf_front_http_t *http, const wf_http_request_t *req, wf_http_respons
     return s_call (http, req, resp, "query", WF_MSG_ACCOUNT_QUERY, &q);
 }
 
+//  Copies the query parameter `name` into out; 1 found, 0 absent, -1 too long.
+static int
+s_query_text (const char *query, const char *name, char *out, size_t size)
+{
+    size_t len = strlen (name);
+    for (const char *p = query; p && *p; p = strchr (p, '&') ? strchr (p, '&') + 1 : NULL) {
+        if (strncmp (p, name, len) == 0 && p[len] == '=') {
+            const char *v = p + len + 1;
+            const char *end = strchr (v, '&');
+            size_t n = end ? (size_t) (end - v) : strlen (v);
+            if (n + 1 > size)
+                return -1;
+            memcpy (out, v, n);
+            out[n] = 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+//  Reads exactly `count` digits at *p into *value.
+static bool
+s_digits_at (const char **p, int count, int *value)
+{
+    *value = 0;
+    for (int i = 0; i < count; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return false;
+        *value = *value * 10 + (**p - '0');
+    }
+    return true;
+}
+
+//  Parses ISO-8601 "YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+HH:MM|-HH:MM]" (UTC when
+//  no zone; a '+' decoded to a space is taken as '+') into ms since the epoch.
+static bool
+s_iso_ms (const char *text, int64_t *ms)
+{
+    const char *p = text;
+    int year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
+    if (!s_digits_at (&p, 4, &year) || *p++ != '-' || !s_digits_at (&p, 2, &month) || *p++ != '-' ||
+        !s_digits_at (&p, 2, &day))
+        return false;
+    if (*p == 'T' || *p == 't') {
+        p++;
+        if (!s_digits_at (&p, 2, &hour) || *p++ != ':' || !s_digits_at (&p, 2, &minute))
+            return false;
+        if (*p == ':' && (p++, !s_digits_at (&p, 2, &second)))
+            return false;
+        if (*p == '.') {
+            p++;
+            int scale = 100, digits = 0;
+            for (; *p >= '0' && *p <= '9'; p++, digits++) {
+                millis += (*p - '0') * scale;
+                scale /= 10;
+            }
+            if (digits == 0 || digits > 9)
+                return false;
+        }
+    }
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-' || *p == ' ') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om;
+        if (!s_digits_at (&p, 2, &oh) || *p++ != ':' || !s_digits_at (&p, 2, &om) || oh > 23 ||
+            om > 59)
+            return false;
+        offset_min = sign * (oh * 60 + om);
+    }
+    if (*p || year < 1970 || year > 9999 || month < 1 || month > 12 || day < 1 || day > 31 ||
+        hour > 23 || minute > 59 || second > 60)
+        return false;
+    struct tm tm = {.tm_year = year - 1900,
+                    .tm_mon = month - 1,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = minute,
+                    .tm_sec = second};
+    time_t seconds = timegm (&tm);
+    if (seconds == (time_t) -1 || tm.tm_mday != day)
+        return false; //  31 February and the like
+    *ms = (int64_t) seconds * 1000 + millis - (int64_t) offset_min * 60000;
+    return *ms >= 0;
+}
+
+//  An instant query parameter; `fallback` when absent. false (and 400) when
+//  malformed.
+static bool
+s_instant (const wf_http_request_t *req, wf_http_response_t *resp, const char *name,
+           int64_t fallback, int64_t *ms)
+{
+    char text[64];
+    int found = s_query_text (req->query, name, text, sizeof text);
+    *ms = fallback;
+    if (found == 0)
+        return true;
+    if (found < 0 || !s_iso_ms (text, ms)) {
+        char message[128];
+        snprintf (message, sizeof message,
+                  "%s must be an ISO-8601 instant such as 2026-11-26T20:00:00.000Z", name);
+        wf_front_json_field_error (req, resp, name, message);
+        return false;
+    }
+    return true;
+}
+
+//  GET /api/accounts/{id}/balance?at= and /statement?from=&to=[&format=csv].
+static wf_handler_result_t
+s_replay (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp,
+          bool statement)
+{
+    wf_jwt_claims_t claims;
+    char id[WF_UUID_BYTES], format[8];
+    if (wf_front_auth_require (http, req, resp, &claims) != 0 || !s_path_account (req, resp, id))
+        return WF_HANDLER_DONE;
+    int64_t now = wf_clock_ms (), from = 0, to = now;
+    if (!statement && !s_instant (req, resp, "at", now, &to))
+        return WF_HANDLER_DONE;
+    if (statement &&
+        (!s_instant (req, resp, "from", 0, &from) || !s_instant (req, resp, "to", now, &to)))
+        return WF_HANDLER_DONE;
+    if (from > to) {
+        wf_front_json_field_error (req, resp, "from", "from must not be after to");
+        return WF_HANDLER_DONE;
+    }
+    int has_format = s_query_text (req->query, "format", format, sizeof format);
+    if (has_format != 0 && (!statement || has_format < 0 ||
+                            (strcmp (format, "csv") != 0 && strcmp (format, "json") != 0))) {
+        wf_front_json_field_error (req, resp, "format", "format is json or csv (statements)");
+        return WF_HANDLER_DONE;
+    }
+    wf_account_query_t q = {.kind = statement ? WF_STR ("statement") : WF_STR ("balance"),
+                            .user_id = wf_str_c (claims.sub),
+                            .role = wf_str_c (claims.role),
+                            .account_id = wf_str_c (id),
+                            .from_ms = from,
+                            .to_ms = to};
+    return s_call (http, req, resp, "query", WF_MSG_ACCOUNT_QUERY, &q);
+}
+
+static wf_handler_result_t
+s_balance_at (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    return s_replay (http, req, resp, false);
+}
+
+static wf_handler_result_t
+s_statement (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
+{
+    return s_replay (http, req, resp, true);
+}
+
+//  The balance at a moment.
+static void
+s_balance_at_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_envelope_t *env,
+                    const wf_any_msg_t *body, wf_http_response_t *resp)
+{
+    if (env->type != WF_MSG_ACCOUNT_STATEMENT) {
+        wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
+        return;
+    }
+    const wf_account_statement_t *st = &body->account_statement;
+    json_t *o = json_object ();
+    json_object_set_new (o, "accountId", json_stringn (st->account_id.ptr, st->account_id.len));
+    json_object_set_new (o, "at", s_time (st->to_ms));
+    json_object_set_new (o, "balance", s_money (st->closing_balance, st->digits));
+    json_object_set_new (o, "heldBalance", s_money (st->held, st->digits));
+    json_object_set_new (o, "availableBalance",
+                         s_money (st->closing_balance - st->held, st->digits));
+    json_object_set_new (o, "currency", json_stringn (st->currency.ptr, st->currency.len));
+    json_object_set_new (o, "version", json_integer (st->version));
+    s_respond_money_json (resp, 200, o);
+}
+
+//  Appends one CSV field: quoted, quotes doubled, and a leading = + - @ made
+//  inert (a spreadsheet would run it as a formula).
+static void
+s_csv_field (zchunk_t *out, const char *text, size_t len)
+{
+    zchunk_extend (out, "\"", 1);
+    if (len && strchr ("=+-@", text[0]))
+        zchunk_extend (out, "'", 1);
+    for (size_t i = 0; i < len; i++)
+        zchunk_extend (out, text[i] == '"' ? "\"\"" : text + i, text[i] == '"' ? 2 : 1);
+    zchunk_extend (out, "\"", 1);
+}
+
+//  Appends a money amount as a CSV number (signed, at scale).
+static void
+s_csv_money (zchunk_t *out, int64_t minor, int64_t digits)
+{
+    char text[WF_MONEY_TEXT_BYTES_MAX];
+    int len = wf_money_format (minor, (int) digits, text, sizeof text);
+    if (len > 0)
+        zchunk_extend (out, text, (size_t) len);
+}
+
+//  The statement as CSV: opening row, one row per entry, closing row.
+static void
+s_statement_csv (const wf_account_statement_t *st, wf_http_response_t *resp)
+{
+    zchunk_t *out = zchunk_new (NULL, 4096);
+    const char *head = "date,transactionId,type,amount,balanceAfter,currency,counterpartyAccountId,"
+                       "description\r\n";
+    zchunk_extend (out, head, strlen (head));
+    char when[32], line[128];
+    wf_account_iso_time (st->from_ms, when);
+    snprintf (line, sizeof line, "%s,,OpeningBalance,,", when);
+    zchunk_extend (out, line, strlen (line));
+    s_csv_money (out, st->opening_balance, st->digits);
+    snprintf (line, sizeof line, ",%.*s,,\r\n", (int) st->currency.len, st->currency.ptr);
+    zchunk_extend (out, line, strlen (line));
+    for (uint32_t i = 0; i < st->items_count; i++) {
+        const wf_account_transaction_t *t = &st->items[i];
+        wf_account_iso_time (t->created_at_ms, when);
+        snprintf (line, sizeof line, "%s,%.*s,%.*s,", when, (int) t->id.len, t->id.ptr,
+                  (int) t->type.len, t->type.ptr);
+        zchunk_extend (out, line, strlen (line));
+        s_csv_money (out, t->change, t->digits);
+        zchunk_extend (out, ",", 1);
+        s_csv_money (out, t->balance_after, t->digits);
+        snprintf (line, sizeof line, ",%.*s,%.*s,", (int) t->currency.len, t->currency.ptr,
+                  (int) t->destination_account_id.len, t->destination_account_id.ptr);
+        zchunk_extend (out, line, strlen (line));
+        s_csv_field (out, t->description.ptr, t->description.len);
+        zchunk_extend (out, "\r\n", 2);
+    }
+    wf_account_iso_time (st->to_ms, when);
+    snprintf (line, sizeof line, "%s,,ClosingBalance,,", when);
+    zchunk_extend (out, line, strlen (line));
+    s_csv_money (out, st->closing_balance, st->digits);
+    snprintf (line, sizeof line, ",%.*s,,\r\n", (int) st->currency.len, st->currency.ptr);
+    zchunk_extend (out, line, strlen (line));
+    zchunk_extend (out, "", 1);
+    wf_http_respond_text (resp, 200, "text/csv; charset=utf-8", (const char *) zchunk_data (out));
+    zchunk_destroy (&out);
+}
+
+//  A statement: JSON, or CSV with format=csv.
+static void
+s_statement_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_envelope_t *env,
+                   const wf_any_msg_t *body, wf_http_response_t *resp)
+{
+    if (env->type != WF_MSG_ACCOUNT_STATEMENT) {
+        wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
+        return;
+    }
+    const wf_account_statement_t *st = &body->account_statement;
+    char format[8];
+    if (s_query_text (req->query, "format", format, sizeof format) == 1 && streq (format, "csv")) {
+        s_statement_csv (st, resp);
+        return;
+    }
+    json_t *o = json_object ();
+    json_object_set_new (o, "accountId", json_stringn (st->account_id.ptr, st->account_id.len));
+    json_object_set_new (o, "currency", json_stringn (st->currency.ptr, st->currency.len));
+    json_object_set_new (o, "from", s_time (st->from_ms));
+    json_object_set_new (o, "to", s_time (st->to_ms));
+    json_object_set_new (o, "openingBalance", s_money (st->opening_balance, st->digits));
+    json_object_set_new (o, "closingBalance", s_money (st->closing_balance, st->digits));
+    json_t *entries = json_array ();
+    for (uint32_t i = 0; i < st->items_count; i++) {
+        const wf_account_transaction_t *t = &st->items[i];
+        json_t *e = json_object ();
+        json_object_set_new (e, "id", json_stringn (t->id.ptr, t->id.len));
+        json_object_set_new (e, "type", json_stringn (t->type.ptr, t->type.len));
+        json_object_set_new (e, "amount", s_money (t->change, t->digits));
+        json_object_set_new (e, "balanceAfter", s_money (t->balance_after, t->digits));
+        json_object_set_new (e, "counterpartyAccountId",
+                             s_text_or_null (t->destination_account_id));
+        json_object_set_new (e, "description", s_text_or_null (t->description));
+        json_object_set_new (e, "createdAt", s_time (t->created_at_ms));
+        json_array_append_new (entries, e);
+    }
+    json_object_set_new (o, "entries", entries);
+    s_respond_money_json (resp, 200, o);
+}
+
 static const wf_front_route_def_t s_routes[] = {
     {{WF_HTTP_GET, "/api/transfers/{id}", 0},
      "/api/transfers/{id}",
@@ -851,6 +1131,14 @@ static const wf_front_route_def_t s_routes[] = {
      s_hold_capture,
      s_hold_reply},
     {{WF_HTTP_POST, "/api/holds/{id}/void", 0}, "/api/holds/{id}/void", s_hold_void, s_hold_reply},
+    {{WF_HTTP_GET, "/api/accounts/{id}/balance", 0},
+     "/api/accounts/{id}/balance",
+     s_balance_at,
+     s_balance_at_reply},
+    {{WF_HTTP_GET, "/api/accounts/{id}/statement", 0},
+     "/api/accounts/{id}/statement",
+     s_statement,
+     s_statement_reply},
     {{WF_HTTP_POST, "/api/transactions/{id}/refund", 0},
      "/api/transactions/{id}/refund",
      s_refund,

@@ -8,6 +8,7 @@
 #include "wf_pg.h"
 #include "wf_redis.h"
 #include "wf_wire.h"
+#include "wf_query_statement.h"
 
 #define QUERY_BATCH_MAX 64 //  requests handled per wake-up
 
@@ -126,6 +127,46 @@ s_owned (self_t *self, const char *account_id, const char *user_id)
     int owned = PQntuples (res) == 1;
     PQclear (res);
     return owned;
+}
+
+//  Answers kind "balance" and "statement" by replaying the caller's account.
+static void
+s_statement (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_account_query_t *q,
+             const char *account, const char *user)
+{
+    int owned = s_owned (self, account, user);
+    if (owned != 1) {
+        wf_mdp_worker_reply_error (
+            self->worker, client, env, owned == 0 ? WF_ERR_NOT_FOUND : WF_ERR_UNAVAILABLE,
+            owned == 0 ? "No such account." : "the database is unavailable", &self->scratch);
+        return;
+    }
+    bool balance = wf_str_eq (q->kind, "balance");
+    PGresult *keep[2] = {NULL, NULL};
+    wf_account_statement_t *out = &self->reply->account_statement;
+    PGconn *conn = wf_pg_conn (self->pg);
+    int rc = conn ? wf_query_statement (conn, account, balance ? q->to_ms : q->from_ms, q->to_ms,
+                                        out, keep)
+                  : -1;
+    if (rc < 0) {
+        wf_pg_failed (self->pg);
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_UNAVAILABLE,
+                                   "the database is unavailable", &self->scratch);
+    } else if (rc == 0)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_UNPROCESSABLE,
+                                   "The period holds more than 200 entries: narrow it.",
+                                   &self->scratch);
+    else if (out->version == 0)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
+                                   "The account did not exist at that moment.", &self->scratch);
+    else {
+        if (balance)
+            out->items_count = 0; //  the balance alone
+        wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_STATEMENT, out,
+                             &self->scratch);
+    }
+    PQclear (keep[0]);
+    PQclear (keep[1]);
 }
 
 //  Serves `get` from the cache when the cached account is owned by the caller
@@ -284,6 +325,10 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HISTORY, h,
                                  &self->scratch);
         }
+    } else if ((wf_str_eq (q->kind, "balance") || wf_str_eq (q->kind, "statement")) &&
+               has_account) {
+        s_statement (self, client, env, q, account, user);
+        return;
     } else if (wf_str_eq (q->kind, "hold") && has_account) {
         //  account_id carries the hold id.
         res = s_hold (self, client, env, account, user);

@@ -404,3 +404,78 @@ for (const q of ["metadata.a%20b=x", "metadata.=x", "metadata.a=1&metadata.b=2",
     assert(r.status === 400, `filter ${q} -> ${r.status} ${r.text}`);
 }
 ok("metadata: stored and returned on deposit/withdraw/transfer/refund, history filter metadata.<key>=<value> (URL-encoded); >16 keys, non-strings, long or bad keys/values -> 400");
+
+// Balance at a moment and statements, replayed from the events (exact to the event).
+const hank = await w.register("hank");
+const hk = await w.defaultAccount(hank, 5000);
+const at = (acc, user, q) => w.call("GET", `/api/accounts/${acc.id}/balance${q}`, { token: user.token });
+const statement = (acc, user, q) => w.call("GET", `/api/accounts/${acc.id}/statement${q}`, { token: user.token });
+const iso = (ms) => new Date(ms).toISOString();
+r = await deposit(hk, hank, 100);
+await sleep(30);
+const T1 = Date.now();
+await sleep(30);
+r = await post(`/api/accounts/${hk.id}/withdraw`, hank, { amount: 30, description: '=cmd "quoted", x' });
+const wAt = Date.parse(r.json.createdAt);
+await sleep(30);
+const T2 = Date.now();
+await sleep(30);
+r = await hold(hk, hank, { amount: 10, expiresInSeconds: 60 });
+await deposit(hk, hank, 5);
+r = await at(hk, hank, `?at=${iso(T1)}`);
+assert(r.status === 200 && r.text.includes('"balance":100.00') && r.json.accountId === hk.id && r.json.at === iso(T1), r.text);
+r = await at(hk, hank, `?at=${iso(T2)}`);
+assert(r.status === 200 && r.text.includes('"balance":70.00') && r.text.includes('"heldBalance":0.00'), r.text);
+r = await at(hk, hank, `?at=${iso(wAt)}`);
+assert(r.text.includes('"balance":70.00'), `at the withdrawal's own instant ${r.text}`);
+r = await at(hk, hank, `?at=${iso(wAt - 1)}`);
+assert(r.text.includes('"balance":100.00'), `1 ms before it ${r.text}`);
+r = await at(hk, hank, "");
+assert(r.text.includes('"balance":75.00') && r.text.includes('"heldBalance":10.00') && r.text.includes('"availableBalance":65.00'), r.text);
+r = await at(hk, hank, `?at=${encodeURIComponent(new Date(T2).toISOString().replace("Z", "+00:00"))}`);
+assert(r.status === 200 && r.text.includes('"balance":70.00'), `offset form ${r.status} ${r.text}`);
+r = await at(hk, hank, "?at=1970-01-01T00:00:00Z");
+assert(r.status === 404, `before the account existed ${r.status}`);
+for (const q of ["?at=yesterday", "?at=2026-13-01T00:00:00Z", "?at=2026-02-30", "?at=2026-01-01T25:00:00Z"]) {
+    r = await at(hk, hank, q);
+    assert(r.status === 400 && r.json?.errors?.at, `${q} -> ${r.status} ${r.text}`);
+}
+r = await at(hk, bob, "");
+assert(r.status === 404, `another user's balance ${r.status}`);
+ok("balance?at=: replayed to the instant, exact to the event (its own ms in, 1 ms before out), held at that moment; malformed -> 400; before opening or another's -> 404");
+
+r = await statement(hk, hank, `?from=${iso(T1)}&to=${iso(T2)}`);
+assert(r.status === 200 && r.text.includes('"openingBalance":100.00') && r.text.includes('"closingBalance":70.00')
+       && r.json.entries.length === 1 && r.json.entries[0].type === "Withdrawal" && r.text.includes('"amount":-30.00'), r.text);
+r = await statement(hk, hank, "");
+assert(r.status === 200 && r.text.includes('"openingBalance":0.00') && r.text.includes('"closingBalance":75.00')
+       && r.json.entries.map((x) => x.type).join() === "Deposit,Withdrawal,Deposit", r.text);
+r = await statement(hk, hank, `?from=${iso(T2)}&to=${iso(T1)}`);
+assert(r.status === 400, `from after to ${r.status}`);
+r = await statement(hk, hank, "?format=xml");
+assert(r.status === 400, `format=xml ${r.status}`);
+r = await statement(hk, hank, "?format=csv");
+assert(r.status === 200 && /^text\/csv/.test(r.headers.get("content-type")), `csv ${r.status} ${r.headers.get("content-type")}`);
+const lines = r.text.trim().split("\r\n");
+assert(lines.length === 6 && lines[0].startsWith("date,transactionId,type,amount,balanceAfter")
+       && /,OpeningBalance,,0\.00,ARS,,$/.test(lines[1]) && /,Deposit,100\.00,100\.00,ARS,,""$/.test(lines[2])
+       && lines[3].endsWith(`,Withdrawal,-30.00,70.00,ARS,,"'=cmd ""quoted"", x"`)
+       && /,ClosingBalance,,75\.00,ARS,,$/.test(lines[5]), r.text);
+ok("statement: opening, entries (signed amounts) and closing for a period; CSV with format=csv (quotes doubled, formulas made inert); from > to or a bad format -> 400");
+
+// Across a snapshot (every 100 events): exact before, at and after it.
+const ivy = await w.register("ivy");
+const iv = await w.defaultAccount(ivy, 5000);
+const marks = [];
+for (let i = 1; i <= 104; i++) {
+    assert((await deposit(iv, ivy, 0.01)).status === 200, "deposit");
+    if (i % 10 === 0 || i === 99 || i === 100) { await sleep(2); marks.push([i, Date.now()]); await sleep(2); }
+}
+for (const [n, t] of marks) {
+    r = await at(iv, ivy, `?at=${iso(t)}`);
+    assert(minor(r.json.balance) === n && r.json.version === n + 1, `after ${n} deposits: ${r.text}`);
+}
+const [, t99] = marks.find(([n]) => n === 99);
+r = await statement(iv, ivy, `?from=${iso(t99)}`);
+assert(r.text.includes('"openingBalance":0.99') && r.text.includes('"closingBalance":1.04') && r.json.entries.length === 5, r.text);
+ok("balance at and statements across the snapshot at version 100 stay exact");
