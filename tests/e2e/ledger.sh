@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# ledger.sh - issue 10 end to end: holds and the overdraft limit (ledger.mjs),
-# then a hold that falls due while walletflow is stopped, released exactly once
-# after the restart; the audit after each part.
+# ledger.sh - issue 10 end to end: holds, the overdraft limit, refunds,
+# metadata, balance at a moment and statements (ledger.mjs), the new
+# BalanceUpdated types at the hub (ledger_hub.mjs), then a hold that falls due
+# while walletflow is stopped, released exactly once after the restart; the
+# audit after each part.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -13,7 +15,13 @@ start_walletflow wf "${ARGS[@]}"
 wait_http "$BASE/health/ready" 200 20
 node "$HERE/ledger.mjs" "$BASE" || fail "ledger.mjs"
 "$WALLETFLOW" audit >"$E2E_TMP/audit.out" 2>&1 || { cat "$E2E_TMP/audit.out"; fail "audit"; }
-pass "audit: every invariant holds (holds, captures, overdraft)"
+pass "audit: every invariant holds (holds, captures, overdraft, refunds)"
+
+# The new BalanceUpdated types through the official SignalR client.
+if [ ! -d "$HERE/node_modules/@microsoft/signalr" ]; then
+    (cd "$HERE" && npm ci --no-audit --no-fund --silent) || fail "npm ci in tests/e2e failed"
+fi
+HUB_WAIT_MS=30000 timeout 60 node "$HERE/ledger_hub.mjs" "$BASE" || fail "ledger_hub.mjs"
 
 # A hold due in 2 s; walletflow is killed at once and stays down past the due time.
 node "$HERE/ledger.mjs" "$BASE" prepare "$E2E_TMP/sleeper.json" || fail "prepare"
