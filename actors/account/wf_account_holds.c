@@ -195,17 +195,17 @@ s_place (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
     memset (&row, 0, sizeof row);
     s_hold_id (self, row.id);
     int64_t now_ms = wf_clock_ms ();
+    if (cmd->expires_in_s <= 0 || cmd->expires_in_s > WF_ACCOUNT_HOLD_SECONDS_MAX) {
+        wf_account_refuse (item, WF_ERR_VALIDATION, "expiresInSeconds must be 1..2592000.",
+                           "expiresInSeconds");
+        return 0;
+    }
     wf_account_cmd_t c = {.hold_id = wf_str_c (row.id),
                           .currency = cmd->currency,
                           .counterparty_id = cmd->destination_account_id,
                           .description = cmd->description,
                           .expires_at_ms = now_ms + cmd->expires_in_s * 1000,
                           .now_ms = now_ms};
-    if (cmd->expires_in_s <= 0 || cmd->expires_in_s > WF_ACCOUNT_HOLD_SECONDS_MAX) {
-        wf_account_refuse (item, WF_ERR_VALIDATION, "expiresInSeconds must be 1..2592000.",
-                           "expiresInSeconds");
-        return 0;
-    }
     if (s_amount (item, cmd, state->digits, true, &c.amount) != 0)
         return 0;
     wf_account_event_t event;
@@ -330,14 +330,28 @@ s_release (self_t *self, item_t *item, entry_t *entry, bool expire, wf_account_h
     return 0;
 }
 
+//  True when text is a zero written as digits (and at most one point), such
+//  as "0" or "0.00": the one amount a limit may have that a money amount may not.
+static bool
+s_is_zero (wf_str_t text)
+{
+    size_t points = 0;
+    for (size_t i = 0; i < text.len; i++) {
+        if (text.ptr[i] == '.')
+            points++;
+        else if (text.ptr[i] != '0')
+            return false;
+    }
+    return text.len > 0 && text.ptr[0] == '0' && points <= 1;
+}
+
 //  overdraft: an Admin sets the account's limit ("0" allowed).
 static int
 s_overdraft (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t *cmd)
 {
     const wf_account_state_t *state = wf_account_state (entry->account);
     wf_account_cmd_t c = {.now_ms = wf_clock_ms ()};
-    bool zero = cmd->amount.len > 0 && strspn (cmd->amount.ptr, "0.") >= cmd->amount.len &&
-                cmd->amount.ptr[0] == '0';
+    bool zero = s_is_zero (cmd->amount);
     if (!zero && s_amount (item, cmd, state->digits, true, &c.overdraft_limit) != 0) {
         snprintf (item->field, sizeof item->field, "limit");
         return 0;
