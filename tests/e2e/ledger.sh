@@ -6,6 +6,8 @@
 # audit after each part.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
+: "${WF_AMQP_URL:?WF_AMQP_URL is not set: run through deploy/test.sh}"
+source "$HERE/amqp_lib.sh"
 
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
@@ -17,11 +19,21 @@ node "$HERE/ledger.mjs" "$BASE" || fail "ledger.mjs"
 "$WALLETFLOW" audit >"$E2E_TMP/audit.out" 2>&1 || { cat "$E2E_TMP/audit.out"; fail "audit"; }
 pass "audit: every invariant holds (holds, captures, overdraft, refunds)"
 
-# The new BalanceUpdated types through the official SignalR client.
+# The new BalanceUpdated types through the official SignalR client, and the new
+# events on RabbitMQ (an amqplib consumer bound to "#").
 if [ ! -d "$HERE/node_modules/@microsoft/signalr" ]; then
     (cd "$HERE" && npm ci --no-audit --no-fund --silent) || fail "npm ci in tests/e2e failed"
 fi
+MARK=$(amqp_outbox_mark)
+amqp_collect_start
 HUB_WAIT_MS=30000 timeout 60 node "$HERE/ledger_hub.mjs" "$BASE" || fail "ledger_hub.mjs"
+amqp_expect_all "$MARK" 30
+for key in finance.hold.placed finance.hold.captured finance.money.withdrawn finance.hold.voided \
+    finance.hold.expired finance.deposit.refunded; do
+    grep -q " $key\$" "$COLLECT_OUT" || fail "no $key message on RabbitMQ"
+done
+amqp_collect_stop
+pass "hold and refund events on RabbitMQ with their routing keys"
 
 # A hold due in 2 s; walletflow is killed at once and stays down past the due time.
 node "$HERE/ledger.mjs" "$BASE" prepare "$E2E_TMP/sleeper.json" || fail "prepare"
