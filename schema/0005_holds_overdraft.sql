@@ -23,7 +23,8 @@ CREATE TABLE holds (
     shard                   integer     NOT NULL,
     expires_at              timestamptz NOT NULL,
     created_at              timestamptz NOT NULL,
-    closed_at               timestamptz
+    closed_at               timestamptz,
+    metadata                jsonb       -- the hold's; its capture's debit carries it too
 );
 
 CREATE INDEX holds_due ON holds (shard, expires_at) WHERE status = 'Open';

@@ -621,7 +621,8 @@ wf_account_decide_hold (const wf_account_t *self, const wf_account_cmd_t *cmd,
     assert (self && cmd && event && why);
     if (s_check_opened (self, why) || s_check_uuid (cmd->hold_id, "holdId", why) ||
         s_check_amount (cmd->amount, why) || s_check_currency_known (cmd->currency, false, why) ||
-        s_check_text (cmd->description, false, "description", why))
+        s_check_text (cmd->description, false, "description", why) ||
+        s_check_metadata (cmd->metadata, why))
         return -1;
     if (cmd->counterparty_id.len &&
         s_check_uuid (cmd->counterparty_id, "destinationAccountId", why))
@@ -650,6 +651,7 @@ wf_account_decide_hold (const wf_account_t *self, const wf_account_cmd_t *cmd,
     event->expires_at_ms = cmd->expires_at_ms;
     s_copy (event->counterparty_id, sizeof event->counterparty_id, cmd->counterparty_id);
     s_copy (event->description, sizeof event->description, cmd->description);
+    s_event_metadata (event, cmd);
     return 0;
 }
 

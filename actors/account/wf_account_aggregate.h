@@ -288,8 +288,8 @@ int wf_account_decide_reactivate (const wf_account_t *self, const wf_account_cmd
                                   wf_account_event_t *event, wf_account_refusal_t *why);
 
 //  Reads hold_id (chosen by the caller), amount, currency, counterparty_id
-//  (optional destination), description, expires_at_ms (> now_ms, at most
-//  WF_ACCOUNT_HOLD_SECONDS_MAX ahead), now_ms.
+//  (optional destination), description, metadata, expires_at_ms (> now_ms, at
+//  most WF_ACCOUNT_HOLD_SECONDS_MAX ahead), now_ms.
 int wf_account_decide_hold (const wf_account_t *self, const wf_account_cmd_t *cmd,
                             wf_account_event_t *event, wf_account_refusal_t *why);
 //  Reads hold_id, amount (0 = the whole hold), transaction_id (the debit's

@@ -197,6 +197,7 @@ test_missing_or_unknown_fields_are_refused (void **state)
         bool allowed = events[i].type == WF_ACCOUNT_EVENT_DEPOSITED ||
                        events[i].type == WF_ACCOUNT_EVENT_WITHDRAWN ||
                        events[i].type == WF_ACCOUNT_EVENT_TRANSFER_SENT ||
+                       events[i].type == WF_ACCOUNT_EVENT_HOLD_PLACED ||
                        events[i].type >= WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED;
         assert_int_equal (wf_account_event_from_json (json, &event, &why), allowed ? 0 : -1);
         json_decref (json);

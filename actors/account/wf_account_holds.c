@@ -74,6 +74,7 @@ s_reply_hold (item_t *item, const wf_account_hold_row_t *row, int digits)
         .expires_at_ms = row->expires_at_ms,
         .created_at_ms = row->created_at_ms,
         .closed_at_ms = row->closed_at_ms,
+        .metadata = wf_str_c (row->metadata),
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_HOLD_INFO;
@@ -117,6 +118,10 @@ s_outbox_hold (self_t *self, const wf_account_state_t *state, const wf_account_e
         json_object_set_new (p, "destinationAccountId", json_string (destination));
         json_object_set_new (p, "description", json_string (event->description));
         json_object_set_new (p, "expiresAt", json_string (expires));
+        if (event->metadata[0]) {
+            json_error_t error;
+            json_object_set_new (p, "metadata", json_loads (event->metadata, 0, &error));
+        }
     }
     json_object_set_new (p, "occurredAt", json_string (occurred));
     json_object_set_new (p, "accountVersion", json_integer (state->version));
@@ -204,6 +209,7 @@ s_place (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
                           .currency = cmd->currency,
                           .counterparty_id = cmd->destination_account_id,
                           .description = cmd->description,
+                          .metadata = cmd->metadata,
                           .expires_at_ms = now_ms + cmd->expires_in_s * 1000,
                           .now_ms = now_ms};
     if (s_amount (item, cmd, state->digits, true, &c.amount) != 0)
@@ -229,6 +235,7 @@ s_place (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
     snprintf (row.description, sizeof row.description, "%s", event.description);
     row.expires_at_ms = event.expires_at_ms;
     row.created_at_ms = event.occurred_at_ms;
+    snprintf (row.metadata, sizeof row.metadata, "%s", event.metadata);
     if (wf_account_holds_insert (self->conn, &row, self->config->shard) != 0)
         return -1;
     s_reply_hold (item, &row, state->digits);
@@ -239,13 +246,14 @@ s_place (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
 //  the released account: a withdrawal, or a transfer to the destination.
 static int
 s_capture_debit (const wf_account_t *released, const wf_account_event_t *release,
-                 const char *destination, const char *description, wf_account_event_t *debit,
-                 wf_account_refusal_t *why)
+                 const char *destination, const wf_account_hold_row_t *row,
+                 wf_account_event_t *debit, wf_account_refusal_t *why)
 {
     wf_account_cmd_t c = {.transaction_id = wf_str_c (release->transaction_id),
                           .amount = release->amount,
                           .counterparty_id = wf_str_c (destination),
-                          .description = wf_str_c (description),
+                          .description = wf_str_c (row->description),
+                          .metadata = wf_str_c (row->metadata),
                           .now_ms = release->occurred_at_ms};
     return *destination ? wf_account_decide_transfer (released, &c, debit, why)
                         : wf_account_decide_withdraw (released, &c, debit, why);
@@ -277,7 +285,7 @@ s_capture (self_t *self, item_t *item, entry_t *entry, const wf_account_command_
     wf_account_t *released = wf_account_new ();
     wf_account_copy (released, entry->account);
     wf_account_apply (released, &release);
-    int refused = s_capture_debit (released, &release, destination, row->description, &debit, &why);
+    int refused = s_capture_debit (released, &release, destination, row, &debit, &why);
     wf_account_destroy (&released);
     if (refused) {
         wf_account_refuse (item, why.code, why.detail, why.field);
@@ -289,7 +297,9 @@ s_capture (self_t *self, item_t *item, entry_t *entry, const wf_account_command_
         wf_account_outbox_money (self, state, &debit,
                                  *destination ? WF_EVENT_TRANSFER_SENT : WF_EVENT_MONEY_WITHDRAWN,
                                  *destination ? "{account,notifier,amqp}" : "{notifier,amqp}",
-                                 *destination ? destination : NULL) != 0)
+                                 *destination ? destination : NULL) != 0 ||
+        wf_account_store_metadata (self->conn, state->id, debit.transaction_id,
+                                   *destination ? "Transfer" : "Withdrawal", debit.metadata) != 0)
         return -1;
     if (*destination &&
         wf_account_store_transfer_begin (self->conn, debit.transaction_id, state->id, destination,

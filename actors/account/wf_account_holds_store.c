@@ -38,8 +38,8 @@ wf_account_holds_get (PGconn *conn, const char *hold_id, wf_account_hold_row_t *
                 "coalesce (description, ''), coalesce (capture_transaction_id::text, ''), "
                 "(extract (epoch FROM expires_at) * 1000)::bigint, "
                 "(extract (epoch FROM created_at) * 1000)::bigint, "
-                "coalesce ((extract (epoch FROM closed_at) * 1000)::bigint, 0) "
-                "FROM holds WHERE id = $1",
+                "coalesce ((extract (epoch FROM closed_at) * 1000)::bigint, 0), "
+                "coalesce (metadata::text, '') FROM holds WHERE id = $1",
                 1, params, PGRES_TUPLES_OK);
     if (!res)
         return -1;
@@ -58,6 +58,7 @@ wf_account_holds_get (PGconn *conn, const char *hold_id, wf_account_hold_row_t *
         row->expires_at_ms = atoll (PQgetvalue (res, 0, 9));
         row->created_at_ms = atoll (PQgetvalue (res, 0, 10));
         row->closed_at_ms = atoll (PQgetvalue (res, 0, 11));
+        s_column (res, 0, 12, row->metadata, sizeof row->metadata);
     }
     PQclear (res);
     return found;
@@ -71,15 +72,21 @@ wf_account_holds_insert (PGconn *conn, const wf_account_hold_row_t *row, int sha
     snprintf (shard_text, sizeof shard_text, "%d", shard);
     wf_account_iso_time (row->expires_at_ms, expires);
     wf_account_iso_time (row->created_at_ms, created);
-    const char *params[] = {
-        row->id,    row->account_id, *row->destination_id ? row->destination_id : NULL,
-        amount,     row->currency,   *row->description ? row->description : NULL,
-        shard_text, expires,         created};
+    const char *params[] = {row->id,
+                            row->account_id,
+                            *row->destination_id ? row->destination_id : NULL,
+                            amount,
+                            row->currency,
+                            *row->description ? row->description : NULL,
+                            shard_text,
+                            expires,
+                            created,
+                            *row->metadata ? row->metadata : NULL};
     PGresult *res = s_exec (conn,
                             "INSERT INTO holds (id, account_id, destination_account_id, amount, "
-                            "currency, status, description, shard, expires_at, created_at) "
-                            "VALUES ($1, $2, $3, $4, $5, 'Open', $6, $7, $8, $9)",
-                            9, params, PGRES_COMMAND_OK);
+                            "currency, status, description, shard, expires_at, created_at, "
+                            "metadata) VALUES ($1, $2, $3, $4, $5, 'Open', $6, $7, $8, $9, $10)",
+                            10, params, PGRES_COMMAND_OK);
     PQclear (res);
     return res ? 0 : -1;
 }

@@ -24,7 +24,8 @@ typedef struct {
     char transaction_id[WF_UUID_BYTES]; //  the capture's debit, "" otherwise
     int64_t expires_at_ms;
     int64_t created_at_ms;
-    int64_t closed_at_ms; //  0 while Open
+    int64_t closed_at_ms;                             //  0 while Open
+    char metadata[WF_ACCOUNT_METADATA_BYTES_MAX + 1]; //  canonical JSON or ""
 } wf_account_hold_row_t;
 
 //  Reads a hold. Returns 1 found, 0 unknown, -1 error.

@@ -43,6 +43,12 @@ s_hold_json (const wf_account_hold_info_t *h)
     json_object_set_new (o, "closedAt",
                          h->closed_at_ms > 0 ? wf_front_accounts_time (h->closed_at_ms)
                                              : json_null ());
+    json_error_t error;
+    json_t *metadata =
+        h->metadata.len ? json_loadb (h->metadata.ptr, h->metadata.len, 0, &error) : NULL;
+    json_object_set_new (o, "metadata", json_is_object (metadata) ? metadata : json_object ());
+    if (metadata && !json_is_object (metadata))
+        json_decref (metadata);
     return o;
 }
 
@@ -113,6 +119,7 @@ s_hold_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_res
     json_t *root = NULL;
     wf_json_raw_t *raw = (wf_json_raw_t *) malloc (sizeof (wf_json_raw_t));
     wf_handler_result_t result = WF_HANDLER_DONE;
+    char *metadata = NULL;
     bool by_hold = streq (kind, "capture") || streq (kind, "void");
     if (wf_front_auth_require (http, req, resp, &claims) != 0)
         goto done;
@@ -161,6 +168,9 @@ s_hold_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_res
                                                 &cmd.destination_account_id))
             goto done;
     }
+    if (hold && !wf_front_accounts_metadata (req, resp, root, &metadata))
+        goto done;
+    cmd.metadata = metadata ? wf_str_c (metadata) : (wf_str_t){"", 0};
     wf_front_accounts_fingerprint (req, fingerprint);
     cmd.fingerprint = wf_str_c (fingerprint);
     //  A hold id hashes to its account's shard (the shard picks it so).
@@ -169,6 +179,7 @@ s_hold_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_res
 done:
     json_decref (root);
     free (raw);
+    free (metadata);
     return result;
 }
 

@@ -88,7 +88,8 @@ s_hold (self_t *self, zframe_t *client, const wf_envelope_t *env, const char *ho
         "coalesce (h.description, ''), coalesce (h.capture_transaction_id::text, ''), "
         "(extract (epoch FROM h.expires_at) * 1000)::bigint, "
         "(extract (epoch FROM h.created_at) * 1000)::bigint, "
-        "coalesce ((extract (epoch FROM h.closed_at) * 1000)::bigint, 0) FROM holds h "
+        "coalesce ((extract (epoch FROM h.closed_at) * 1000)::bigint, 0), "
+        "coalesce (h.metadata::text, '') FROM holds h "
         "JOIN accounts a ON a.id = h.account_id WHERE h.id = $1 AND a.owner_id = $2",
         2, params);
     if (res && PQntuples (res) == 1) {
@@ -106,6 +107,7 @@ s_hold (self_t *self, zframe_t *client, const wf_envelope_t *env, const char *ho
             .expires_at_ms = atoll (PQgetvalue (res, 0, 9)),
             .created_at_ms = atoll (PQgetvalue (res, 0, 10)),
             .closed_at_ms = atoll (PQgetvalue (res, 0, 11)),
+            .metadata = wf_str_c (PQgetvalue (res, 0, 12)),
         };
         wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HOLD_INFO, &h,
                              &self->scratch);

@@ -403,7 +403,16 @@ for (const q of ["metadata.a%20b=x", "metadata.=x", "metadata.a=1&metadata.b=2",
     r = await w.call("GET", `/api/accounts/${g.id}/transactions?${q}`, { token: gina.token });
     assert(r.status === 400, `filter ${q} -> ${r.status} ${r.text}`);
 }
-ok("metadata: stored and returned on deposit/withdraw/transfer/refund, history filter metadata.<key>=<value> (URL-encoded); >16 keys, non-strings, long or bad keys/values -> 400");
+r = await hold(g, gina, { amount: 2, expiresInSeconds: 60, metadata: { orderId: "H-1" } });
+assert(r.status === 201 && r.json.metadata.orderId === "H-1", r.text);
+r = await capture(r.json.id, gina, {});
+assert(r.status === 200 && r.json.metadata.orderId === "H-1", r.text);
+const heldDebit = r.json.transactionId;
+r = await w.call("GET", `/api/accounts/${g.id}/transactions?metadata.orderId=H-1`, { token: gina.token });
+assert(r.status === 200 && r.json.length === 1 && r.json[0].id === heldDebit && r.json[0].type === "Withdrawal", r.text);
+r = await hold(g, gina, { amount: 2, expiresInSeconds: 60, metadata: { k: 1 } });
+assert(r.status === 400 && r.json?.errors?.metadata, `hold metadata ${r.status}`);
+ok("metadata: stored and returned on deposit/withdraw/transfer/refund/hold (its capture's debit inherits it), history filter metadata.<key>=<value> (URL-encoded); >16 keys, non-strings, long or bad keys/values -> 400");
 
 // Balance at a moment and statements, replayed from the events (exact to the event).
 const hank = await w.register("hank");
