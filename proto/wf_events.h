@@ -34,6 +34,30 @@
          reason, occurredAt}
     AccountSuspended / AccountReactivated -> amqp
         {accountId, ownerId, reason, occurredAt}
+    HoldPlaced          -> notifier, amqp
+        {holdId, transactionId (= holdId), accountId, ownerId, amount, currency,
+         balanceAfter, heldAfter, availableAfter, destinationAccountId ("" =
+         none), description, expiresAt, occurredAt}
+    HoldCaptured        -> notifier, amqp
+        {holdId, transactionId (the debit that follows: a MoneyWithdrawn, or a
+         TransferSent to the hold's destination, with this id), accountId,
+         ownerId, amount (captured), heldAmount (the hold's), releasedAmount,
+         currency, balanceAfter, heldAfter, availableAfter, occurredAt}
+    HoldVoided / HoldExpired -> notifier, amqp
+        {holdId, transactionId (= holdId), accountId, ownerId, amount (= the
+         released heldAmount), heldAmount, currency, balanceAfter, heldAfter,
+         availableAfter, occurredAt}
+    OverdraftLimitSet   -> amqp
+        {accountId, ownerId, limit, currency, occurredAt}
+    DepositRefunded / WithdrawalRefunded -> notifier, amqp
+        {transactionId (the refund's), originalId, accountId, ownerId, amount,
+         currency, balanceAfter, description (the reason), occurredAt}
+    TransferReversed    -> account (the credit leg back to the sender, exactly
+                           as for TransferSent), notifier, amqp
+        {transactionId, originalId, accountId (the recipient, debited),
+         destinationAccountId (the original sender), ownerId, amount,
+         currency, balanceAfter, description, occurredAt}
+    balanceAfter may be negative on an account with an overdraft limit.
     SessionsRevoked     -> notifier
         {userId, familyId, reason ("logout" | "reuse" | "suspended"), occurredAt}
         identity revoked a refresh-token family; the notifier publishes
@@ -59,6 +83,14 @@
 #define WF_EVENT_ACCOUNT_SUSPENDED      "AccountSuspended"
 #define WF_EVENT_ACCOUNT_REACTIVATED    "AccountReactivated"
 #define WF_EVENT_SESSIONS_REVOKED       "SessionsRevoked"
+#define WF_EVENT_HOLD_PLACED            "HoldPlaced"
+#define WF_EVENT_HOLD_CAPTURED          "HoldCaptured"
+#define WF_EVENT_HOLD_VOIDED            "HoldVoided"
+#define WF_EVENT_HOLD_EXPIRED           "HoldExpired"
+#define WF_EVENT_OVERDRAFT_LIMIT_SET    "OverdraftLimitSet"
+#define WF_EVENT_DEPOSIT_REFUNDED       "DepositRefunded"
+#define WF_EVENT_WITHDRAWAL_REFUNDED    "WithdrawalRefunded"
+#define WF_EVENT_TRANSFER_REVERSED      "TransferReversed"
 
 //  What the notifier publishes on a user's topic in place of a notification
 //  for SessionsRevoked (not JSON, so it is never taken for one).

@@ -238,6 +238,33 @@ s_batch (self_t *self, size_t count)
     }
 }
 
+size_t
+wf_account_run_internal (self_t *self, size_t count)
+{
+    self->conn = count ? wf_pg_conn (self->pg) : NULL;
+    if (self->conn && s_transaction (self, self->items, count) != 0) {
+        wf_pg_failed (self->pg);
+        for (size_t i = 0; i < count; i++) {
+            s_undecide (&self->items[i]);
+            self->conn = wf_pg_conn (self->pg);
+            if (!self->conn || s_transaction (self, &self->items[i], 1) != 0) {
+                s_undecide (&self->items[i]);
+                wf_pg_failed (self->pg);
+            }
+        }
+    }
+    self->conn = NULL;
+    size_t succeeded = 0;
+    for (size_t i = 0; i < count; i++) {
+        item_t *item = &self->items[i];
+        succeeded += item->decided && item->reply_type != WF_MSG_ERROR;
+        s_undecide (item);
+        item->valid = false;
+        item->internal = false;
+    }
+    return succeeded;
+}
+
 //  Takes one request off the worker socket into the next batch slot.
 static bool
 s_receive (self_t *self, item_t *item)
@@ -368,6 +395,10 @@ wf_account_actor (zsock_t *pipe, void *args)
                 s_batch (self, count);
         } else if (!which && zpoller_terminated (poller))
             break;
+        if (wf_clock_ms () >= self->hold_scan_at_ms) {
+            wf_account_holds_expire_due (self);
+            self->hold_scan_at_ms = wf_clock_ms () + WF_ACCOUNT_HOLD_SCAN_INTERVAL_MS;
+        }
         wf_mdp_worker_tick (self->worker);
     }
     zpoller_destroy (&poller);

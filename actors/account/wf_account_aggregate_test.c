@@ -275,6 +275,13 @@ s_restored (int64_t balance, int64_t held)
     snapshot.balance = balance;
     snapshot.held = held;
     snapshot.version = 42;
+    if (held > 0) {
+        //  held is the sum of the open holds: one hold of it all.
+        t_uuid (0x50000000u, snapshot.holds[0].id);
+        snapshot.holds[0].amount = held;
+        snapshot.holds[0].expires_at_ms = T_NOW_MS + 60000;
+        snapshot.holds_count = 1;
+    }
     const char *problem = NULL;
     assert_int_equal (wf_account_restore (model, &snapshot, &problem), 0);
     return model;
@@ -594,6 +601,241 @@ test_apply_asserts_invariants (void **state)
 }
 
 //  Runs every test of this class.
+//  Places a hold of `amount` (id from n, no destination, due in 60 s); returns
+//  the refusal code.
+static wf_err_t
+s_hold (wf_account_t *account, unsigned n, int64_t amount)
+{
+    static char ids[8][WF_UUID_BYTES];
+    t_uuid (0x60000000u + n, ids[n % 8]);
+    wf_account_cmd_t cmd = t_cmd (amount);
+    cmd.hold_id = t_str (ids[n % 8]);
+    cmd.expires_at_ms = T_NOW_MS + 60000;
+    wf_account_event_t event;
+    wf_account_refusal_t why = {WF_ERR_OK, NULL, NULL};
+    if (wf_account_decide_hold (account, &cmd, &event, &why) != 0)
+        return why.code;
+    wf_account_apply (account, &event);
+    return WF_ERR_OK;
+}
+
+//  Runs capture (kind 0), void (1) or expire (2) on hold n at now_ms.
+static wf_err_t
+s_close (wf_account_t *account, unsigned n, int kind, int64_t amount, int64_t now_ms)
+{
+    char id[WF_UUID_BYTES];
+    t_uuid (0x60000000u + n, id);
+    wf_account_cmd_t cmd = t_cmd (amount);
+    cmd.hold_id = t_str (id);
+    cmd.now_ms = now_ms;
+    wf_account_event_t event;
+    wf_account_refusal_t why = {WF_ERR_OK, NULL, NULL};
+    int rc = kind == 0   ? wf_account_decide_capture (account, &cmd, &event, &why)
+             : kind == 1 ? wf_account_decide_void (account, &cmd, &event, &why)
+                         : wf_account_decide_expire (account, &cmd, &event, &why);
+    if (rc != 0)
+        return why.code;
+    wf_account_apply (account, &event);
+    return WF_ERR_OK;
+}
+
+//  A hold lowers available, not the balance; debits see it; a capture, void
+//  or expiry releases it exactly once; a capture is bounded by the hold.
+static void
+test_holds_reserve_and_release (void **state)
+{
+    wf_account_t *account = s_restored (1000, 0);
+    assert_int_equal (s_hold (account, 1, 1001), WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_hold (account, 1, 0), WF_ERR_VALIDATION);
+    assert_int_equal (s_hold (account, 1, 600), WF_ERR_OK);
+    assert_int_equal (s_hold (account, 1, 1), WF_ERR_CONFLICT); //  same id twice
+    assert_int_equal (s_balance (account), 1000);
+    assert_int_equal (wf_account_available (account), 400);
+    assert_int_equal (s_withdraw (account, 401), WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_hold (account, 2, 401), WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_hold (account, 2, 100), WF_ERR_OK);
+    assert_int_equal (s_close (account, 1, 0, 601, T_NOW_MS), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (s_close (account, 1, 0, 600, T_NOW_MS + 60000), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (s_close (account, 1, 0, 250, T_NOW_MS), WF_ERR_OK);
+    //  The capture released the whole hold; the debit is the caller's next event.
+    assert_int_equal (wf_account_state (account)->held, 100);
+    assert_int_equal (s_close (account, 1, 0, 1, T_NOW_MS), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (s_close (account, 1, 1, 0, T_NOW_MS), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (s_close (account, 2, 2, 0, T_NOW_MS + 59999), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (s_close (account, 2, 2, 0, T_NOW_MS + 60000), WF_ERR_OK);
+    assert_int_equal (s_close (account, 2, 1, 0, T_NOW_MS), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (wf_account_available (account), 1000);
+    assert_int_equal (s_hold (account, 3, 10), WF_ERR_OK);
+    s_suspend (account);
+    assert_int_equal (s_close (account, 3, 0, 0, T_NOW_MS), WF_ERR_ACCOUNT_NOT_ACTIVE);
+    assert_int_equal (s_close (account, 3, 1, 0, T_NOW_MS), WF_ERR_OK); //  void in any status
+    assert_int_equal (wf_account_state (account)->holds_count, 0);
+    wf_account_destroy (&account);
+}
+
+//  At most WF_ACCOUNT_HOLDS_OPEN_MAX open holds; expiry bounds checked.
+static void
+test_hold_limits (void **state)
+{
+    wf_account_t *account = s_restored (1000, 0);
+    for (unsigned i = 0; i < WF_ACCOUNT_HOLDS_OPEN_MAX; i++) {
+        char id[WF_UUID_BYTES];
+        t_uuid (0x61000000u + i, id);
+        wf_account_cmd_t cmd = t_cmd (1);
+        cmd.hold_id = t_str (id);
+        cmd.expires_at_ms = T_NOW_MS + 1000;
+        wf_account_event_t event;
+        wf_account_refusal_t why;
+        assert_int_equal (wf_account_decide_hold (account, &cmd, &event, &why), 0);
+        wf_account_apply (account, &event);
+    }
+    assert_int_equal (s_hold (account, 1, 1), WF_ERR_UNPROCESSABLE);
+    wf_account_destroy (&account);
+    account = s_restored (1000, 0);
+    wf_account_cmd_t cmd = t_cmd (1);
+    cmd.hold_id = t_next_transaction_id ();
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    cmd.expires_at_ms = T_NOW_MS;
+    assert_int_equal (wf_account_decide_hold (account, &cmd, &event, &why), -1);
+    cmd.expires_at_ms = T_NOW_MS + (int64_t) WF_ACCOUNT_HOLD_SECONDS_MAX * 1000 + 1;
+    assert_int_equal (wf_account_decide_hold (account, &cmd, &event, &why), -1);
+    assert_int_equal (why.code, WF_ERR_VALIDATION);
+    cmd.expires_at_ms = T_NOW_MS + (int64_t) WF_ACCOUNT_HOLD_SECONDS_MAX * 1000;
+    assert_int_equal (wf_account_decide_hold (account, &cmd, &event, &why), 0);
+    wf_account_destroy (&account);
+}
+
+//  Sets the overdraft limit; returns the refusal code.
+static wf_err_t
+s_limit (wf_account_t *account, int64_t limit)
+{
+    wf_account_cmd_t cmd = t_cmd (0);
+    cmd.overdraft_limit = limit;
+    wf_account_event_t event;
+    wf_account_refusal_t why = {WF_ERR_OK, NULL, NULL};
+    if (wf_account_decide_overdraft (account, &cmd, &event, &why) != 0)
+        return why.code;
+    wf_account_apply (account, &event);
+    return WF_ERR_OK;
+}
+
+//  The overdraft limit: debits and holds may take available down to -limit,
+//  never further; the limit cannot drop below what is used.
+static void
+test_overdraft_limit (void **state)
+{
+    wf_account_t *account = s_restored (100, 0);
+    assert_int_equal (s_limit (account, -1), WF_ERR_VALIDATION);
+    assert_int_equal (s_limit (account, 100000000 + 1), WF_ERR_VALIDATION); //  USD: 1e6 major
+    assert_int_equal (s_limit (account, 100000000), WF_ERR_OK);
+    assert_int_equal (s_limit (account, 50), WF_ERR_OK);
+    assert_int_equal (s_withdraw (account, 151), WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_withdraw (account, 120), WF_ERR_OK);
+    assert_int_equal (s_balance (account), -20);
+    assert_int_equal (s_hold (account, 1, 31), WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_hold (account, 1, 30), WF_ERR_OK);
+    assert_int_equal (wf_account_available (account), -50);
+    assert_int_equal (s_withdraw (account, 1), WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_limit (account, 49), WF_ERR_UNPROCESSABLE);
+    assert_int_equal (s_limit (account, 50), WF_ERR_OK);
+    s_deposit (account, 70);
+    assert_int_equal (s_limit (account, 0), WF_ERR_OK);
+    assert_int_equal (wf_account_available (account), 20);
+    wf_account_destroy (&account);
+}
+
+//  Decides a refund of `type`; applies it on success; returns the code.
+static wf_err_t
+s_refund_of (wf_account_t *account, wf_account_event_type_t type, int64_t amount)
+{
+    char other[WF_UUID_BYTES];
+    t_uuid (0x0EEEEEEEu, other);
+    wf_account_cmd_t cmd = t_cmd (amount);
+    cmd.original_id = t_next_transaction_id ();
+    cmd.counterparty_id = t_str (other);
+    wf_account_event_t event;
+    wf_account_refusal_t why = {WF_ERR_OK, NULL, NULL};
+    if (wf_account_decide_refund_of (account, type, &cmd, &event, &why) != 0)
+        return why.code;
+    wf_account_apply (account, &event);
+    return WF_ERR_OK;
+}
+
+//  Refunds: deposit refunds and reversals are debits (Active, funds), a
+//  withdrawal refund is a credit accepted in any status.
+static void
+test_refunds_are_debits_or_credits (void **state)
+{
+    wf_account_t *account = s_restored (100, 0);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED, 101),
+                      WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED, 60), WF_ERR_OK);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_TRANSFER_REVERSED, 41),
+                      WF_ERR_INSUFFICIENT_FUNDS);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_TRANSFER_REVERSED, 40), WF_ERR_OK);
+    assert_int_equal (s_balance (account), 0);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED, 0),
+                      WF_ERR_VALIDATION);
+    s_suspend (account);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED, 25), WF_ERR_OK);
+    assert_int_equal (s_refund_of (account, WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED, 1),
+                      WF_ERR_ACCOUNT_NOT_ACTIVE);
+    assert_int_equal (s_balance (account), 25);
+    wf_account_destroy (&account);
+}
+
+//  Metadata: a bounded object of short strings, stored canonically.
+static void
+test_metadata_rules (void **state)
+{
+    wf_account_t *account = s_restored (1000, 0);
+    wf_account_cmd_t cmd = t_cmd (10);
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    cmd.metadata = t_str ("{\"z\":\"1\", \"orderId\":\"A-1\"}");
+    assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), 0);
+    assert_string_equal (event.metadata, "{\"orderId\":\"A-1\",\"z\":\"1\"}");
+    char many[2048] = "{";
+    for (int i = 0; i <= WF_ACCOUNT_METADATA_KEYS_MAX; i++)
+        snprintf (many + strlen (many), sizeof many - strlen (many), "%s\"k%d\":\"v\"",
+                  i ? "," : "", i);
+    strcat (many, "}");
+    char long_key[128], long_value[256];
+    snprintf (long_key, sizeof long_key, "{\"%041d\":\"v\"}", 0);
+    snprintf (long_value, sizeof long_value, "{\"k\":\"%0129d\"}", 0);
+    const char *bad[] = {"[]",
+                         "\"x\"",
+                         "{\"k\":1}",
+                         "{\"k\":null}",
+                         "{\"a b\":\"v\"}",
+                         "{\"\":\"v\"}",
+                         "{\"k\":\"a\\u0001\"}",
+                         "{\"k\":\"v\",\"k\":\"w\"}",
+                         "{",
+                         many,
+                         long_key,
+                         long_value};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cmd.metadata = t_str (bad[i]);
+        assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), -1);
+        assert_int_equal (why.code, WF_ERR_VALIDATION);
+        assert_string_equal (why.field, "metadata");
+    }
+    //  At the limits: 16 keys, a 40-byte key, a 128-byte value.
+    many[strlen (many) - 1] = 0;
+    *strrchr (many, ',') = 0;
+    strcat (many, "}");
+    snprintf (long_key, sizeof long_key, "{\"%040d\":\"v\"}", 0);
+    snprintf (long_value, sizeof long_value, "{\"k\":\"%0128d\"}", 0);
+    const char *good[] = {many, long_key, long_value, "{}"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cmd.metadata = t_str (good[i]);
+        assert_int_equal (wf_account_decide_deposit (account, &s_policy, &cmd, &event, &why), 0);
+    }
+    wf_account_destroy (&account);
+}
+
 int
 main (void)
 {
@@ -620,6 +862,11 @@ main (void)
         cmocka_unit_test (test_restore_refuses_broken_state),
         cmocka_unit_test (test_replay_of_n_events_equals_incremental_state),
         cmocka_unit_test (test_apply_asserts_invariants),
+        cmocka_unit_test (test_holds_reserve_and_release),
+        cmocka_unit_test (test_hold_limits),
+        cmocka_unit_test (test_overdraft_limit),
+        cmocka_unit_test (test_refunds_are_debits_or_credits),
+        cmocka_unit_test (test_metadata_rules),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

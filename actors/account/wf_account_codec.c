@@ -9,9 +9,25 @@
 #include <stddef.h>
 #include <string.h>
 #include "wf_account_codec.h"
+#include <stdlib.h>
+
+//  A slice of a NUL-terminated string.
+static wf_str_t
+wf_str_c_local (const char *text)
+{
+    return (wf_str_t){text, strlen (text)};
+}
 
 //  How a field is written and checked.
-typedef enum { S_UUID, S_NUMBER, S_CURRENCY, S_AMOUNT, S_TEXT } s_kind_t;
+typedef enum {
+    S_UUID,
+    S_UUID_OPTIONAL, //  a UUID or ""
+    S_NUMBER,
+    S_CURRENCY,
+    S_AMOUNT, //  int64 > 0
+    S_MINOR,  //  int64 >= 0 (a limit, a time)
+    S_TEXT
+} s_kind_t;
 
 typedef struct {
     const char *name; //  JSON member name
@@ -31,6 +47,12 @@ enum {
     F_AMOUNT,
     F_DESCRIPTION,
     F_REASON,
+    F_HOLD_ID,
+    F_HOLD_DESTINATION,
+    F_HELD_AMOUNT,
+    F_EXPIRES_AT,
+    F_OVERDRAFT_LIMIT,
+    F_ORIGINAL_ID,
     F_COUNT
 };
 
@@ -51,6 +73,12 @@ static const s_field_t s_fields[F_COUNT] = {
     [F_AMOUNT] = S_FIELD ("amount", S_AMOUNT, amount),
     [F_DESCRIPTION] = S_FIELD ("description", S_TEXT, description),
     [F_REASON] = S_FIELD ("reason", S_TEXT, reason),
+    [F_HOLD_ID] = S_FIELD ("holdId", S_UUID, hold_id),
+    [F_HOLD_DESTINATION] = S_FIELD ("destinationAccountId", S_UUID_OPTIONAL, counterparty_id),
+    [F_HELD_AMOUNT] = S_FIELD ("heldAmount", S_AMOUNT, held_amount),
+    [F_EXPIRES_AT] = S_FIELD ("expiresAt", S_MINOR, expires_at_ms),
+    [F_OVERDRAFT_LIMIT] = S_FIELD ("limit", S_MINOR, overdraft_limit),
+    [F_ORIGINAL_ID] = S_FIELD ("originalId", S_UUID, original_id),
 };
 
 #define B(field) (1u << (field))
@@ -75,6 +103,25 @@ static const struct {
                                             B (F_TRANSACTION_ID) | B (F_AMOUNT) | B (F_REASON)},
     [WF_ACCOUNT_EVENT_SUSPENDED] = {"AccountSuspended", B (F_REASON)},
     [WF_ACCOUNT_EVENT_REACTIVATED] = {"AccountReactivated", 0},
+    [WF_ACCOUNT_EVENT_HOLD_PLACED] = {"HoldPlaced", B (F_HOLD_ID) | B (F_AMOUNT) |
+                                                        B (F_HOLD_DESTINATION) | B (F_DESCRIPTION) |
+                                                        B (F_EXPIRES_AT)},
+    [WF_ACCOUNT_EVENT_HOLD_CAPTURED] = {"HoldCaptured", B (F_HOLD_ID) | B (F_AMOUNT) |
+                                                            B (F_HELD_AMOUNT) |
+                                                            B (F_TRANSACTION_ID)},
+    [WF_ACCOUNT_EVENT_HOLD_VOIDED] = {"HoldVoided", B (F_HOLD_ID) | B (F_HELD_AMOUNT)},
+    [WF_ACCOUNT_EVENT_HOLD_EXPIRED] = {"HoldExpired", B (F_HOLD_ID) | B (F_HELD_AMOUNT)},
+    [WF_ACCOUNT_EVENT_OVERDRAFT_SET] = {"OverdraftLimitSet", B (F_OVERDRAFT_LIMIT)},
+    [WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED] = {"DepositRefunded", B (F_TRANSACTION_ID) |
+                                                                  B (F_ORIGINAL_ID) | B (F_AMOUNT) |
+                                                                  B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED] = {"WithdrawalRefunded",
+                                              B (F_TRANSACTION_ID) | B (F_ORIGINAL_ID) |
+                                                  B (F_AMOUNT) | B (F_DESCRIPTION)},
+    [WF_ACCOUNT_EVENT_TRANSFER_REVERSED] = {"TransferReversed",
+                                            B (F_TRANSACTION_ID) | B (F_ORIGINAL_ID) |
+                                                B (F_DESTINATION) | B (F_AMOUNT) |
+                                                B (F_DESCRIPTION)},
 };
 
 //  Returns the stored name of a type, or NULL.
@@ -106,6 +153,17 @@ s_set (json_t *object, const char *name, json_t *value)
     assert (rc == 0);
 }
 
+//  True for the event types that may carry the caller's metadata.
+static bool
+s_has_metadata (wf_account_event_type_t type)
+{
+    return type == WF_ACCOUNT_EVENT_DEPOSITED || type == WF_ACCOUNT_EVENT_WITHDRAWN ||
+           type == WF_ACCOUNT_EVENT_TRANSFER_SENT || type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED ||
+           type == WF_ACCOUNT_EVENT_HOLD_PLACED ||
+           type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ||
+           type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+}
+
 //  Encodes an event as its type, time and table fields.
 json_t *
 wf_account_event_to_json (const wf_account_event_t *event)
@@ -122,10 +180,15 @@ wf_account_event_to_json (const wf_account_event_t *event)
             continue;
         const s_field_t *info = &s_fields[field];
         const char *place = (const char *) event + info->offset;
-        if (info->kind == S_AMOUNT)
+        if (info->kind == S_AMOUNT || info->kind == S_MINOR)
             s_set (object, info->name, json_integer (*(const int64_t *) place));
         else
             s_set (object, info->name, json_string (place));
+    }
+    if (event->metadata[0]) {
+        assert (s_has_metadata (event->type));
+        json_error_t error;
+        s_set (object, "metadata", json_loads (event->metadata, 0, &error));
     }
     return object;
 }
@@ -145,6 +208,8 @@ s_decode_text (const s_field_t *info, const json_t *value, char *place)
     wf_str_t slice = {text, length};
     if (info->kind == S_UUID && !wf_account_uuid_valid (slice))
         return "event field is not a lower-case UUID";
+    if (info->kind == S_UUID_OPTIONAL && length && !wf_account_uuid_valid (slice))
+        return "event field is not empty or a lower-case UUID";
     if (info->kind == S_NUMBER && !wf_account_number_valid (slice))
         return "event field is not a valid account number";
     if (info->kind == S_CURRENCY && !wf_currency_lookup (slice, NULL))
@@ -160,9 +225,10 @@ s_decode_field (const s_field_t *info, const json_t *value, wf_account_event_t *
     char *place = (char *) event + info->offset;
     if (!value)
         return "event field is missing";
-    if (info->kind != S_AMOUNT)
+    if (info->kind != S_AMOUNT && info->kind != S_MINOR)
         return s_decode_text (info, value, place);
-    if (!json_is_integer (value) || json_integer_value (value) <= 0)
+    if (!json_is_integer (value) || json_integer_value (value) < 0 ||
+        (info->kind == S_AMOUNT && json_integer_value (value) == 0))
         return "event amount must be a positive integer of minor units";
     int64_t amount = json_integer_value (value);
     memcpy (place, &amount, sizeof amount);
@@ -175,6 +241,8 @@ s_member_known (wf_account_event_type_t type, const char *key)
 {
     if (strcmp (key, "type") == 0 || strcmp (key, "occurredAt") == 0)
         return true;
+    if (strcmp (key, "metadata") == 0)
+        return s_has_metadata (type);
     for (int field = 0; field < F_COUNT; field++)
         if ((s_types[type].fields & B (field)) && strcmp (key, s_fields[field].name) == 0)
             return true;
@@ -223,23 +291,48 @@ wf_account_event_from_json (const json_t *json, wf_account_event_t *event, const
             return s_fail (why, problem);
         }
     }
+    const json_t *metadata = json_object_get (json, "metadata");
+    if (metadata) {
+        char *text = json_dumps (metadata, JSON_COMPACT | JSON_SORT_KEYS);
+        const char *problem = NULL;
+        int rc =
+            text ? wf_account_metadata_canonical (wf_str_c_local (text), event->metadata, &problem)
+                 : -1;
+        free (text);
+        if (rc != 0 || !json_is_object (metadata) || !event->metadata[0]) {
+            memset (event, 0, sizeof (*event));
+            return s_fail (why, "event metadata is not a valid metadata object");
+        }
+    }
     *why = NULL;
     return 0;
 }
 
-//  Encodes the state with its snapshot version.
+//  Encodes the state with its snapshot version (2: with the overdraft limit
+//  and the open holds).
 json_t *
 wf_account_snapshot_to_json (const wf_account_t *account)
 {
     assert (account);
     const wf_account_state_t *state = wf_account_state (account);
+    json_t *holds = json_array ();
+    assert (holds);
+    for (int i = 0; i < state->holds_count; i++) {
+        const wf_account_hold_t *hold = &state->holds[i];
+        json_t *item = json_pack ("{s:s, s:s, s:I, s:I}", "id", hold->id, "destinationAccountId",
+                                  hold->destination_id, "amount", (json_int_t) hold->amount,
+                                  "expiresAt", (json_int_t) hold->expires_at_ms);
+        assert (item);
+        json_array_append_new (holds, item);
+    }
     json_t *object = json_pack (
-        "{s:i, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I}", "snapshotVersion",
+        "{s:i, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:I, s:I, s:I, s:o}", "snapshotVersion",
         WF_ACCOUNT_SNAPSHOT_VERSION, "id", state->id, "ownerId", state->owner_id, "accountNumber",
         state->number, "currency", state->currency, "digits", state->digits, "balance",
         (json_int_t) state->balance, "held", (json_int_t) state->held, "status",
         wf_account_status_name (state->status), "version", (json_int_t) state->version, "createdAt",
-        (json_int_t) state->created_at_ms);
+        (json_int_t) state->created_at_ms, "overdraftLimit", (json_int_t) state->overdraft_limit,
+        "holds", holds);
     assert (object);
     return object;
 }
@@ -265,25 +358,57 @@ s_status_lookup (const char *name)
     return WF_ACCOUNT_STATUS_NONE;
 }
 
+//  Decodes the open holds of a version 2 snapshot into the state.
+static const char *
+s_decode_holds (const json_t *holds, wf_account_state_t *state)
+{
+    if (!json_is_array (holds) || json_array_size (holds) > WF_ACCOUNT_HOLDS_OPEN_MAX)
+        return "snapshot holds must be an array of at most the open holds an account may have";
+    for (size_t i = 0; i < json_array_size (holds); i++) {
+        const char *id, *destination;
+        size_t id_len, destination_len;
+        json_int_t amount, expires;
+        wf_account_hold_t *hold = &state->holds[i];
+        if (json_unpack ((json_t *) json_array_get (holds, i), "{s:s%, s:s%, s:I, s:I !}", "id",
+                         &id, &id_len, "destinationAccountId", &destination, &destination_len,
+                         "amount", &amount, "expiresAt", &expires) != 0 ||
+            !s_copy_text (hold->id, sizeof hold->id, id, id_len) ||
+            !s_copy_text (hold->destination_id, sizeof hold->destination_id, destination,
+                          destination_len))
+            return "snapshot hold is malformed";
+        hold->amount = amount;
+        hold->expires_at_ms = expires;
+    }
+    state->holds_count = (int) json_array_size (holds);
+    return NULL;
+}
+
 //  Decodes a snapshot strictly ('!' refuses unknown members) and restores it.
+//  Version 1 (before holds and overdraft) restores with none of either.
 int
 wf_account_snapshot_from_json (const json_t *json, wf_account_t *account, const char **why)
 {
     assert (account && why);
-    json_int_t version, digits, balance, held, events, created;
+    json_int_t version, digits, balance, held, events, created, limit = 0;
     const char *id, *owner, *number, *currency, *status;
     size_t id_len, owner_len, number_len, currency_len;
+    json_t *holds = NULL;
+    json_t *v = json_is_object (json) ? json_object_get (json, "snapshotVersion") : NULL;
+    bool v1 = json_is_integer (v) && json_integer_value (v) == 1;
+    const char *format = v1 ? "{s:I, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:s, s:I, s:I !}"
+                            : "{s:I, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:s, s:I, s:I, s:I, "
+                              "s:o !}";
     if (!json ||
-        json_unpack ((json_t *) json,
-                     "{s:I, s:s%, s:s%, s:s%, s:s%, s:I, s:I, s:I, s:s, s:I, s:I !}",
-                     "snapshotVersion", &version, "id", &id, &id_len, "ownerId", &owner, &owner_len,
-                     "accountNumber", &number, &number_len, "currency", &currency, &currency_len,
-                     "digits", &digits, "balance", &balance, "held", &held, "status", &status,
-                     "version", &events, "createdAt", &created) != 0)
+        json_unpack ((json_t *) json, format, "snapshotVersion", &version, "id", &id, &id_len,
+                     "ownerId", &owner, &owner_len, "accountNumber", &number, &number_len,
+                     "currency", &currency, &currency_len, "digits", &digits, "balance", &balance,
+                     "held", &held, "status", &status, "version", &events, "createdAt", &created,
+                     "overdraftLimit", &limit, "holds", &holds) != 0)
         return s_fail (why, "snapshot is not an object with exactly the expected members");
-    if (version != WF_ACCOUNT_SNAPSHOT_VERSION)
+    if (version != 1 && version != WF_ACCOUNT_SNAPSHOT_VERSION)
         return s_fail (why, "snapshot version is not supported");
-    wf_account_state_t state = {0};
+    wf_account_state_t state;
+    memset (&state, 0, sizeof state);
     if (!s_copy_text (state.id, sizeof state.id, id, id_len) ||
         !s_copy_text (state.owner_id, sizeof state.owner_id, owner, owner_len) ||
         !s_copy_text (state.number, sizeof state.number, number, number_len) ||
@@ -291,11 +416,14 @@ wf_account_snapshot_from_json (const json_t *json, wf_account_t *account, const 
         return s_fail (why, "snapshot text member is too long or holds NUL");
     if (digits < 0 || digits > WF_CURRENCY_DIGITS_MAX)
         return s_fail (why, "snapshot digits out of range");
+    if (!v1 && (*why = s_decode_holds (holds, &state)) != NULL)
+        return -1;
     state.digits = (int) digits;
     state.balance = balance;
     state.held = held;
     state.status = s_status_lookup (status);
     state.version = events;
     state.created_at_ms = created;
+    state.overdraft_limit = limit;
     return wf_account_restore (account, &state, why);
 }

@@ -15,6 +15,16 @@
         TransferRefunded   transactionId, amount, reason
         AccountSuspended   reason
         AccountReactivated (type and occurredAt only)
+        HoldPlaced         holdId, amount, destinationAccountId ("" = none),
+                           description, expiresAt (ms)
+        HoldCaptured       holdId, amount (captured), heldAmount, transactionId
+        HoldVoided         holdId, heldAmount
+        HoldExpired        holdId, heldAmount
+        OverdraftLimitSet  limit (minor units, >= 0)
+        DepositRefunded    transactionId, originalId, amount, description
+        WithdrawalRefunded transactionId, originalId, amount, description
+        TransferReversed   transactionId, originalId, destinationAccountId (the
+                           original sender, credited), amount, description
 
     Decoding is strict: an unknown type, a missing field, an unknown field, or
     a value of the wrong type or out of its rules (an invalid id, a
@@ -23,7 +33,8 @@
     corrupt or future row fail loudly at load instead of applying half of it.
     An empty description or reason is written as "".
 
-    Snapshots carry the whole state plus "snapshotVersion" (1). A snapshot
+    Snapshots carry the whole state plus "snapshotVersion" (2: with
+    "overdraftLimit" and "holds", the open holds; 1 is still read). A snapshot
     with another version, or one that fails wf_account_restore's checks, is
     refused; the caller then replays the stream from its first event.
 */
@@ -33,7 +44,7 @@
 #include <jansson.h>
 #include "wf_account_aggregate.h"
 
-#define WF_ACCOUNT_SNAPSHOT_VERSION 1
+#define WF_ACCOUNT_SNAPSHOT_VERSION 2 //  1 is still read (no holds, no overdraft)
 
 //  The stored name of an event type ("MoneyDeposited"); NULL for NONE or an
 //  unknown value.

@@ -26,6 +26,7 @@ s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
     cmd.counterparty_id = t_str (other);
     cmd.currency = t_str ("USD");
     cmd.reason = t_str ("compliance hold");
+    cmd.metadata = t_str ("{\"orderId\":\"A-1\",\"channel\":\"web \\\"x\\\"\"}");
     assert_int_equal (wf_account_decide_deposit (account, &policy, &cmd, &events[count], &why), 0);
     wf_account_apply (account, &events[count++]);
     assert_int_equal (wf_account_decide_withdraw (account, &cmd, &events[count], &why), 0);
@@ -34,7 +35,27 @@ s_every_event (wf_account_event_t events[WF_ACCOUNT_EVENT_COUNT])
     assert_int_equal (wf_account_decide_refund (account, &cmd, &events[++count], &why), 0);
     assert_int_equal (wf_account_decide_suspend (account, &cmd, &events[++count], &why), 0);
     wf_account_apply (account, &events[count++]);
-    assert_int_equal (wf_account_decide_reactivate (account, &cmd, &events[count++], &why), 0);
+    assert_int_equal (wf_account_decide_reactivate (account, &cmd, &events[count], &why), 0);
+    wf_account_apply (account, &events[count++]);
+    cmd.hold_id = t_next_transaction_id ();
+    cmd.expires_at_ms = T_NOW_MS + 60000;
+    cmd.amount = 50;
+    assert_int_equal (wf_account_decide_hold (account, &cmd, &events[count], &why), 0);
+    wf_account_apply (account, &events[count++]);
+    cmd.amount = 20;
+    assert_int_equal (wf_account_decide_capture (account, &cmd, &events[count++], &why), 0);
+    assert_int_equal (wf_account_decide_void (account, &cmd, &events[count++], &why), 0);
+    cmd.now_ms = cmd.expires_at_ms;
+    assert_int_equal (wf_account_decide_expire (account, &cmd, &events[count++], &why), 0);
+    cmd.overdraft_limit = 0;
+    assert_int_equal (wf_account_decide_overdraft (account, &cmd, &events[count++], &why), 0);
+    cmd.now_ms = T_NOW_MS;
+    cmd.original_id = cmd.hold_id;
+    for (int type = WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED; type <= WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+         type++)
+        assert_int_equal (wf_account_decide_refund_of (account, (wf_account_event_type_t) type,
+                                                       &cmd, &events[count++], &why),
+                          0);
     wf_account_destroy (&account);
     assert_int_equal (count, WF_ACCOUNT_EVENT_COUNT - 1);
     return count;
@@ -83,7 +104,15 @@ test_type_names (void **state)
                                   "TransferReceived",
                                   "TransferRefunded",
                                   "AccountSuspended",
-                                  "AccountReactivated"};
+                                  "AccountReactivated",
+                                  "HoldPlaced",
+                                  "HoldCaptured",
+                                  "HoldVoided",
+                                  "HoldExpired",
+                                  "OverdraftLimitSet",
+                                  "DepositRefunded",
+                                  "WithdrawalRefunded",
+                                  "TransferReversed"};
     for (int type = 1; type < WF_ACCOUNT_EVENT_COUNT; type++) {
         assert_string_equal (wf_account_event_type_name ((wf_account_event_type_t) type),
                              names[type]);
@@ -109,7 +138,8 @@ test_event_json_shape (void **state)
               "{\"type\":\"TransferSent\",\"occurredAt\":%lld,\"transactionId\":\"%s\","
               "\"destinationAccountId\":\"00000002-0000-4000-8000-000000000002\","
               "\"amount\":10050,\"description\":\"caf\xc3\xa9 \\\"quoted\\\" \\\\ "
-              "\xf0\x9f\x98\x80\"}",
+              "\xf0\x9f\x98\x80\",\"metadata\":{\"channel\":\"web \\\"x\\\"\","
+              "\"orderId\":\"A-1\"}}",
               (long long) T_NOW_MS, events[3].transaction_id);
     assert_string_equal (text, expected);
     free (text);
@@ -132,7 +162,8 @@ s_decode_text (const char *text)
     return rc;
 }
 
-//  Removing any member, or adding an unknown one, makes every event invalid.
+//  Removing any member but metadata, or adding an unknown one, makes every
+//  event invalid; metadata on an event type without it, or malformed, too.
 static void
 test_missing_or_unknown_fields_are_refused (void **state)
 {
@@ -145,6 +176,8 @@ test_missing_or_unknown_fields_are_refused (void **state)
         json_t *value;
         json_object_foreach (json, key, value)
         {
+            if (strcmp (key, "metadata") == 0)
+                continue; //  optional; its shape is tested below
             json_t *copy = json_deep_copy (json);
             json_object_del (copy, key);
             wf_account_event_t event;
@@ -157,6 +190,16 @@ test_missing_or_unknown_fields_are_refused (void **state)
         wf_account_event_t event;
         const char *why = NULL;
         assert_int_equal (wf_account_event_from_json (json, &event, &why), -1);
+        json_object_del (json, "extra");
+        json_object_set_new (json, "metadata", json_pack ("{s:i}", "k", 1));
+        assert_int_equal (wf_account_event_from_json (json, &event, &why), -1);
+        json_object_set_new (json, "metadata", json_pack ("{s:s}", "k", "v"));
+        bool allowed = events[i].type == WF_ACCOUNT_EVENT_DEPOSITED ||
+                       events[i].type == WF_ACCOUNT_EVENT_WITHDRAWN ||
+                       events[i].type == WF_ACCOUNT_EVENT_TRANSFER_SENT ||
+                       events[i].type == WF_ACCOUNT_EVENT_HOLD_PLACED ||
+                       events[i].type >= WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED;
+        assert_int_equal (wf_account_event_from_json (json, &event, &why), allowed ? 0 : -1);
         json_decref (json);
     }
 }
@@ -308,7 +351,9 @@ test_bad_snapshots_are_refused (void **state)
 {
     wf_account_t *account = t_open (3, "USD");
     assert_int_equal (s_snapshot_with (account, "balance", json_integer (0)), 0);
-    assert_int_equal (s_snapshot_with (account, "snapshotVersion", json_integer (2)), -1);
+    assert_int_equal (s_snapshot_with (account, "snapshotVersion", json_integer (3)), -1);
+    assert_int_equal (s_snapshot_with (account, "overdraftLimit", json_integer (-1)), -1);
+    assert_int_equal (s_snapshot_with (account, "holds", json_integer (1)), -1);
     assert_int_equal (s_snapshot_with (account, "extra", json_true ()), -1);
     assert_int_equal (s_snapshot_with (account, "held", NULL), -1);
     assert_int_equal (s_snapshot_with (account, "balance", json_integer (-1)), -1);

@@ -3,6 +3,7 @@
 */
 #include "wf_account_internal.h"
 #include "wf_account_default_id.h"
+#include "wf_account_holds_store.h"
 #include "wf_uuid.h"
 #include "wf_events.h"
 #include "wf_log.h"
@@ -51,6 +52,10 @@ s_outbox_event (self_t *self, const wf_account_state_t *state, const wf_account_
             json_object_set_new (p, "destinationAccountId", json_string (event->counterparty_id));
         if (event->type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED)
             json_object_set_new (p, "sourceAccountId", json_string (event->counterparty_id));
+        if (event->metadata[0]) {
+            json_error_t error;
+            json_object_set_new (p, "metadata", json_loads (event->metadata, 0, &error));
+        }
     }
     json_object_set_new (p, "occurredAt", json_string (occurred));
     //  The account stream's version after this event: consumers order and deduplicate by it.
@@ -90,6 +95,7 @@ s_reply_transaction (item_t *item, const wf_account_state_t *state, const wf_acc
         .type = wf_str_c (type),
         .description = wf_str_c (event->description),
         .created_at_ms = event->occurred_at_ms,
+        .metadata = wf_str_c (event->metadata),
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_TRANSACTION;
@@ -112,6 +118,8 @@ s_reply_info (item_t *item, const wf_account_state_t *state, bool is_default)
         .created_at_ms = state->created_at_ms,
         .version = state->version,
         .is_default = is_default,
+        .held = state->held,
+        .overdraft_limit = state->overdraft_limit,
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_INFO;
@@ -213,6 +221,7 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
                           .currency = cmd->currency,
                           .counterparty_id = cmd->destination_account_id,
                           .description = cmd->description,
+                          .metadata = cmd->metadata,
                           .now_ms = wf_clock_ms ()};
     if (s_amount (item, cmd, state->digits, &c.amount) != 0)
         return 0;
@@ -243,7 +252,9 @@ s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
         return 0;
     }
     if (s_commit_event (self, entry, &event, false) != 0 ||
-        s_outbox_event (self, state, &event, type, destinations, route_key) != 0)
+        s_outbox_event (self, state, &event, type, destinations, route_key) != 0 ||
+        wf_account_store_metadata (self->conn, state->id, event.transaction_id, dto_type,
+                                   event.metadata) != 0)
         return -1;
     if (event.type == WF_ACCOUNT_EVENT_TRANSFER_SENT &&
         wf_account_store_transfer_begin (self->conn, event.transaction_id, state->id,
@@ -367,9 +378,16 @@ s_command_kind (self_t *self, item_t *item, const wf_account_command_t *cmd, con
         return -1;
     const wf_account_state_t *state = wf_account_state (entry->account);
     bool admin = wf_str_eq (cmd->role, ADMIN_ROLE);
-    bool status_change = wf_str_eq (cmd->kind, "suspend") || wf_str_eq (cmd->kind, "reactivate");
+    bool status_change = wf_str_eq (cmd->kind, "suspend") || wf_str_eq (cmd->kind, "reactivate") ||
+                         wf_str_eq (cmd->kind, "overdraft");
+    //  Only the shard's own timer may expire a hold.
+    if (wf_str_eq (cmd->kind, "expire") && !item->internal) {
+        wf_account_refuse (item, WF_ERR_BAD_REQUEST, "Unknown command.", NULL);
+        return 0;
+    }
     //  Another user's account is indistinguishable from a missing one.
-    if (state->version == 0 || (!wf_str_eq (cmd->user_id, state->owner_id) && !status_change)) {
+    if (state->version == 0 ||
+        (!wf_str_eq (cmd->user_id, state->owner_id) && !status_change && !item->internal)) {
         wf_account_refuse (item, WF_ERR_NOT_FOUND, "No such account.", NULL);
         return 0;
     }
@@ -378,8 +396,14 @@ s_command_kind (self_t *self, item_t *item, const wf_account_command_t *cmd, con
             wf_account_refuse (item, WF_ERR_FORBIDDEN, "Only an administrator may do this.", NULL);
             return 0;
         }
+        if (wf_str_eq (cmd->kind, "overdraft"))
+            return wf_account_handle_hold (self, item, entry, cmd);
         return s_status (self, item, entry, cmd);
     }
+    if (wf_str_eq (cmd->kind, "hold") || wf_account_holds_kind (cmd->kind))
+        return wf_account_handle_hold (self, item, entry, cmd);
+    if (wf_str_eq (cmd->kind, "refund"))
+        return wf_account_handle_refund (self, item, entry, cmd);
     if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw") ||
         wf_str_eq (cmd->kind, "transfer"))
         return s_money (self, item, entry, cmd);
@@ -392,11 +416,23 @@ wf_account_handle_command (self_t *self, item_t *item)
 {
     const wf_account_command_t *cmd = &item->body->account_command;
     char id[WF_UUID_BYTES];
-    if (!wf_account_uuid_valid (cmd->account_id) || !wf_account_uuid_valid (cmd->user_id)) {
+    bool by_hold = wf_account_holds_kind (cmd->kind) && !cmd->account_id.len;
+    bool refund = wf_str_eq (cmd->kind, "refund");
+    if ((!by_hold && !refund && !wf_account_uuid_valid (cmd->account_id)) ||
+        !wf_account_uuid_valid (cmd->user_id)) {
         wf_account_refuse (item, WF_ERR_NOT_FOUND, "No such account.", NULL);
         return 0;
     }
-    s_copy (id, sizeof id, cmd->account_id);
+    if (!by_hold && !refund)
+        s_copy (id, sizeof id, cmd->account_id);
+    else {
+        //  capture and void name a hold, refund a movement: the account comes
+        //  from the holds or transactions read model.
+        int found = by_hold ? wf_account_holds_resolve (self, item, cmd, id)
+                            : wf_account_refunds_resolve (self, item, cmd, id);
+        if (found <= 0)
+            return found;
+    }
     char map_key[WF_UUID_BYTES + 260];
     bool keyed = cmd->idempotency_key.len > 0 && !wf_str_eq (cmd->kind, "open");
     if (keyed) {
@@ -546,7 +582,8 @@ wf_account_handle_delivery (self_t *self, item_t *item)
             wf_account_refuse (item, WF_ERR_BAD_REQUEST, "payload is not a JSON object", NULL);
         else if (wf_str_eq (d->type, WF_EVENT_USER_REGISTERED))
             rc = s_user_registered (self, item, payload);
-        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT))
+        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT) ||
+                 wf_str_eq (d->type, WF_EVENT_TRANSFER_REVERSED))
             rc = s_transfer_credit (self, item, payload);
         else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_CREDIT_FAILED))
             rc = s_transfer_refund (self, item, payload);
@@ -570,4 +607,24 @@ wf_account_handle_delivery (self_t *self, item_t *item)
         wf_body_encode (WF_MSG_OUTBOX_ACK, &ack, &item->reply);
     }
     return rc;
+}
+
+int
+wf_account_commit_event (self_t *self, entry_t *entry, const wf_account_event_t *event)
+{
+    return s_commit_event (self, entry, event, false);
+}
+
+int
+wf_account_outbox_money (self_t *self, const wf_account_state_t *state,
+                         const wf_account_event_t *event, const char *type,
+                         const char *destinations, const char *route_key)
+{
+    return s_outbox_event (self, state, event, type, destinations, route_key);
+}
+
+void
+wf_account_reply_info (item_t *item, const wf_account_state_t *state)
+{
+    s_reply_info (item, state, false);
 }

@@ -166,6 +166,9 @@ s_transaction_type (wf_account_event_type_t type)
         case WF_ACCOUNT_EVENT_TRANSFER_RECEIVED:
             return "TransferReceived";
         case WF_ACCOUNT_EVENT_TRANSFER_REFUNDED:
+        case WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED:
+        case WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED:
+        case WF_ACCOUNT_EVENT_TRANSFER_REVERSED:
             return "Refund";
         default:
             return NULL;

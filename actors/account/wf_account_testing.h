@@ -87,8 +87,11 @@ t_random_step (wf_account_t *account, wf_account_event_t *event)
     cmd.counterparty_id = t_str (other);
     cmd.reason = t_str ("random reason");
     wf_account_refusal_t why;
+    const wf_account_state_t *state = wf_account_state (account);
+    const wf_account_hold_t *hold = state->holds_count ? &state->holds[0] : NULL;
+    cmd.hold_id = hold ? t_str (hold->id) : t_next_transaction_id ();
     int rc;
-    switch (rand () % 9) {
+    switch (rand () % 15) {
         case 0:
         case 1:
             rc = wf_account_decide_deposit (account, &policy, &cmd, event, &why);
@@ -109,6 +112,34 @@ t_random_step (wf_account_t *account, wf_account_event_t *event)
             break;
         case 7:
             rc = wf_account_decide_suspend (account, &cmd, event, &why);
+            break;
+        case 9:
+            cmd.hold_id = t_next_transaction_id ();
+            cmd.counterparty_id = rand () % 2 ? t_str (other) : t_str ("");
+            cmd.expires_at_ms = T_NOW_MS + 1000 * (1 + rand () % 100);
+            rc = wf_account_decide_hold (account, &cmd, event, &why);
+            break;
+        case 10:
+            cmd.amount = hold ? rand () % (hold->amount + 1) : 1;
+            rc = wf_account_decide_capture (account, &cmd, event, &why);
+            break;
+        case 11:
+            rc = wf_account_decide_void (account, &cmd, event, &why);
+            break;
+        case 12:
+            cmd.now_ms = hold ? hold->expires_at_ms : T_NOW_MS;
+            rc = wf_account_decide_expire (account, &cmd, event, &why);
+            break;
+        case 14:
+            cmd.original_id = t_next_transaction_id ();
+            rc = wf_account_decide_refund_of (
+                account,
+                (wf_account_event_type_t) (WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED + rand () % 3), &cmd,
+                event, &why);
+            break;
+        case 13:
+            cmd.overdraft_limit = rand () % 3 ? 0 : rand () % 100000;
+            rc = wf_account_decide_overdraft (account, &cmd, event, &why);
             break;
         default:
             rc = wf_account_decide_reactivate (account, &cmd, event, &why);

@@ -69,11 +69,20 @@ static const s_route_t s_routes[] = {
     {{WF_EVENT_ACCOUNT_SUSPENDED, "finance.account.suspended", NULL}, {{0}}},
     {{WF_EVENT_ACCOUNT_REACTIVATED, "finance.account.reactivated", NULL}, {{0}}},
     {{WF_EVENT_TRANSFER_CREDIT_FAILED, NULL, NULL}, {{0}}},
+    {{WF_EVENT_HOLD_PLACED, "finance.hold.placed", NULL}, {{0}}},
+    {{WF_EVENT_HOLD_CAPTURED, "finance.hold.captured", NULL}, {{0}}},
+    {{WF_EVENT_HOLD_VOIDED, "finance.hold.voided", NULL}, {{0}}},
+    {{WF_EVENT_HOLD_EXPIRED, "finance.hold.expired", NULL}, {{0}}},
+    {{WF_EVENT_OVERDRAFT_LIMIT_SET, "finance.account.overdraft_limit_set", NULL}, {{0}}},
+    {{WF_EVENT_DEPOSIT_REFUNDED, "finance.deposit.refunded", NULL}, {{0}}},
+    {{WF_EVENT_WITHDRAWAL_REFUNDED, "finance.withdrawal.refunded", NULL}, {{0}}},
+    {{WF_EVENT_TRANSFER_REVERSED, "finance.transfer.reversed", NULL}, {{0}}},
 };
 #define S_ROUTES (sizeof s_routes / sizeof s_routes[0])
 
 //  The money fields of a payload that get a display string.
-static const char *const s_money_fields[] = {"amount", "balanceAfter"};
+static const char *const s_money_fields[] = {"amount",    "balanceAfter",   "heldAmount",
+                                             "heldAfter", "availableAfter", "limit"};
 
 //  Writes a sentence into error; returns -1 for the caller to pass on.
 static int

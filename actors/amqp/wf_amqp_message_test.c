@@ -108,6 +108,14 @@ test_routes_cover_every_event (void **state)
         {WF_EVENT_ACCOUNT_SUSPENDED, "finance.account.suspended", NULL},
         {WF_EVENT_ACCOUNT_REACTIVATED, "finance.account.reactivated", NULL},
         {WF_EVENT_TRANSFER_CREDIT_FAILED, NULL, NULL},
+        {WF_EVENT_HOLD_PLACED, "finance.hold.placed", NULL},
+        {WF_EVENT_HOLD_CAPTURED, "finance.hold.captured", NULL},
+        {WF_EVENT_HOLD_VOIDED, "finance.hold.voided", NULL},
+        {WF_EVENT_HOLD_EXPIRED, "finance.hold.expired", NULL},
+        {WF_EVENT_OVERDRAFT_LIMIT_SET, "finance.account.overdraft_limit_set", NULL},
+        {WF_EVENT_DEPOSIT_REFUNDED, "finance.deposit.refunded", NULL},
+        {WF_EVENT_WITHDRAWAL_REFUNDED, "finance.withdrawal.refunded", NULL},
+        {WF_EVENT_TRANSFER_REVERSED, "finance.transfer.reversed", NULL},
     };
     size_t n = sizeof cases / sizeof cases[0];
     assert_int_equal (wf_amqp_route_count (), n);

@@ -6,6 +6,7 @@
     money leaves as JSON numbers that keep the currency's scale (100.50).
 */
 #include "wf_front_accounts.h"
+#include "wf_front_accounts_internal.h"
 #include "wf_front_auth.h"
 #include "wf_front_json.h"
 #include "wf_account_aggregate.h"
@@ -15,6 +16,8 @@
 #include "wf_shard.h"
 #include "wf_uuid.h"
 #include <sodium.h>
+#include <ctype.h>
+#include <time.h>
 
 #define IDEMPOTENCY_KEY_BYTES_MAX 255
 #define DESCRIPTION_BYTES_MAX     512
@@ -52,6 +55,9 @@ s_account_json (const wf_account_info_t *a)
     json_object_set_new (o, "ownerId", json_stringn (a->owner_id.ptr, a->owner_id.len));
     json_object_set_new (o, "accountNumber", json_stringn (a->number.ptr, a->number.len));
     json_object_set_new (o, "balance", s_money (a->balance, a->digits));
+    json_object_set_new (o, "availableBalance", s_money (a->balance - a->held, a->digits));
+    json_object_set_new (o, "heldBalance", s_money (a->held, a->digits));
+    json_object_set_new (o, "overdraftLimit", s_money (a->overdraft_limit, a->digits));
     json_object_set_new (o, "currency", json_stringn (a->currency.ptr, a->currency.len));
     json_object_set_new (o, "status", json_stringn (a->status.ptr, a->status.len));
     json_object_set_new (o, "createdAt", s_time (a->created_at_ms));
@@ -64,7 +70,9 @@ s_account_json (const wf_account_info_t *a)
 static json_t *
 s_transaction_json (const wf_account_transaction_t *t)
 {
-    bool sent = wf_str_eq (t->type, "Transfer");
+    //  A transfer's reversal (a Refund row) names where the money went back to.
+    bool sent = wf_str_eq (t->type, "Transfer") ||
+                (wf_str_eq (t->type, "Refund") && t->destination_account_id.len);
     bool received = wf_str_eq (t->type, "TransferReceived");
     json_t *o = json_object ();
     json_object_set_new (o, "id", json_stringn (t->id.ptr, t->id.len));
@@ -80,6 +88,15 @@ s_transaction_json (const wf_account_transaction_t *t)
     json_object_set_new (o, "type", json_stringn (t->type.ptr, t->type.len));
     json_object_set_new (o, "description", s_text_or_null (t->description));
     json_object_set_new (o, "createdAt", s_time (t->created_at_ms));
+    json_object_set_new (o, "refundedAmount", s_money (t->refunded, t->digits));
+    json_error_t error;
+    json_t *metadata =
+        t->metadata.len ? json_loadb (t->metadata.ptr, t->metadata.len, 0, &error) : NULL;
+    json_object_set_new (o, "metadata", json_is_object (metadata) ? metadata : json_object ());
+    if (metadata && !json_is_object (metadata))
+        json_decref (metadata);
+    if (t->refund_of.len)
+        json_object_set_new (o, "refundOf", json_stringn (t->refund_of.ptr, t->refund_of.len));
     return o;
 }
 
@@ -249,6 +266,27 @@ s_amount_text (const wf_http_request_t *req, wf_http_response_t *resp, const wf_
     return true;
 }
 
+//  Reads the optional metadata object as compact JSON text into *out (the
+//  caller frees it); the shard checks its rules. false (and 400) when it is
+//  not an object or too large.
+static bool
+s_metadata (const wf_http_request_t *req, wf_http_response_t *resp, json_t *root, char **out)
+{
+    json_t *value = json_object_get (root, "metadata");
+    *out = NULL;
+    if (!value || json_is_null (value))
+        return true;
+    char *text = json_is_object (value) ? json_dumps (value, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!text || strlen (text) > WF_ACCOUNT_METADATA_BYTES_MAX) {
+        free (text);
+        wf_front_json_field_error (req, resp, "metadata",
+                                   "metadata must be an object of at most 16 short strings.");
+        return false;
+    }
+    *out = text;
+    return true;
+}
+
 //  POST /api/accounts {currency}: opens another account of the caller.
 static wf_handler_result_t
 s_open (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
@@ -303,6 +341,7 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
     json_t *root = NULL;
     wf_json_raw_t *raw = (wf_json_raw_t *) malloc (sizeof (wf_json_raw_t));
     wf_handler_result_t result = WF_HANDLER_DONE;
+    char *metadata = NULL;
     bool money = !streq (kind, "suspend") && !streq (kind, "reactivate");
     if (wf_front_auth_require (http, req, resp, &claims) != 0 || !s_path_account (req, resp, id))
         goto done;
@@ -334,6 +373,9 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
                                    "The destinationAccountId field is required.");
         goto done;
     }
+    if (money && !s_metadata (req, resp, root, &metadata))
+        goto done;
+    cmd.metadata = metadata ? wf_str_c (metadata) : (wf_str_t){"", 0};
     s_fingerprint (req, fingerprint);
     cmd.fingerprint = wf_str_c (fingerprint);
     s_shard_service (http, id, service);
@@ -341,6 +383,7 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
 done:
     json_decref (root);
     free (raw);
+    free (metadata);
     return result;
 }
 
@@ -394,6 +437,46 @@ s_query_int (const char *query, const char *name)
     return -1;
 }
 
+//  Copies a query argument text[0..len) into out (size bytes); -1 when too
+//  long. libwebsockets has already percent-decoded each argument (and the
+//  front joins them with '&', so a value holding '&' cannot be filtered on).
+static int
+s_query_arg (const char *text, size_t len, char *out, size_t size)
+{
+    if (len + 1 > size)
+        return -1;
+    memcpy (out, text, len);
+    out[len] = 0;
+    return 0;
+}
+
+//  The one optional history filter metadata.<key>=<value> of a query string
+//  (key and value "" when none); -1 when malformed or given twice.
+static int
+s_metadata_filter (const char *query, char *key, char *value)
+{
+    key[0] = value[0] = 0;
+    int found = 0;
+    for (const char *p = query; p && *p; p = strchr (p, '&') ? strchr (p, '&') + 1 : NULL) {
+        if (strncmp (p, "metadata.", 9) != 0)
+            continue;
+        const char *end = strchr (p, '&');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        const char *eq = memchr (p, '=', len);
+        if (!eq || found++ ||
+            s_query_arg (p + 9, (size_t) (eq - p - 9), key,
+                         WF_ACCOUNT_METADATA_KEY_BYTES_MAX + 1) != 0 ||
+            s_query_arg (eq + 1, len - (size_t) (eq + 1 - p), value,
+                         WF_ACCOUNT_METADATA_VALUE_BYTES_MAX + 1) != 0 ||
+            !*key)
+            return -1;
+        for (const char *c = key; *c; c++)
+            if (!isalnum ((unsigned char) *c) && !strchr ("_.-", *c))
+                return -1;
+    }
+    return 0;
+}
+
 //  GET /api/accounts/{id}/transactions?limit=&before=
 static wf_handler_result_t
 s_history (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response_t *resp)
@@ -410,12 +493,21 @@ s_history (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
                                    "limit must be 1..100 and before a cursor from a previous page");
         return WF_HANDLER_DONE;
     }
+    char key[WF_ACCOUNT_METADATA_KEY_BYTES_MAX + 1], value[WF_ACCOUNT_METADATA_VALUE_BYTES_MAX + 1];
+    if (s_metadata_filter (req->query, key, value) != 0) {
+        wf_front_json_field_error (req, resp, "metadata",
+                                   "one filter metadata.<key>=<value>: a key of 1..40 characters "
+                                   "of A-Z a-z 0-9 _ . - and a value of at most 128 bytes");
+        return WF_HANDLER_DONE;
+    }
     wf_account_query_t q = {.kind = WF_STR ("transactions"),
                             .user_id = wf_str_c (claims.sub),
                             .role = wf_str_c (claims.role),
                             .account_id = wf_str_c (id),
                             .limit = limit > 0 ? limit : 0,
-                            .before = before > 0 ? before : 0};
+                            .before = before > 0 ? before : 0,
+                            .metadata_key = wf_str_c (key),
+                            .metadata_value = wf_str_c (value)};
     return s_call (http, req, resp, "query", WF_MSG_ACCOUNT_QUERY, &q);
 }
 
@@ -519,4 +611,86 @@ wf_front_account_routes (size_t *count)
 {
     *count = sizeof s_routes / sizeof s_routes[0];
     return s_routes;
+}
+
+//  The helpers wf_front_ledger.c shares (wf_front_accounts_internal.h).
+json_t *
+wf_front_accounts_money (int64_t minor, int64_t digits)
+{
+    return s_money (minor, digits);
+}
+
+json_t *
+wf_front_accounts_time (int64_t ms)
+{
+    return s_time (ms);
+}
+
+json_t *
+wf_front_accounts_text_or_null (wf_str_t s)
+{
+    return s_text_or_null (s);
+}
+
+void
+wf_front_accounts_respond_money_json (wf_http_response_t *resp, int status, json_t *doc)
+{
+    s_respond_money_json (resp, status, doc);
+}
+
+bool
+wf_front_accounts_path_account (const wf_http_request_t *req, wf_http_response_t *resp,
+                                char id[WF_UUID_BYTES])
+{
+    return s_path_account (req, resp, id);
+}
+
+wf_handler_result_t
+wf_front_accounts_call (wf_front_http_t *http, const wf_http_request_t *req,
+                        wf_http_response_t *resp, const char *service, wf_msg_id_t type,
+                        const void *body)
+{
+    return s_call (http, req, resp, service, type, body);
+}
+
+void
+wf_front_accounts_shard_service (wf_front_http_t *http, const char *id, char service[32])
+{
+    s_shard_service (http, id, service);
+}
+
+bool
+wf_front_accounts_optional_string (const wf_http_request_t *req, wf_http_response_t *resp,
+                                   json_t *root, const char *name, size_t max, wf_str_t *out)
+{
+    return s_optional_string (req, resp, root, name, max, out);
+}
+
+bool
+wf_front_accounts_metadata (const wf_http_request_t *req, wf_http_response_t *resp, json_t *root,
+                            char **out)
+{
+    return s_metadata (req, resp, root, out);
+}
+
+void
+wf_front_accounts_fingerprint (const wf_http_request_t *req, char hex[65])
+{
+    s_fingerprint (req, hex);
+}
+
+void
+wf_front_accounts_account_reply (wf_front_http_t *http, const wf_http_request_t *req,
+                                 const wf_envelope_t *env, const wf_any_msg_t *body,
+                                 wf_http_response_t *resp)
+{
+    s_account_reply (http, req, env, body, resp);
+}
+
+void
+wf_front_accounts_transaction_reply (wf_front_http_t *http, const wf_http_request_t *req,
+                                     const wf_envelope_t *env, const wf_any_msg_t *body,
+                                     wf_http_response_t *resp)
+{
+    s_transaction_reply (http, req, env, body, resp);
 }

@@ -8,4 +8,8 @@
 
 const wf_front_route_def_t *wf_front_account_routes (size_t *count);
 
+//  The ledger routes (wf_front_ledger.c): holds, refunds, balance at a
+//  moment, statements, overdraft.
+const wf_front_route_def_t *wf_front_ledger_routes (size_t *count);
+
 #endif

@@ -131,7 +131,7 @@ wf_front_routes_system (size_t *count)
 //  Every area of the API registers its provider here, one entry each.
 static const wf_front_routes_fn s_providers[] = {
     wf_front_routes_system, wf_front_hub_routes, wf_front_account_routes,
-    wf_front_auth_routes,   wf_front_web_routes,
+    wf_front_auth_routes,   wf_front_web_routes, wf_front_ledger_routes,
 };
 
 wf_front_route_def_t *

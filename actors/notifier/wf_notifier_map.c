@@ -18,6 +18,13 @@ static const struct {
     {"TransferSent", "TransferSent"},
     {"TransferReceived", "TransferReceived"},
     {"TransferRefunded", "TransferRefunded"},
+    {"HoldPlaced", "HoldPlaced"},
+    {"HoldCaptured", "HoldCaptured"},
+    {"HoldVoided", "HoldReleased"},
+    {"HoldExpired", "HoldReleased"},
+    {"DepositRefunded", "Refund"},
+    {"WithdrawalRefunded", "Refund"},
+    {"TransferReversed", "Refund"},
 };
 
 //  True when text[0..len) is 1..len_max bytes of letters, digits and `extra`.
@@ -74,7 +81,9 @@ s_build (json_t *root, const char *type, wf_notification_t *notification, const 
         s_token_member (root, "occurredAt", WF_NOTIFIER_TIMESTAMP_BYTES_MAX, ":.+-");
     json_t *code = json_object_get (root, "currency");
     int64_t amount = s_minor_member (root, "amount");
-    int64_t balance = s_minor_member (root, "balanceAfter");
+    //  A balance may be negative on an account with an overdraft limit.
+    json_t *balance_value = json_object_get (root, "balanceAfter");
+    int64_t balance = json_is_integer (balance_value) ? json_integer_value (balance_value) : 0;
     const wf_currency_t *currency =
         json_is_string (code)
             ? wf_currency_lookup ((wf_str_t){json_string_value (code), json_string_length (code)},
@@ -84,7 +93,7 @@ s_build (json_t *root, const char *type, wf_notification_t *notification, const 
         *reason = "ownerId, accountId, transactionId or occurredAt is missing or malformed";
         return WF_NOTIFIER_MAP_INVALID;
     }
-    if (amount < 0 || balance < 0 || !currency) {
+    if (amount < 0 || !json_is_integer (balance_value) || !currency) {
         *reason = "amount, balanceAfter or currency is missing or malformed";
         return WF_NOTIFIER_MAP_INVALID;
     }

@@ -113,7 +113,7 @@ test_bad_payloads_are_invalid (void **state)
     static const struct {
         const char *amount, *currency, *balance;
     } fields[] = {{"100.5", "USD", "1"}, {"-1", "USD", "1"},
-                  {"1", "USD", "-5"},    {"\"1\"", "USD", "1"},
+                  {"1", "USD", "true"},  {"\"1\"", "USD", "1"},
                   {"1", "usd", "1"},     {"1", "XAU", "1"},
                   {"1", "ZZZ", "1"},     {"1", "USD", "1e3"},
                   {"1", "USD", "null"},  {"1", "USD", "99999999999999999999"}};
@@ -123,6 +123,31 @@ test_bad_payloads_are_invalid (void **state)
         wf_notification_t n;
         const char *reason = NULL;
         assert_int_equal (s_map ("MoneyWithdrawn", payload, &n, &reason), WF_NOTIFIER_MAP_INVALID);
+    }
+}
+
+//  Hold events map to HoldPlaced, HoldCaptured and HoldReleased, refunds to
+//  Refund; a balance
+//  below zero (an overdraft) is a valid newBalance.
+static void
+test_hold_events_and_negative_balances (void **state)
+{
+    static const struct {
+        const char *event, *type;
+    } cases[] = {{"HoldPlaced", "HoldPlaced"},   {"HoldCaptured", "HoldCaptured"},
+                 {"HoldVoided", "HoldReleased"}, {"HoldExpired", "HoldReleased"},
+                 {"DepositRefunded", "Refund"},  {"WithdrawalRefunded", "Refund"},
+                 {"TransferReversed", "Refund"}};
+    char payload[1024];
+    s_payload (payload, sizeof payload, "150", "USD", "-5");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wf_notification_t n;
+        const char *reason = NULL;
+        assert_int_equal (s_map (cases[i].event, payload, &n, &reason), WF_NOTIFIER_MAP_OK);
+        char type[64];
+        snprintf (type, sizeof type, "{\"type\":\"%s\"", cases[i].type);
+        assert_non_null (strstr (n.json, type));
+        assert_non_null (strstr (n.json, "\"newBalance\":-0.05"));
     }
 }
 
@@ -219,6 +244,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_each_balance_event_maps_to_its_type),
+        cmocka_unit_test (test_hold_events_and_negative_balances),
         cmocka_unit_test (test_scale_follows_the_currency),
         cmocka_unit_test (test_other_events_are_ignored),
         cmocka_unit_test (test_bad_payloads_are_invalid),

@@ -8,6 +8,7 @@
 #include "wf_pg.h"
 #include "wf_redis.h"
 #include "wf_wire.h"
+#include "wf_query_statement.h"
 
 #define QUERY_BATCH_MAX 64 //  requests handled per wake-up
 
@@ -15,7 +16,8 @@ _Static_assert(WF_QUERY_PAGE_MAX <= 100, "a page must fit account.history's list
 
 #define ACCOUNT_COLUMNS                                                                            \
     "id::text, owner_id::text, number, currency, balance, status, "                                \
-    "(extract (epoch FROM created_at) * 1000)::bigint, version, is_default"
+    "(extract (epoch FROM created_at) * 1000)::bigint, version, is_default, held, "                \
+    "overdraft_limit"
 
 typedef struct {
     const wf_query_config_t *config;
@@ -53,6 +55,8 @@ s_account_row (PGresult *res, int i, wf_account_info_t *info)
     info->version = atoll (PQgetvalue (res, i, 7));
     info->is_default = streq (PQgetvalue (res, i, 8), "t");
     info->digits = s_digits (PQgetvalue (res, i, 3));
+    info->held = atoll (PQgetvalue (res, i, 9));
+    info->overdraft_limit = atoll (PQgetvalue (res, i, 10));
 }
 
 //  Runs a query with text parameters; NULL (and the connection marked) on failure.
@@ -71,6 +75,48 @@ s_select (self_t *self, const char *sql, int count, const char *const *params)
     return res;
 }
 
+//  Answers kind "hold": a hold of one of the caller's accounts (HoldDto).
+static PGresult *
+s_hold (self_t *self, zframe_t *client, const wf_envelope_t *env, const char *hold,
+        const char *user)
+{
+    const char *params[] = {hold, user};
+    PGresult *res = s_select (
+        self,
+        "SELECT h.id::text, h.account_id::text, coalesce (h.destination_account_id::text, ''), "
+        "h.amount, coalesce (h.captured_amount, 0), h.currency, h.status, "
+        "coalesce (h.description, ''), coalesce (h.capture_transaction_id::text, ''), "
+        "(extract (epoch FROM h.expires_at) * 1000)::bigint, "
+        "(extract (epoch FROM h.created_at) * 1000)::bigint, "
+        "coalesce ((extract (epoch FROM h.closed_at) * 1000)::bigint, 0), "
+        "coalesce (h.metadata::text, '') FROM holds h "
+        "JOIN accounts a ON a.id = h.account_id WHERE h.id = $1 AND a.owner_id = $2",
+        2, params);
+    if (res && PQntuples (res) == 1) {
+        wf_account_hold_info_t h = {
+            .id = wf_str_c (PQgetvalue (res, 0, 0)),
+            .account_id = wf_str_c (PQgetvalue (res, 0, 1)),
+            .destination_account_id = wf_str_c (PQgetvalue (res, 0, 2)),
+            .amount = atoll (PQgetvalue (res, 0, 3)),
+            .captured_amount = atoll (PQgetvalue (res, 0, 4)),
+            .currency = wf_str_c (PQgetvalue (res, 0, 5)),
+            .digits = s_digits (PQgetvalue (res, 0, 5)),
+            .status = wf_str_c (PQgetvalue (res, 0, 6)),
+            .description = wf_str_c (PQgetvalue (res, 0, 7)),
+            .transaction_id = wf_str_c (PQgetvalue (res, 0, 8)),
+            .expires_at_ms = atoll (PQgetvalue (res, 0, 9)),
+            .created_at_ms = atoll (PQgetvalue (res, 0, 10)),
+            .closed_at_ms = atoll (PQgetvalue (res, 0, 11)),
+            .metadata = wf_str_c (PQgetvalue (res, 0, 12)),
+        };
+        wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HOLD_INFO, &h,
+                             &self->scratch);
+    } else if (res)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND, "No such hold.",
+                                   &self->scratch);
+    return res;
+}
+
 //  True when the caller owns account_id (which is a valid uuid).
 static int
 s_owned (self_t *self, const char *account_id, const char *user_id)
@@ -83,6 +129,46 @@ s_owned (self_t *self, const char *account_id, const char *user_id)
     int owned = PQntuples (res) == 1;
     PQclear (res);
     return owned;
+}
+
+//  Answers kind "balance" and "statement" by replaying the caller's account.
+static void
+s_statement (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_account_query_t *q,
+             const char *account, const char *user)
+{
+    int owned = s_owned (self, account, user);
+    if (owned != 1) {
+        wf_mdp_worker_reply_error (
+            self->worker, client, env, owned == 0 ? WF_ERR_NOT_FOUND : WF_ERR_UNAVAILABLE,
+            owned == 0 ? "No such account." : "the database is unavailable", &self->scratch);
+        return;
+    }
+    bool balance = wf_str_eq (q->kind, "balance");
+    PGresult *keep[2] = {NULL, NULL};
+    wf_account_statement_t *out = &self->reply->account_statement;
+    PGconn *conn = wf_pg_conn (self->pg);
+    int rc = conn ? wf_query_statement (conn, account, balance ? q->to_ms : q->from_ms, q->to_ms,
+                                        out, keep)
+                  : -1;
+    if (rc < 0) {
+        wf_pg_failed (self->pg);
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_UNAVAILABLE,
+                                   "the database is unavailable", &self->scratch);
+    } else if (rc == 0)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_UNPROCESSABLE,
+                                   "The period holds more than 200 entries: narrow it.",
+                                   &self->scratch);
+    else if (out->version == 0)
+        wf_mdp_worker_reply_error (self->worker, client, env, WF_ERR_NOT_FOUND,
+                                   "The account did not exist at that moment.", &self->scratch);
+    else {
+        if (balance)
+            out->items_count = 0; //  the balance alone
+        wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_STATEMENT, out,
+                             &self->scratch);
+    }
+    PQclear (keep[0]);
+    PQclear (keep[1]);
 }
 
 //  Serves `get` from the cache when the cached account is owned by the caller
@@ -199,16 +285,21 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
             goto done;
         int64_t limit =
             q->limit > 0 && q->limit <= WF_QUERY_PAGE_MAX ? q->limit : WF_QUERY_PAGE_DEFAULT;
-        char limit_text[24], before[24];
+        char limit_text[24], before[24], key[64], value[160];
         snprintf (limit_text, sizeof limit_text, "%" PRId64, limit + 1);
         snprintf (before, sizeof before, "%" PRId64, q->before > 0 ? q->before : INT64_MAX);
-        const char *params[] = {account, before, limit_text};
+        s_copy (key, sizeof key, q->metadata_key);
+        s_copy (value, sizeof value, q->metadata_value);
+        const char *params[] = {account, before, limit_text, key, value};
         res = s_select (self,
                         "SELECT id::text, account_id::text, type, amount, currency, balance_after, "
                         "coalesce (counterparty_account_id::text, ''), coalesce (description, ''), "
-                        "(extract (epoch FROM created_at) * 1000)::bigint, seq FROM transactions "
-                        "WHERE account_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-                        3, params);
+                        "(extract (epoch FROM created_at) * 1000)::bigint, seq, refunded, "
+                        "coalesce (refund_of::text, ''), coalesce (metadata::text, '') FROM "
+                        "transactions WHERE account_id = $1 AND seq < $2 AND ($4 = '' OR "
+                        "metadata @> jsonb_build_object ($4::text, $5::text)) ORDER BY seq DESC "
+                        "LIMIT $3",
+                        5, params);
         if (res) {
             wf_account_history_t *h = &self->reply->account_history;
             memset (h, 0, sizeof *h);
@@ -227,12 +318,22 @@ s_answer (self_t *self, zframe_t *client, const wf_envelope_t *env, const wf_acc
                 t->description = wf_str_c (PQgetvalue (res, i, 7));
                 t->created_at_ms = atoll (PQgetvalue (res, i, 8));
                 t->seq = atoll (PQgetvalue (res, i, 9));
+                t->refunded = atoll (PQgetvalue (res, i, 10));
+                t->refund_of = wf_str_c (PQgetvalue (res, i, 11));
+                t->metadata = wf_str_c (PQgetvalue (res, i, 12));
             }
             if (rows > limit)
                 h->next_before = h->items[h->items_count - 1].seq;
             wf_mdp_worker_reply (self->worker, client, env, WF_MSG_ACCOUNT_HISTORY, h,
                                  &self->scratch);
         }
+    } else if ((wf_str_eq (q->kind, "balance") || wf_str_eq (q->kind, "statement")) &&
+               has_account) {
+        s_statement (self, client, env, q, account, user);
+        return;
+    } else if (wf_str_eq (q->kind, "hold") && has_account) {
+        //  account_id carries the hold id.
+        res = s_hold (self, client, env, account, user);
     } else if (wf_str_eq (q->kind, "transfer") && has_account) {
         //  account_id carries the transfer id; either side's owner may read it.
         const char *params[] = {account, user};

@@ -1,5 +1,7 @@
-// load.mjs - concurrency: C clients do random deposits, withdrawals and
-// transfers among the accounts of N users for S seconds. Prints every
+// load.mjs - concurrency: C clients do random deposits, withdrawals,
+// transfers, holds (placed, captured, voided or left to expire) and refunds
+// of deposits and withdrawals among the
+// accounts of N users for S seconds. Prints every
 // acknowledged (2xx) movement as JSON lines to the file given, so the caller
 // can check each is present exactly once (also across a kill -9 + restart).
 //   node load.mjs BASE SECONDS CLIENTS USERS OUT.jsonl [USERS.json]
@@ -37,14 +39,32 @@ async function client() {
         const roll = Math.random();
         const cents = 1 + Math.floor(Math.random() * 20000);
         const amount = (cents / 100).toFixed(2);
-        let kind, body;
-        if (roll < 0.4) { kind = "deposit"; body = { amount }; }
-        else if (roll < 0.7) { kind = "withdraw"; body = { amount }; }
-        else {
-            let v = pick();
-            if (v === u) v = users[(users.indexOf(u) + 1) % users.length];
-            kind = "transfer"; body = { amount, destinationAccountId: v.account };
+        let kind, body, path, refunding;
+        const other = () => { const v = pick(); return v === u ? users[(users.indexOf(u) + 1) % users.length] : v; };
+        u.holds ??= [];
+        u.refundable ??= [];
+        if (roll < 0.05 && u.refundable.length) {
+            // Refunds (issue 10) of this client's own acknowledged deposits and withdrawals.
+            const o = u.refundable.splice(Math.floor(Math.random() * u.refundable.length), 1)[0];
+            kind = "refund"; path = `/api/transactions/${o.id}/refund`;
+            body = Math.random() < 0.5 ? {} : { amount: (Math.max(1, Math.floor(o.cents / 2)) / 100).toFixed(2) };
+            refunding = o;
+        } else if (roll < 0.35) { kind = "deposit"; body = { amount }; }
+        else if (roll < 0.6) { kind = "withdraw"; body = { amount }; }
+        else if (roll < 0.8) { kind = "transfer"; body = { amount, destinationAccountId: other().account }; }
+        else if (roll < 0.9 || u.holds.length === 0) {
+            // Holds (issue 10): some with a destination, due in 1..4 s, so some expire by themselves.
+            kind = "hold"; path = `/api/accounts/${u.account}/holds`;
+            body = { amount, expiresInSeconds: 1 + Math.floor(Math.random() * 4) };
+            if (Math.random() < 0.5) body.destinationAccountId = other().account;
+        } else {
+            const h = u.holds.splice(Math.floor(Math.random() * u.holds.length), 1)[0];
+            kind = Math.random() < 0.7 ? "capture" : "void";
+            path = `/api/holds/${h.id}/${kind}`;
+            body = kind === "capture" && Math.random() < 0.5
+                ? { amount: (Math.max(1, Math.floor(h.cents * Math.random())) / 100).toFixed(2) } : {};
         }
+        path ??= `/api/accounts/${u.account}/${kind}`;
         // A real client: one Idempotency-Key per operation, and an ambiguous
         // failure (network error, 5xx) is retried with the same key until the
         // answer is definitive, so nothing it did is unknown to it.
@@ -55,8 +75,7 @@ async function client() {
         while (Date.now() < giveUp) {
             const started = Date.now();
             try {
-                r = await w.call("POST", `/api/accounts/${u.account}/${kind}`,
-                                 { token: u.token, raw, headers: { "idempotency-key": key } });
+                r = await w.call("POST", path, { token: u.token, raw, headers: { "idempotency-key": key } });
             } catch (e) {
                 r = { status: "network" };   // the server went away (crash test)
             }
@@ -66,10 +85,25 @@ async function client() {
             if (r.status !== "network" && r.status < 500) break;
             await new Promise((x) => setTimeout(x, 50));
         }
-        if (r.status === 200)
+        if (kind === "hold" && r.status === 201)
+            u.holds.push({ id: r.json.id, cents });
+        else if (kind === "capture" && r.status === 200) {
+            // The capture's debit: a withdrawal, or a transfer to the hold's destination.
+            const d = r.json.destinationAccountId;
+            appendFileSync(out, JSON.stringify({ kind: d ? "transfer" : "withdraw", account: u.account,
+                id: r.json.transactionId, amount: Math.round(Number(r.json.capturedAmount) * 100),
+                destination: d }) + "\n");
+        } else if (kind === "refund" && r.status === 200) {
+            const o = refunding;
+            appendFileSync(out, JSON.stringify({ kind: "refund", account: u.account, id: r.json.id,
+                amount: Math.round(Number(r.json.amount) * 100), sign: o.kind === "deposit" ? -1 : 1 }) + "\n");
+        } else if (kind === "void" && r.status === 200) {
+            // Released: no movement.
+        } else if (r.status === 200 && kind !== "hold" && kind !== "refund") {
+            if (kind !== "transfer") u.refundable.push({ id: r.json.id, kind, cents });
             appendFileSync(out, JSON.stringify({ kind, account: u.account, id: r.json.id, amount: cents,
                 destination: body.destinationAccountId || null }) + "\n");
-        else if (r.status !== 422)
+        } else if (r.status !== 422)
             throw new Error(`no definitive answer: ${r.status} ${r.text || ""}`);
     }
 }

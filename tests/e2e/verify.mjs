@@ -11,7 +11,8 @@ const users = JSON.parse(readFileSync(usersFile, "utf8"));
 const acks = readFileSync(acksFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const expected = new Map(users.map((u) => [u.account, 0]));
 for (const a of acks) {
-    if (a.kind === "deposit") expected.set(a.account, expected.get(a.account) + a.amount);
+    if (a.kind === "refund") expected.set(a.account, expected.get(a.account) + a.sign * a.amount);
+    else if (a.kind === "deposit") expected.set(a.account, expected.get(a.account) + a.amount);
     else if (a.kind === "withdraw") expected.set(a.account, expected.get(a.account) - a.amount);
     else {
         expected.set(a.account, expected.get(a.account) - a.amount);
@@ -44,7 +45,7 @@ do {
 } while (problems.length && Date.now() < deadline);
 const byAccount = new Map();
 for (const u of users) byAccount.set(u.account, await history(u));
-const typeOf = { deposit: "Deposit", withdraw: "Withdrawal", transfer: "Transfer" };
+const typeOf = { deposit: "Deposit", withdraw: "Withdrawal", transfer: "Transfer", refund: "Refund" };
 for (const a of acks) {
     const n = byAccount.get(a.account).filter((t) => t.id === a.id && t.type === typeOf[a.kind]).length;
     if (n !== 1) problems.push(`${a.kind} ${a.id} appears ${n} times in ${a.account}`);
