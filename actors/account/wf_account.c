@@ -155,6 +155,81 @@ s_sql (self_t *self, const char *sql)
     return rc;
 }
 
+//  The cached aggregates the batch's commands name whose versions were not
+//  checked in this batch yet, checked with one query for all of them (instead
+//  of one per aggregate in wf_account_entry). 0, or -1 on a database error.
+static int
+s_prefetch_versions (self_t *self, item_t *items, size_t count)
+{
+    char *ids = (char *) malloc (count * (WF_UUID_BYTES + 3) + 3);
+    size_t length = 0, asked = 0;
+    ids[length++] = '{';
+    for (size_t i = 0; i < count; i++) {
+        const wf_account_command_t *cmd = &items[i].body->account_command;
+        if (!items[i].valid || items[i].decided || items[i].env.type != WF_MSG_ACCOUNT_COMMAND ||
+            !wf_account_uuid_valid (cmd->account_id))
+            continue;
+        char id[WF_UUID_BYTES];
+        snprintf (id, sizeof id, "%.*s", (int) cmd->account_id.len, cmd->account_id.ptr);
+        entry_t *entry = (entry_t *) zhashx_lookup (self->cache, id);
+        if (!entry || entry->touched || entry->checked_batch == self->batch)
+            continue;
+        entry->checked_batch = self->batch; //  asked once; a mismatch drops it below
+        length += (size_t) sprintf (ids + length, "%s%s", asked++ ? "," : "", id);
+    }
+    strcpy (ids + length, "}");
+    int rc = 0;
+    if (asked) {
+        const char *params[] = {ids};
+        PGresult *res =
+            wf_account_batch_read (self->conn, WF_BATCH_READ_VERSIONS, 1, params, NULL, NULL, 0);
+        rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+        for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
+            const char *id = PQgetvalue (res, r, 0);
+            entry_t *entry = (entry_t *) zhashx_lookup (self->cache, id);
+            //  Another worker of this shard wrote since we cached it: reload on use.
+            if (entry && !entry->touched &&
+                wf_account_state (entry->account)->version != atoll (PQgetvalue (res, r, 1)))
+                zhashx_delete (self->cache, id);
+        }
+        PQclear (res);
+    }
+    free (ids);
+    return rc;
+}
+
+//  Looks up the idempotency keys of the batch's commands with one query. 0,
+//  or -1 on a database error.
+static int
+s_prefetch_keys (self_t *self, item_t *items, size_t count)
+{
+    enum { USER_BYTES = WF_UUID_BYTES, KEY_BYTES = 256 };
+    char *text = (char *) malloc (count * (USER_BYTES + KEY_BYTES));
+    const char **users = (const char **) malloc (2 * count * sizeof (char *));
+    const char **keys = users + count;
+    size_t asked = 0;
+    for (size_t i = 0; i < count; i++) {
+        const wf_account_command_t *cmd = &items[i].body->account_command;
+        //  The same rule and truncation as the handler's lookup (wf_account_handle.c).
+        if (!items[i].valid || items[i].decided || items[i].env.type != WF_MSG_ACCOUNT_COMMAND ||
+            !cmd->idempotency_key.len || wf_str_eq (cmd->kind, "open") ||
+            !wf_account_uuid_valid (cmd->account_id) || !wf_account_uuid_valid (cmd->user_id))
+            continue;
+        char *user = text + asked * (USER_BYTES + KEY_BYTES), *key = user + USER_BYTES;
+        snprintf (user, USER_BYTES, "%.*s", (int) cmd->user_id.len, cmd->user_id.ptr);
+        size_t len =
+            cmd->idempotency_key.len < KEY_BYTES - 1 ? cmd->idempotency_key.len : KEY_BYTES - 1;
+        memcpy (key, cmd->idempotency_key.ptr, len);
+        key[len] = 0;
+        users[asked] = user;
+        keys[asked++] = key;
+    }
+    int rc = wf_account_batch_idem_prefetch (self->conn, users, keys, asked);
+    free (users);
+    free (text);
+    return rc;
+}
+
 //  Decides and writes items[0..count) in one transaction. Returns 0 when
 //  committed, -1 when rolled back.
 static int
@@ -164,7 +239,11 @@ s_transaction (self_t *self, item_t *items, size_t count)
         return -1;
     self->batch++;
     zhashx_purge (self->batch_keys);
-    int rc = 0;
+    int rc = wf_account_batch_begin (self->writes, self->conn);
+    if (rc == 0)
+        rc = s_prefetch_versions (self, items, count);
+    if (rc == 0)
+        rc = s_prefetch_keys (self, items, count);
     for (size_t i = 0; i < count && rc == 0; i++) {
         item_t *item = &items[i];
         //  A long batch must not look like a dead worker to the broker.
@@ -180,6 +259,9 @@ s_transaction (self_t *self, item_t *items, size_t count)
         else
             wf_account_refuse (item, WF_ERR_BAD_REQUEST, "malformed or unexpected message", NULL);
     }
+    if (rc == 0)
+        rc = wf_account_batch_flush (self->conn);
+    wf_account_batch_end (self->conn);
     int64_t start = zclock_usecs ();
     if (rc == 0 && s_sql (self, "COMMIT") == 0) {
         wf_metric_observe (self->commit_seconds, (double) (zclock_usecs () - start) / 1e6);
@@ -287,6 +369,7 @@ s_self_new (const wf_account_config_t *config)
     self->cache = zhashx_new ();
     zhashx_set_destructor (self->cache, s_entry_free);
     self->batch_keys = zhashx_new ();
+    self->writes = wf_account_batch_new ();
     self->items = (item_t *) calloc (self->batch_max, sizeof (item_t));
     for (size_t i = 0; i < self->batch_max; i++) {
         self->items[i].body = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
@@ -323,7 +406,8 @@ s_self_destroy (self_t **self_p)
     free (self->items);
     zhashx_destroy (&self->batch_keys);
     zhashx_destroy (&self->cache);
-    wf_pg_destroy (&self->pg);
+    wf_pg_destroy (&self->pg); //  before the batch: its connection may point to it
+    wf_account_batch_destroy (&self->writes);
     wf_redis_destroy (&self->redis);
     wf_mdp_worker_destroy (&self->worker);
     wf_metrics_destroy (&self->metrics);
