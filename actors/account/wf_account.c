@@ -1,6 +1,8 @@
 /*  wf_account - an account shard: batching loop, cache, replies.  */
 #include "wf_account_internal.h"
 #include "wf_log.h"
+#include "wf_events.h"
+#include "wf_json_raw.h"
 
 //  zhashx destructor for cache entries.
 static void
@@ -155,9 +157,38 @@ s_sql (self_t *self, const char *sql)
     return rc;
 }
 
-//  The cached aggregates the batch's commands name whose versions were not
-//  checked in this batch yet, checked with one query for all of them (instead
-//  of one per aggregate in wf_account_entry). 0, or -1 on a database error.
+//  The aggregate an item will need: a command's account, the destination of a transfer's
+//  credit leg, the source of a refund. False when there is none (or it is not a uuid).
+static bool
+s_item_account (item_t *item, char id[WF_UUID_BYTES])
+{
+    if (!item->valid || item->decided)
+        return false;
+    wf_str_t account = {NULL, 0};
+    if (item->env.type == WF_MSG_ACCOUNT_COMMAND)
+        account = item->body->account_command.account_id;
+    else if (item->env.type == WF_MSG_OUTBOX_DELIVER) {
+        const wf_outbox_deliver_t *d = &item->body->outbox_deliver;
+        const char *key = wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT) ? "destinationAccountId"
+                          : wf_str_eq (d->type, WF_EVENT_TRANSFER_CREDIT_FAILED) ? "accountId"
+                                                                                 : NULL;
+        wf_json_kind_t kind;
+        bool escaped = true;
+        if (!key ||
+            wf_json_raw_member (d->payload.ptr, d->payload.len, key, &account, &kind, &escaped) !=
+                1 ||
+            kind != WF_JSON_STRING || escaped)
+            return false;
+    }
+    if (!account.len || !wf_account_uuid_valid (account))
+        return false;
+    snprintf (id, WF_UUID_BYTES, "%.*s", (int) account.len, account.ptr);
+    return true;
+}
+
+//  The cached aggregates the batch's items need whose versions were not checked in this batch
+//  yet, checked with one query for all of them (instead of one per aggregate in
+//  wf_account_entry). 0, or -1 on a database error.
 static int
 s_prefetch_versions (self_t *self, item_t *items, size_t count)
 {
@@ -165,12 +196,9 @@ s_prefetch_versions (self_t *self, item_t *items, size_t count)
     size_t length = 0, asked = 0;
     ids[length++] = '{';
     for (size_t i = 0; i < count; i++) {
-        const wf_account_command_t *cmd = &items[i].body->account_command;
-        if (!items[i].valid || items[i].decided || items[i].env.type != WF_MSG_ACCOUNT_COMMAND ||
-            !wf_account_uuid_valid (cmd->account_id))
-            continue;
         char id[WF_UUID_BYTES];
-        snprintf (id, sizeof id, "%.*s", (int) cmd->account_id.len, cmd->account_id.ptr);
+        if (!s_item_account (&items[i], id))
+            continue;
         entry_t *entry = (entry_t *) zhashx_lookup (self->cache, id);
         if (!entry || entry->touched || entry->checked_batch == self->batch)
             continue;
@@ -195,6 +223,49 @@ s_prefetch_versions (self_t *self, item_t *items, size_t count)
         PQclear (res);
     }
     free (ids);
+    return rc;
+}
+
+//  Records the batch's deliveries in the inbox with one statement, and reads the destinations
+//  of its transfers with another. A delivery past its deadline is refused first: once its
+//  inbox row is in, it must be handled in this transaction (a redelivery would find it
+//  applied). 0, or -1 on a database error.
+static int
+s_prefetch_deliveries (self_t *self, item_t *items, size_t count)
+{
+    char *text = (char *) malloc (count * WF_UUID_BYTES + 1);
+    const char **messages = (const char **) malloc (2 * count * sizeof (char *) + 1);
+    const char **destinations = messages + count;
+    size_t message_count = 0, destination_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        item_t *item = &items[i];
+        if (!item->valid || item->decided)
+            continue;
+        char *slot = text + (message_count + destination_count) * WF_UUID_BYTES;
+        if (item->env.type == WF_MSG_OUTBOX_DELIVER) {
+            if (item->env.deadline_ms > 0 && item->env.deadline_ms < wf_clock_ms ()) {
+                wf_account_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing",
+                                   NULL);
+                continue;
+            }
+            wf_str_t id = item->body->outbox_deliver.message_id;
+            if (!wf_account_uuid_valid (id))
+                continue; //  the handler's own insert refuses it
+            snprintf (slot, WF_UUID_BYTES, "%.*s", (int) id.len, id.ptr);
+            messages[message_count++] = slot;
+        } else if (item->env.type == WF_MSG_ACCOUNT_COMMAND &&
+                   wf_str_eq (item->body->account_command.kind, "transfer") &&
+                   wf_account_uuid_valid (item->body->account_command.destination_account_id)) {
+            wf_str_t id = item->body->account_command.destination_account_id;
+            snprintf (slot, WF_UUID_BYTES, "%.*s", (int) id.len, id.ptr);
+            destinations[destination_count++] = slot;
+        }
+    }
+    int rc = wf_account_batch_inbox_prefetch (self->conn, "account", messages, message_count);
+    if (rc == 0)
+        rc = wf_account_batch_peek_prefetch (self->conn, destinations, destination_count);
+    free (messages);
+    free (text);
     return rc;
 }
 
@@ -244,13 +315,17 @@ s_transaction (self_t *self, item_t *items, size_t count)
         rc = s_prefetch_versions (self, items, count);
     if (rc == 0)
         rc = s_prefetch_keys (self, items, count);
+    if (rc == 0)
+        rc = s_prefetch_deliveries (self, items, count);
     for (size_t i = 0; i < count && rc == 0; i++) {
         item_t *item = &items[i];
         //  A long batch must not look like a dead worker to the broker.
         wf_mdp_worker_tick (self->worker);
         if (!item->valid || item->decided)
             continue;
-        if (item->env.deadline_ms > 0 && item->env.deadline_ms < wf_clock_ms ())
+        //  A delivery's deadline was checked before its inbox row went in (above).
+        if (item->env.type != WF_MSG_OUTBOX_DELIVER && item->env.deadline_ms > 0 &&
+            item->env.deadline_ms < wf_clock_ms ())
             wf_account_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing", NULL);
         else if (item->env.type == WF_MSG_ACCOUNT_COMMAND)
             rc = wf_account_handle_command (self, item);

@@ -27,6 +27,13 @@ struct _wf_account_batch_t {
     PGresult *idem;    //  the prefetched keys that exist
     text_t idem_asked; //  "user|key\n" for every key prefetched, found or not
     bool idem_prefetched;
+    PGresult *inbox; //  the message ids the batch's inbox insert took (new ones)
+    char inbox_consumer[32];
+    bool *inbox_taken; //  per row of `inbox`: handed out already
+    size_t inbox_taken_size;
+    text_t inbox_asked; //  "\nid\n..." for every id inserted, new or not
+    PGresult *peek;     //  id, currency, status of the accounts that exist
+    text_t peek_asked;
 };
 
 //  One statement per table: every column arrives as one array.
@@ -56,8 +63,8 @@ static const char *s_table_sql[WF_BATCH_TABLES] = {
         "c, t)",
     [WF_BATCH_TRANSFERS_END] =
         "UPDATE transfers t SET status = u.s, completed_at = u.c FROM unnest ($1::uuid[], "
-        "$2::text[], $3::timestamptz[]) AS u (i, s, c) WHERE t.id = u.i AND t.status = "
-        "'InFlight'",
+        "$2::text[], $3::timestamptz[]) AS u (i, s, c) WHERE t.id = ANY ($1::uuid[]) AND t.id = "
+        "u.i AND t.status = 'InFlight'",
     [WF_BATCH_OUTBOX] =
         "INSERT INTO outbox (type, stream_id, route_key, payload, destinations, pending) SELECT "
         "t, s, r, p, d::text[], d::text[] FROM unnest ($1::text[], $2::uuid[], $3::uuid[], "
@@ -83,13 +90,18 @@ static const char *s_read_sql[WF_BATCH_READS] = {
                             "ON CONFLICT DO NOTHING",
     [WF_BATCH_READ_IDEMPOTENCY] = "SELECT fingerprint, reply_type, reply FROM idempotency_keys "
                                   "WHERE user_id = $1 AND key = $2",
+    [WF_BATCH_READ_INBOX_MANY] =
+        "INSERT INTO inbox (consumer, message_id) SELECT $1, m FROM unnest ($2::uuid[]) AS m "
+        "ON CONFLICT DO NOTHING RETURNING message_id::text",
+    [WF_BATCH_READ_PEEK_MANY] = "SELECT id::text, currency, status FROM accounts WHERE id = ANY "
+                                "($1::uuid[])",
     [WF_BATCH_READ_IDEMPOTENCY_MANY] =
         "SELECT i.user_id::text, i.key, i.fingerprint, i.reply_type, i.reply FROM "
         "idempotency_keys i JOIN unnest ($1::uuid[], $2::text[]) AS u (u, k) ON i.user_id = u.u "
         "AND i.key = u.k",
 };
 
-static const int s_read_params[WF_BATCH_READS] = {1, 1, 1, 2, 1, 2, 2, 2};
+static const int s_read_params[WF_BATCH_READS] = {1, 1, 1, 2, 1, 2, 2, 2, 2, 1};
 
 //  Makes room for `more` bytes.
 static void
@@ -184,6 +196,11 @@ wf_account_batch_destroy (wf_account_batch_t **self_p)
             free (self->tables[t].column[c].data);
     PQclear (self->idem);
     free (self->idem_asked.data);
+    PQclear (self->inbox);
+    free (self->inbox_taken);
+    free (self->inbox_asked.data);
+    PQclear (self->peek);
+    free (self->peek_asked.data);
     free (self);
     *self_p = NULL;
 }
@@ -249,6 +266,12 @@ s_idem_reset (wf_account_batch_t *self)
     self->idem_asked.size = 0;
     s_put (&self->idem_asked, "\n", 1);
     self->idem_prefetched = false;
+    PQclear (self->inbox);
+    self->inbox = NULL;
+    self->inbox_asked.size = 0;
+    PQclear (self->peek);
+    self->peek = NULL;
+    self->peek_asked.size = 0;
 }
 
 int
@@ -310,6 +333,13 @@ wf_account_batch_flush (PGconn *conn)
     if (!self)
         return 0;
     int rc = 0;
+    //  What was prefetched before these rows were written may not hold after them.
+    if (self->tables[WF_BATCH_ACCOUNTS].rows) {
+        PQclear (self->peek);
+        self->peek = NULL;
+    }
+    if (self->tables[WF_BATCH_IDEMPOTENCY].rows)
+        self->idem_prefetched = false;
     for (int t = 0; t < WF_BATCH_TABLES; t++)
         if (self->tables[t].rows && rc == 0)
             rc = s_flush_table (conn, &self->tables[t], t);
@@ -430,4 +460,115 @@ wf_account_batch_idem_lookup (PGconn *conn, const char *user, const char *key,
     bool was_asked = strstr (self->idem_asked.data, asked.data) != NULL;
     free (asked.data);
     return was_asked ? 0 : -1;
+}
+
+//  "\n" + value + "\n": a whole entry of an asked list.
+static bool
+s_was_asked (const text_t *asked, const char *value)
+{
+    if (!asked->size)
+        return false;
+    char entry[64];
+    int length = snprintf (entry, sizeof entry, "\n%s\n", value);
+    return length > 0 && (size_t) length < sizeof entry && strstr (asked->data, entry);
+}
+
+//  Builds "{a,b}" and the asked list "\na\nb\n" from uuids.
+static void
+s_uuid_list (const char *const *ids, size_t count, text_t *literal, text_t *asked)
+{
+    literal->size = 0;
+    asked->size = 0;
+    s_put (literal, "{", 1);
+    s_put (asked, "\n", 1);
+    for (size_t i = 0; i < count; i++) {
+        s_element (literal, ids[i], 0, false);
+        s_put (asked, ids[i], strlen (ids[i]));
+        s_put (asked, "\n", 1);
+    }
+    s_put (literal, "}", 1);
+}
+
+int
+wf_account_batch_inbox_prefetch (PGconn *conn, const char *consumer, const char *const *message_ids,
+                                 size_t count)
+{
+    wf_account_batch_t *self = wf_account_batch_of (conn);
+    if (!self || count == 0 || strlen (consumer) >= sizeof self->inbox_consumer)
+        return 0;
+    text_t literal = {0};
+    s_uuid_list (message_ids, count, &literal, &self->inbox_asked);
+    const char *params[] = {consumer, literal.data};
+    PGresult *res =
+        wf_account_batch_read (conn, WF_BATCH_READ_INBOX_MANY, 2, params, NULL, NULL, 0);
+    free (literal.data);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        self->inbox_asked.size = 0;
+        return -1;
+    }
+    PQclear (self->inbox);
+    self->inbox = res;
+    snprintf (self->inbox_consumer, sizeof self->inbox_consumer, "%s", consumer);
+    size_t rows = (size_t) PQntuples (res);
+    if (rows > self->inbox_taken_size) {
+        self->inbox_taken = (bool *) realloc (self->inbox_taken, rows * sizeof (bool));
+        assert (self->inbox_taken);
+        self->inbox_taken_size = rows;
+    }
+    if (rows)
+        memset (self->inbox_taken, 0, rows * sizeof (bool));
+    return 0;
+}
+
+int
+wf_account_batch_inbox_lookup (PGconn *conn, const char *consumer, const char *message_id)
+{
+    wf_account_batch_t *self = wf_account_batch_of (conn);
+    if (!self || !self->inbox || !streq (consumer, self->inbox_consumer) ||
+        !s_was_asked (&self->inbox_asked, message_id))
+        return -1;
+    for (int i = 0; i < PQntuples (self->inbox); i++)
+        if (!self->inbox_taken[i] && streq (PQgetvalue (self->inbox, i, 0), message_id)) {
+            self->inbox_taken[i] = true; //  a second delivery of it in this batch is a repeat
+            return 1;
+        }
+    return 0;
+}
+
+int
+wf_account_batch_peek_prefetch (PGconn *conn, const char *const *account_ids, size_t count)
+{
+    wf_account_batch_t *self = wf_account_batch_of (conn);
+    if (!self || count == 0)
+        return 0;
+    text_t literal = {0};
+    s_uuid_list (account_ids, count, &literal, &self->peek_asked);
+    const char *params[] = {literal.data};
+    PGresult *res = wf_account_batch_read (conn, WF_BATCH_READ_PEEK_MANY, 1, params, NULL, NULL, 0);
+    free (literal.data);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        self->peek_asked.size = 0;
+        return -1;
+    }
+    PQclear (self->peek);
+    self->peek = res;
+    return 0;
+}
+
+int
+wf_account_batch_peek_lookup (PGconn *conn, const char *account_id, char currency[4],
+                              char status[16])
+{
+    wf_account_batch_t *self = wf_account_batch_of (conn);
+    if (!self || !self->peek || !s_was_asked (&self->peek_asked, account_id))
+        return -1;
+    for (int i = 0; i < PQntuples (self->peek); i++)
+        if (streq (PQgetvalue (self->peek, i, 0), account_id)) {
+            snprintf (currency, 4, "%s", PQgetvalue (self->peek, i, 1));
+            snprintf (status, 16, "%s", PQgetvalue (self->peek, i, 2));
+            return 1;
+        }
+    return 0;
 }

@@ -55,6 +55,8 @@ typedef enum {
     WF_BATCH_READ_INBOX,
     WF_BATCH_READ_IDEMPOTENCY,
     WF_BATCH_READ_IDEMPOTENCY_MANY,
+    WF_BATCH_READ_INBOX_MANY,
+    WF_BATCH_READ_PEEK_MANY,
     WF_BATCH_READS
 } wf_batch_read_t;
 
@@ -103,5 +105,24 @@ int wf_account_batch_idem_prefetch (PGconn *conn, const char *const *users, cons
 int wf_account_batch_idem_lookup (PGconn *conn, const char *user, const char *key,
                                   const char **fingerprint, const char **reply_type,
                                   const uint8_t **reply, size_t *reply_size);
+
+//  Records the batch's deliveries in the inbox at once (one consumer,
+//  message ids as uuids). 0, or -1 on a database error.
+int wf_account_batch_inbox_prefetch (PGconn *conn, const char *consumer,
+                                     const char *const *message_ids, size_t count);
+
+//  A prefetched inbox insert: 1 the first time the message is asked for
+//  (it was new), 0 when it was applied before (or asked already), -1 when
+//  not prefetched.
+int wf_account_batch_inbox_lookup (PGconn *conn, const char *consumer, const char *message_id);
+
+//  Reads the currency and status of the accounts a batch will peek at, at
+//  once. 0, or -1 on a database error.
+int wf_account_batch_peek_prefetch (PGconn *conn, const char *const *account_ids, size_t count);
+
+//  A prefetched peek: 1 found (currency and status copied), 0 unknown, -1
+//  not prefetched.
+int wf_account_batch_peek_lookup (PGconn *conn, const char *account_id, char currency[4],
+                                  char status[16]);
 
 #endif

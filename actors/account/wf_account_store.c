@@ -290,6 +290,9 @@ wf_account_store_outbox (PGconn *conn, const char *type, const char *stream_id,
 int
 wf_account_store_inbox (PGconn *conn, const char *consumer, const char *message_id)
 {
+    int prefetched = wf_account_batch_inbox_lookup (conn, consumer, message_id);
+    if (prefetched >= 0)
+        return prefetched;
     const char *params[] = {consumer, message_id};
     PGresult *res = s_read (conn, WF_BATCH_READ_INBOX, 2, params);
     if (!res)
@@ -305,6 +308,11 @@ wf_account_store_peek (PGconn *conn, const char *account_id, char currency[4], c
     const char *params[] = {account_id};
     if (wf_account_batch_sync (conn, WF_BATCH_ACCOUNTS, 0, account_id) != 0)
         return -1;
+    //  After the sync: a prefetched answer is only as old as the batch, and none of its own
+    //  writes is waiting.
+    int prefetched = wf_account_batch_peek_lookup (conn, account_id, currency, status);
+    if (prefetched >= 0)
+        return prefetched;
     PGresult *res = s_read (conn, WF_BATCH_READ_PEEK, 1, params);
     if (!res)
         return -1;
