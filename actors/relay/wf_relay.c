@@ -35,7 +35,8 @@ typedef struct {
     int64_t deadline_ms;
     char destinations[DESTINATIONS_MAX][SERVICE_BYTES];
     bool answered[DESTINATIONS_MAX];
-    bool touched; //  answered in the current batch of replies
+    bool acked[DESTINATIONS_MAX]; //  answered with outbox.ack, recorded when the row finishes
+    bool touched;                 //  answered in the current batch of replies
 } row_t;
 
 //  One destination's acknowledgement of a row, waiting to be recorded with its batch.
@@ -43,6 +44,9 @@ typedef struct {
     row_t *row;
     int d;
 } ack_t;
+
+//  Every destination of every row in flight fits one batch of acknowledgements.
+_Static_assert(WF_RELAY_ROWS_MAX *DESTINATIONS_MAX <= REPLIES_MAX, "acks fit one batch");
 
 typedef struct {
     const wf_relay_config_t *config;
@@ -123,6 +127,7 @@ s_parse_destinations (const char *literal, row_t *row)
         size_t len = strcspn (p, ",}");
         snprintf (row->destinations[count], SERVICE_BYTES, "%.*s", (int) len, p);
         row->answered[count] = false;
+        row->acked[count] = false;
         count++;
         p += len + (p[len] == ',');
     }
@@ -448,6 +453,20 @@ s_record_acks (self_t *self, size_t count)
     }
 }
 
+//  Adds a finished row's acknowledged destinations to the batch being recorded; returns its size.
+static size_t
+s_acks_of (self_t *self, row_t *row, size_t acks)
+{
+    if (row->outstanding > 0)
+        return acks;
+    for (int d = 0; d < DESTINATIONS_MAX; d++)
+        if (row->acked[d]) {
+            row->acked[d] = false;
+            self->acks[acks++] = (ack_t){row, d};
+        }
+    return acks;
+}
+
 //  Handles the replies from destinations that are there (at most REPLIES_MAX): records their
 //  acknowledgements as one batch, then finishes the rows they answered.
 static void
@@ -469,7 +488,7 @@ s_replies (self_t *self)
                     row->answered[d] = true;
                     row->outstanding--;
                     if (env.type == WF_MSG_OUTBOX_ACK)
-                        self->acks[acks++] = (ack_t){row, d};
+                        row->acked[d] = true;
                     else {
                         row->failed = true;
                         s_destination_failed (self, row->destinations[d]);
@@ -485,6 +504,11 @@ s_replies (self_t *self)
         if (!(zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN))
             break;
     }
+    //  A row's acknowledgements are recorded once all its destinations answered: one UPDATE
+    //  per row instead of one per destination (each would write a new row version and index
+    //  entries). Until then a crash only means a redelivery, which consumers deduplicate.
+    for (size_t i = 0; i < touched; i++)
+        acks = s_acks_of (self, self->touched[i], acks);
     s_record_acks (self, acks);
     for (size_t i = 0; i < touched; i++) {
         self->touched[i]->touched = false;
@@ -509,6 +533,9 @@ s_expire (self_t *self)
             }
         row->outstanding = row->outstanding < 0 ? 0 : row->outstanding;
         row->failed = true;
+        //  What did answer is recorded before the row is released for its retry.
+        size_t acks = s_acks_of (self, row, 0);
+        s_record_acks (self, acks);
         s_finish (self, row);
     }
 }
