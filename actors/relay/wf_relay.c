@@ -68,6 +68,7 @@ typedef struct {
     int64_t gap_seen_ms[GAPS_MAX];
     size_t gaps_count;
     int64_t sweep_at_ms; //  mono
+    bool fresh_found;    //  a claim by the cursor found rows since the last sweep
     int poll_ms;
     char gap_text[GAP_TEXT_BYTES];
     destination_t known[KNOWN_DESTINATIONS_MAX];
@@ -98,7 +99,10 @@ s_conn (self_t *self)
         }
         self->listening = conn;
         self->wanted = true; //  rows may have piled up while we were away
+        //  A new connection may reach another database (a restore): find the cursor again.
         self->sweep_at_ms = 0;
+        self->cursor = 0;
+        self->gaps_count = 0;
     }
     return conn;
 }
@@ -336,6 +340,17 @@ s_claim (self_t *self)
     self->wanted = fresh > 0 && (sweep ? (size_t) PQntuples (res) : above) == fresh;
     if (self->wanted && sweep)
         self->sweep_at_ms = now; //  a backlog from the start: sweep on until it is gone
+    if (!sweep && above)
+        self->fresh_found = true;
+    //  Only sweeps found rows for a whole poll interval, all below the cursor: the ids may have
+    //  started again lower (a sequence reset), so the cursor follows the sweep down.
+    if (sweep && PQntuples (res) > 0 && !self->fresh_found &&
+        atoll (PQgetvalue (res, PQntuples (res) - 1, 0)) < self->cursor) {
+        self->cursor = atoll (PQgetvalue (res, PQntuples (res) - 1, 0));
+        self->gaps_count = 0;
+    }
+    if (sweep)
+        self->fresh_found = false;
     s_cursor_advance (self, res);
     s_claimed (self, res);
     PQclear (res);
