@@ -16,6 +16,8 @@ s_entry_free (void **item)
     }
 }
 
+static entry_t *s_cache_insert (self_t *self, const char *account_id, wf_account_t *account);
+
 entry_t *
 wf_account_entry (self_t *self, const char *account_id)
 {
@@ -40,6 +42,13 @@ wf_account_entry (self_t *self, const char *account_id)
         wf_account_destroy (&account);
         return NULL;
     }
+    return s_cache_insert (self, account_id, account);
+}
+
+//  Caches a loaded account (checked in this batch), making room first.
+static entry_t *
+s_cache_insert (self_t *self, const char *account_id, wf_account_t *account)
+{
     //  Bounded: drop an untouched entry to make room (it reloads on demand).
     if (zhashx_size (self->cache) >= self->cache_max) {
         for (entry_t *victim = (entry_t *) zhashx_first (self->cache); victim;
@@ -49,7 +58,7 @@ wf_account_entry (self_t *self, const char *account_id)
                 break;
             }
     }
-    entry = (entry_t *) zmalloc (sizeof (entry_t));
+    entry_t *entry = (entry_t *) zmalloc (sizeof (entry_t));
     entry->account = account;
     entry->checked_batch = self->batch;
     zhashx_insert (self->cache, account_id, entry);
@@ -186,6 +195,35 @@ s_item_account (item_t *item, char id[WF_UUID_BYTES])
     return true;
 }
 
+//  True when id is among list[0..count).
+static bool
+s_listed (const char **list, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (streq (list[i], id))
+            return true;
+    return false;
+}
+
+//  Loads the aggregates the batch needs and the cache lacks with two queries in all, instead of
+//  two each. When that fails they are left to wf_account_entry, one by one.
+static void
+s_load_misses (self_t *self, const char **ids, size_t count)
+{
+    if (count == 0)
+        return;
+    wf_account_t **accounts = (wf_account_t **) calloc (count, sizeof (wf_account_t *));
+    for (size_t i = 0; i < count; i++)
+        accounts[i] = wf_account_new ();
+    bool loaded = wf_account_store_load_many (self->conn, ids, count, accounts) == 0;
+    for (size_t i = 0; i < count; i++)
+        if (loaded && !zhashx_lookup (self->cache, ids[i]))
+            s_cache_insert (self, ids[i], accounts[i]);
+        else
+            wf_account_destroy (&accounts[i]);
+    free (accounts);
+}
+
 //  The cached aggregates the batch's items need whose versions were not checked in this batch
 //  yet, checked with one query for all of them (instead of one per aggregate in
 //  wf_account_entry). 0, or -1 on a database error.
@@ -193,13 +231,19 @@ static int
 s_prefetch_versions (self_t *self, item_t *items, size_t count)
 {
     char *ids = (char *) malloc (count * (WF_UUID_BYTES + 3) + 3);
-    size_t length = 0, asked = 0;
+    char *missing = (char *) malloc (count * WF_UUID_BYTES + 1);
+    const char **misses = (const char **) malloc (count * sizeof (char *) + 1);
+    size_t length = 0, asked = 0, missed = 0;
     ids[length++] = '{';
     for (size_t i = 0; i < count; i++) {
         char id[WF_UUID_BYTES];
         if (!s_item_account (&items[i], id))
             continue;
         entry_t *entry = (entry_t *) zhashx_lookup (self->cache, id);
+        if (!entry && !s_listed (misses, missed, id)) {
+            misses[missed] = strcpy (missing + missed * WF_UUID_BYTES, id);
+            missed++;
+        }
         if (!entry || entry->touched || entry->checked_batch == self->batch)
             continue;
         entry->checked_batch = self->batch; //  asked once; a mismatch drops it below
@@ -222,6 +266,10 @@ s_prefetch_versions (self_t *self, item_t *items, size_t count)
         }
         PQclear (res);
     }
+    if (rc == 0)
+        s_load_misses (self, misses, missed);
+    free (misses);
+    free (missing);
     free (ids);
     return rc;
 }

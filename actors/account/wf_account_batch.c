@@ -95,13 +95,18 @@ static const char *s_read_sql[WF_BATCH_READS] = {
         "ON CONFLICT DO NOTHING RETURNING message_id::text",
     [WF_BATCH_READ_PEEK_MANY] = "SELECT id::text, currency, status FROM accounts WHERE id = ANY "
                                 "($1::uuid[])",
+    [WF_BATCH_READ_SNAPSHOTS_MANY] = "SELECT stream_id::text, state::text FROM snapshots WHERE "
+                                     "stream_id = ANY ($1::uuid[])",
+    [WF_BATCH_READ_EVENTS_MANY] =
+        "SELECT e.stream_id::text, e.data::text FROM unnest ($1::uuid[], $2::bigint[]) AS u (i, v) "
+        "JOIN events e ON e.stream_id = u.i AND e.version > u.v ORDER BY e.stream_id, e.version",
     [WF_BATCH_READ_IDEMPOTENCY_MANY] =
         "SELECT i.user_id::text, i.key, i.fingerprint, i.reply_type, i.reply FROM "
         "idempotency_keys i JOIN unnest ($1::uuid[], $2::text[]) AS u (u, k) ON i.user_id = u.u "
         "AND i.key = u.k",
 };
 
-static const int s_read_params[WF_BATCH_READS] = {1, 1, 1, 2, 1, 2, 2, 2, 2, 1};
+static const int s_read_params[WF_BATCH_READS] = {1, 1, 1, 2, 1, 2, 2, 2, 2, 1, 1, 2};
 
 //  Makes room for `more` bytes.
 static void

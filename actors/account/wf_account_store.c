@@ -437,3 +437,73 @@ wf_account_store_idem_put (PGconn *conn, const char *user_id, const char *key,
     PQclear (res);
     return rc;
 }
+
+//  The index of id in ids[0..count), or -1.
+static int
+s_index_of (const char *const *ids, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (ids[i], id) == 0)
+            return (int) i;
+    return -1;
+}
+
+//  Applies one row's JSON (an event, or a snapshot when `snapshot`) to an account; 0 or -1.
+static int
+s_apply_text (const char *text, wf_account_t *account, bool snapshot)
+{
+    json_error_t error;
+    json_t *json = json_loads (text, 0, &error);
+    const char *why = NULL;
+    wf_account_event_t event;
+    int rc = -1;
+    if (json && snapshot)
+        rc = wf_account_snapshot_from_json (json, account, &why);
+    else if (json && wf_account_event_from_json (json, &event, &why) == 0) {
+        wf_account_apply (account, &event);
+        rc = 0;
+    }
+    json_decref (json);
+    return rc;
+}
+
+int
+wf_account_store_load_many (PGconn *conn, const char *const *ids, size_t count,
+                            wf_account_t **accounts)
+{
+    if (count == 0)
+        return 0;
+    for (size_t i = 0; i < count; i++)
+        if (wf_account_batch_sync (conn, WF_BATCH_EVENTS, 0, ids[i]) != 0)
+            return -1;
+    //  Array literals of uuids and versions: no element needs quoting.
+    size_t size = count * (WF_UUID_BYTES + 24) + 4;
+    char *list = (char *) malloc (size), *versions = (char *) malloc (size);
+    size_t length = (size_t) snprintf (list, size, "{");
+    for (size_t i = 0; i < count; i++)
+        length += (size_t) snprintf (list + length, size - length, "%s%s", i ? "," : "", ids[i]);
+    snprintf (list + length, size - length, "}");
+    const char *params[] = {list, versions};
+    PGresult *res = s_read (conn, WF_BATCH_READ_SNAPSHOTS_MANY, 1, params);
+    int rc = res ? 0 : -1;
+    for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
+        int i = s_index_of (ids, count, PQgetvalue (res, r, 0));
+        rc = i < 0 ? -1 : s_apply_text (PQgetvalue (res, r, 1), accounts[i], true);
+    }
+    PQclear (res);
+    length = (size_t) snprintf (versions, size, "{");
+    for (size_t i = 0; i < count; i++)
+        length += (size_t) snprintf (versions + length, size - length, "%s%" PRId64, i ? "," : "",
+                                     wf_account_state (accounts[i])->version);
+    snprintf (versions + length, size - length, "}");
+    res = rc == 0 ? s_read (conn, WF_BATCH_READ_EVENTS_MANY, 2, params) : NULL;
+    rc = res ? 0 : -1;
+    for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
+        int i = s_index_of (ids, count, PQgetvalue (res, r, 0));
+        rc = i < 0 ? -1 : s_apply_text (PQgetvalue (res, r, 1), accounts[i], false);
+    }
+    PQclear (res);
+    free (list);
+    free (versions);
+    return rc;
+}
