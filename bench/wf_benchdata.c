@@ -31,13 +31,13 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
-#define TAIL_EVENTS          10      //  events after the snapshot (and the short stream's length)
-#define EVENTS_DEFAULT       1000000 //  the long stream
-#define LOADS_DEFAULT        200     //  timed loads of each stream
-#define ACCOUNTS_CHUNK       1000    //  accounts per INSERT
-#define ACCOUNTS_MAX         1000000
-#define STREAM_EVENTS_MAX    100000000
-#define OPEN_CURRENCY        "USD"
+#define TAIL_EVENTS       10      //  events after the snapshot (and the short stream's length)
+#define EVENTS_DEFAULT    1000000 //  the long stream
+#define LOADS_DEFAULT     200     //  timed loads of each stream
+#define ACCOUNTS_CHUNK    1000    //  accounts per INSERT
+#define ACCOUNTS_MAX      1000000
+#define STREAM_EVENTS_MAX 100000000
+#define OPEN_CURRENCY     "USD"
 
 //  Runs a statement; exits on failure (this is a setup tool).
 static PGresult *
@@ -266,8 +266,8 @@ s_accounts (PGconn *conn, const char *owner, long count)
         return 1;
     zhashx_t *numbers = zhashx_new ();
     for (long done = 0; done < count; done += ACCOUNTS_CHUNK)
-        s_accounts_chunk (conn, owner, (int) (count - done < ACCOUNTS_CHUNK ? count - done
-                                                                              : ACCOUNTS_CHUNK),
+        s_accounts_chunk (conn, owner,
+                          (int) (count - done < ACCOUNTS_CHUNK ? count - done : ACCOUNTS_CHUNK),
                           numbers);
     zhashx_destroy (&numbers);
     return 0;
