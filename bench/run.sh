@@ -35,6 +35,10 @@
 #    BENCH_SHARDS=4               walletflow --account-shards (and the batched phase's streams)
 #    BENCH_BATCH=                 deposits per batched transaction (default connections / shards)
 #    BENCH_EXPERIMENTS=1          naive and ours with, then without the outbox NOTIFY trigger (0: skip)
+#    BENCH_RSS_ACCOUNTS=100000    accounts opened for one user and touched by one deposit each, then
+#                                 walletflow's RSS is printed (0: skip)
+#    BENCH_SNAPSHOT_EVENTS=1000000  events of the long stream whose load is timed against a 10-event
+#                                 stream (bench/wf_benchdata.c, a database of its own; 0: skip)
 #    BENCH_KEEP_VAR=0             1: leave var/bench (logs, database, stack stopped) for inspection
 #    BENCH_HTTP_PORT=58080 BENCH_NGINX_PORT=58081
 #    BENCH_PG_PORT=55452 BENCH_REDIS_PORT=56399 BENCH_AMQP_PORT=55692 BENCH_EPMD_PORT=54389
@@ -47,6 +51,7 @@ readonly BENCH_DIR="$REPO_DIR/bench"
 readonly BUILD_DIR="$REPO_DIR/build-bench"
 readonly SERVER="$BUILD_DIR/actors/runtime/walletflow"
 readonly LOADGEN="$BUILD_DIR/bench/wf_loadgen"
+readonly BENCHDATA="$BUILD_DIR/bench/wf_benchdata"
 
 USERS="${BENCH_USERS:-1000}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
@@ -62,6 +67,8 @@ PROFILE="${BENCH_PROFILE:-1}"
 PROFILE_S="${BENCH_PROFILE_S:-10}"
 PG_STATEMENTS="${BENCH_PG_STATEMENTS:-1}"
 KEEP_VAR="${BENCH_KEEP_VAR:-0}"
+RSS_ACCOUNTS="${BENCH_RSS_ACCOUNTS:-100000}"
+SNAPSHOT_EVENTS="${BENCH_SNAPSHOT_EVENTS:-1000000}"
 SHARDS="${BENCH_SHARDS:-4}"
 BATCH="${BENCH_BATCH:-}"
 EXPERIMENTS="${BENCH_EXPERIMENTS:-1}"
@@ -168,6 +175,9 @@ s_preflight () {
     s_int BENCH_ROUNDS "$ROUNDS"
     s_int BENCH_PROFILE_S "$PROFILE_S"
     s_int BENCH_SHARDS "$SHARDS"
+    s_int BENCH_RSS_ACCOUNTS "$RSS_ACCOUNTS" 0
+    s_int BENCH_SNAPSHOT_EVENTS "$SNAPSHOT_EVENTS" 0
+    (( SNAPSHOT_EVENTS == 0 || SNAPSHOT_EVENTS > 20 )) || s_die "BENCH_SNAPSHOT_EVENTS must be 0 or > 20"
     [[ -n "$BATCH" ]] || BATCH=$(( CONNECTIONS / SHARDS > 1 ? CONNECTIONS / SHARDS : 2 ))
     s_int BENCH_BATCH "$BATCH"
     (( CONNECTIONS >= THREADS )) || s_die "BENCH_CONNECTIONS must be >= BENCH_THREADS"
@@ -202,7 +212,7 @@ s_build () {
         -DCMAKE_C_FLAGS="-fno-omit-frame-pointer" -DWF_SANITIZE=OFF >"$BUILD_DIR.cmake.log" 2>&1 \
         || { tail -30 "$BUILD_DIR.cmake.log" >&2; s_die "cmake failed"; }
     rm -f "$BUILD_DIR.cmake.log"
-    cmake --build "$BUILD_DIR" -j"$(nproc)" --target walletflow >"$BUILD_DIR/bench-build.log" 2>&1 \
+    cmake --build "$BUILD_DIR" -j"$(nproc)" --target walletflow wf_benchdata >"$BUILD_DIR/bench-build.log" 2>&1 \
         || { grep -m 20 -B 2 -A 6 'error' "$BUILD_DIR/bench-build.log" >&2; s_die "build failed"; }
     mkdir -p "$BUILD_DIR/bench"
     gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread -o "$LOADGEN" "$BENCH_DIR/wf_loadgen.c" \
@@ -523,6 +533,37 @@ s_cpu_split () {
         END { printf "%.1f %.1f %.1f %.1f\n", all / 1e6, w / 1e6, g / 1e6, k / 1e6 }'
 }
 
+#  RSS with many accounts touched: RSS_ACCOUNTS accounts opened for the first bench user straight
+#  in the event store (bench/wf_benchdata.c), then one deposit each over HTTP (bench/touch.mjs), so
+#  every one of them is loaded into a shard's cache once (the caches are bounded: they evict).
+s_rss_step () {
+    local first account token owner line before
+    first="$(head -1 "$OUT/users.txt")"
+    account="${first%% *}" token="${first#* }"
+    owner="$(psql -X -At "$WF_PG_URL" -c "SELECT owner_id FROM accounts WHERE id = '$account'")"
+    s_log "RSS step: opening $RSS_ACCOUNTS accounts for one user, then one deposit into each"
+    "$BENCHDATA" accounts "$WF_PG_URL" "$owner" "$RSS_ACCOUNTS" >"$OUT/rss-ids.txt" \
+        || s_die "wf_benchdata accounts failed"
+    before="$(s_rss)"
+    line="$(node "$BENCH_DIR/touch.mjs" "http://127.0.0.1:$HTTP_PORT" "$OUT/rss-ids.txt" "$token" \
+        "$CONNECTIONS" "$RUN_ID")" || s_log "touch: not every deposit was answered 200: $line"
+    s_drain "RSS step" >/dev/null
+    printf 'rss_step=accounts %s, %s; walletflow before: %s; after: %s\n' "$RSS_ACCOUNTS" "$line" \
+        "$before" "$(s_rss)"
+}
+
+#  Snapshots: a stream of SNAPSHOT_EVENTS events loads like one of 10 (a database of its own).
+s_snapshot_step () {
+    local url="${WF_PG_URL%/*}/walletflow_snap" line
+    s_log "snapshot step: writing a stream of $SNAPSHOT_EVENTS events, timing loads against a 10-event stream"
+    psql -X -q "$WF_PG_URL" -c "CREATE DATABASE walletflow_snap"
+    "$SERVER" migrate --pg-url "$url" >"$WF_VAR_DIR/log/snap-migrate.log" 2>&1 \
+        || { cat "$WF_VAR_DIR/log/snap-migrate.log" >&2; s_die "migrate walletflow_snap failed"; }
+    line="$("$BENCHDATA" snapshot "$url" "$SNAPSHOT_EVENTS" 200)" || s_die "wf_benchdata snapshot failed"
+    psql -X -q "$WF_PG_URL" -c "DROP DATABASE walletflow_snap"
+    printf '%s\n' "$line"
+}
+
 s_rss () {
     awk '/^VmHWM|^VmRSS/ { printf "%s%s kB ", $1, $2 }' "/proc/$WF_PID/status" 2>/dev/null || echo "-"
 }
@@ -690,6 +731,8 @@ main () {
     [[ "$PROFILE" == 1 ]] && { s_profile; s_drain "profile" >/dev/null; }
     {
         printf 'walletflow_rss=%s\n' "$(s_rss)"
+        if (( RSS_ACCOUNTS > 0 )); then s_rss_step; fi
+        if (( SNAPSHOT_EVENTS > 0 )); then s_snapshot_step; fi
         if "$SERVER" audit --pg-url "$WF_PG_URL" >"$OUT/audit.txt" 2>&1; then
             echo "audit=pass"
         else

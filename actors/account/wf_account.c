@@ -1,6 +1,8 @@
 /*  wf_account - an account shard: batching loop, cache, replies.  */
 #include "wf_account_internal.h"
 #include "wf_log.h"
+#include "wf_events.h"
+#include "wf_json_raw.h"
 
 //  zhashx destructor for cache entries.
 static void
@@ -13,6 +15,8 @@ s_entry_free (void **item)
         *item = NULL;
     }
 }
+
+static entry_t *s_cache_insert (self_t *self, const char *account_id, wf_account_t *account);
 
 entry_t *
 wf_account_entry (self_t *self, const char *account_id)
@@ -38,6 +42,13 @@ wf_account_entry (self_t *self, const char *account_id)
         wf_account_destroy (&account);
         return NULL;
     }
+    return s_cache_insert (self, account_id, account);
+}
+
+//  Caches a loaded account (checked in this batch), making room first.
+static entry_t *
+s_cache_insert (self_t *self, const char *account_id, wf_account_t *account)
+{
     //  Bounded: drop an untouched entry to make room (it reloads on demand).
     if (zhashx_size (self->cache) >= self->cache_max) {
         for (entry_t *victim = (entry_t *) zhashx_first (self->cache); victim;
@@ -47,7 +58,7 @@ wf_account_entry (self_t *self, const char *account_id)
                 break;
             }
     }
-    entry = (entry_t *) zmalloc (sizeof (entry_t));
+    entry_t *entry = (entry_t *) zmalloc (sizeof (entry_t));
     entry->account = account;
     entry->checked_batch = self->batch;
     zhashx_insert (self->cache, account_id, entry);
@@ -155,6 +166,189 @@ s_sql (self_t *self, const char *sql)
     return rc;
 }
 
+//  The aggregate an item will need: a command's account, the destination of a transfer's
+//  credit leg, the source of a refund. False when there is none (or it is not a uuid).
+static bool
+s_item_account (item_t *item, char id[WF_UUID_BYTES])
+{
+    if (!item->valid || item->decided)
+        return false;
+    wf_str_t account = {NULL, 0};
+    if (item->env.type == WF_MSG_ACCOUNT_COMMAND)
+        account = item->body->account_command.account_id;
+    else if (item->env.type == WF_MSG_OUTBOX_DELIVER) {
+        const wf_outbox_deliver_t *d = &item->body->outbox_deliver;
+        const char *key = wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT) ? "destinationAccountId"
+                          : wf_str_eq (d->type, WF_EVENT_TRANSFER_CREDIT_FAILED) ? "accountId"
+                                                                                 : NULL;
+        wf_json_kind_t kind;
+        bool escaped = true;
+        if (!key ||
+            wf_json_raw_member (d->payload.ptr, d->payload.len, key, &account, &kind, &escaped) !=
+                1 ||
+            kind != WF_JSON_STRING || escaped)
+            return false;
+    }
+    if (!account.len || !wf_account_uuid_valid (account))
+        return false;
+    snprintf (id, WF_UUID_BYTES, "%.*s", (int) account.len, account.ptr);
+    return true;
+}
+
+//  True when id is among list[0..count).
+static bool
+s_listed (const char **list, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (streq (list[i], id))
+            return true;
+    return false;
+}
+
+//  Loads the aggregates the batch needs and the cache lacks with two queries in all, instead of
+//  two each. When that fails they are left to wf_account_entry, one by one.
+static void
+s_load_misses (self_t *self, const char **ids, size_t count)
+{
+    if (count == 0)
+        return;
+    wf_account_t **accounts = (wf_account_t **) calloc (count, sizeof (wf_account_t *));
+    for (size_t i = 0; i < count; i++)
+        accounts[i] = wf_account_new ();
+    bool loaded = wf_account_store_load_many (self->conn, ids, count, accounts) == 0;
+    for (size_t i = 0; i < count; i++)
+        if (loaded && !zhashx_lookup (self->cache, ids[i]))
+            s_cache_insert (self, ids[i], accounts[i]);
+        else
+            wf_account_destroy (&accounts[i]);
+    free (accounts);
+}
+
+//  The cached aggregates the batch's items need whose versions were not checked in this batch
+//  yet, checked with one query for all of them (instead of one per aggregate in
+//  wf_account_entry). 0, or -1 on a database error.
+static int
+s_prefetch_versions (self_t *self, item_t *items, size_t count)
+{
+    char *ids = (char *) malloc (count * (WF_UUID_BYTES + 3) + 3);
+    char *missing = (char *) malloc (count * WF_UUID_BYTES + 1);
+    const char **misses = (const char **) malloc (count * sizeof (char *) + 1);
+    size_t length = 0, asked = 0, missed = 0;
+    ids[length++] = '{';
+    for (size_t i = 0; i < count; i++) {
+        char id[WF_UUID_BYTES];
+        if (!s_item_account (&items[i], id))
+            continue;
+        entry_t *entry = (entry_t *) zhashx_lookup (self->cache, id);
+        if (!entry && !s_listed (misses, missed, id)) {
+            misses[missed] = strcpy (missing + missed * WF_UUID_BYTES, id);
+            missed++;
+        }
+        if (!entry || entry->touched || entry->checked_batch == self->batch)
+            continue;
+        entry->checked_batch = self->batch; //  asked once; a mismatch drops it below
+        length += (size_t) sprintf (ids + length, "%s%s", asked++ ? "," : "", id);
+    }
+    strcpy (ids + length, "}");
+    int rc = 0;
+    if (asked) {
+        const char *params[] = {ids};
+        PGresult *res =
+            wf_account_batch_read (self->conn, WF_BATCH_READ_VERSIONS, 1, params, NULL, NULL, 0);
+        rc = PQresultStatus (res) == PGRES_TUPLES_OK ? 0 : -1;
+        for (int r = 0; rc == 0 && r < PQntuples (res); r++) {
+            const char *id = PQgetvalue (res, r, 0);
+            entry_t *entry = (entry_t *) zhashx_lookup (self->cache, id);
+            //  Another worker of this shard wrote since we cached it: reload on use.
+            if (entry && !entry->touched &&
+                wf_account_state (entry->account)->version != atoll (PQgetvalue (res, r, 1)))
+                zhashx_delete (self->cache, id);
+        }
+        PQclear (res);
+    }
+    if (rc == 0)
+        s_load_misses (self, misses, missed);
+    free (misses);
+    free (missing);
+    free (ids);
+    return rc;
+}
+
+//  Records the batch's deliveries in the inbox with one statement, and reads the destinations
+//  of its transfers with another. A delivery past its deadline is refused first: once its
+//  inbox row is in, it must be handled in this transaction (a redelivery would find it
+//  applied). 0, or -1 on a database error.
+static int
+s_prefetch_deliveries (self_t *self, item_t *items, size_t count)
+{
+    char *text = (char *) malloc (count * WF_UUID_BYTES + 1);
+    const char **messages = (const char **) malloc (2 * count * sizeof (char *) + 1);
+    const char **destinations = messages + count;
+    size_t message_count = 0, destination_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        item_t *item = &items[i];
+        if (!item->valid || item->decided)
+            continue;
+        char *slot = text + (message_count + destination_count) * WF_UUID_BYTES;
+        if (item->env.type == WF_MSG_OUTBOX_DELIVER) {
+            if (item->env.deadline_ms > 0 && item->env.deadline_ms < wf_clock_ms ()) {
+                wf_account_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing",
+                                   NULL);
+                continue;
+            }
+            wf_str_t id = item->body->outbox_deliver.message_id;
+            if (!wf_account_uuid_valid (id))
+                continue; //  the handler's own insert refuses it
+            snprintf (slot, WF_UUID_BYTES, "%.*s", (int) id.len, id.ptr);
+            messages[message_count++] = slot;
+        } else if (item->env.type == WF_MSG_ACCOUNT_COMMAND &&
+                   wf_str_eq (item->body->account_command.kind, "transfer") &&
+                   wf_account_uuid_valid (item->body->account_command.destination_account_id)) {
+            wf_str_t id = item->body->account_command.destination_account_id;
+            snprintf (slot, WF_UUID_BYTES, "%.*s", (int) id.len, id.ptr);
+            destinations[destination_count++] = slot;
+        }
+    }
+    int rc = wf_account_batch_inbox_prefetch (self->conn, "account", messages, message_count);
+    if (rc == 0)
+        rc = wf_account_batch_peek_prefetch (self->conn, destinations, destination_count);
+    free (messages);
+    free (text);
+    return rc;
+}
+
+//  Looks up the idempotency keys of the batch's commands with one query. 0,
+//  or -1 on a database error.
+static int
+s_prefetch_keys (self_t *self, item_t *items, size_t count)
+{
+    enum { USER_BYTES = WF_UUID_BYTES, KEY_BYTES = 256 };
+    char *text = (char *) malloc (count * (USER_BYTES + KEY_BYTES));
+    const char **users = (const char **) malloc (2 * count * sizeof (char *));
+    const char **keys = users + count;
+    size_t asked = 0;
+    for (size_t i = 0; i < count; i++) {
+        const wf_account_command_t *cmd = &items[i].body->account_command;
+        //  The same rule and truncation as the handler's lookup (wf_account_handle.c).
+        if (!items[i].valid || items[i].decided || items[i].env.type != WF_MSG_ACCOUNT_COMMAND ||
+            !cmd->idempotency_key.len || wf_str_eq (cmd->kind, "open") ||
+            !wf_account_uuid_valid (cmd->account_id) || !wf_account_uuid_valid (cmd->user_id))
+            continue;
+        char *user = text + asked * (USER_BYTES + KEY_BYTES), *key = user + USER_BYTES;
+        snprintf (user, USER_BYTES, "%.*s", (int) cmd->user_id.len, cmd->user_id.ptr);
+        size_t len =
+            cmd->idempotency_key.len < KEY_BYTES - 1 ? cmd->idempotency_key.len : KEY_BYTES - 1;
+        memcpy (key, cmd->idempotency_key.ptr, len);
+        key[len] = 0;
+        users[asked] = user;
+        keys[asked++] = key;
+    }
+    int rc = wf_account_batch_idem_prefetch (self->conn, users, keys, asked);
+    free (users);
+    free (text);
+    return rc;
+}
+
 //  Decides and writes items[0..count) in one transaction. Returns 0 when
 //  committed, -1 when rolled back.
 static int
@@ -164,14 +358,22 @@ s_transaction (self_t *self, item_t *items, size_t count)
         return -1;
     self->batch++;
     zhashx_purge (self->batch_keys);
-    int rc = 0;
+    int rc = wf_account_batch_begin (self->writes, self->conn);
+    if (rc == 0)
+        rc = s_prefetch_versions (self, items, count);
+    if (rc == 0)
+        rc = s_prefetch_keys (self, items, count);
+    if (rc == 0)
+        rc = s_prefetch_deliveries (self, items, count);
     for (size_t i = 0; i < count && rc == 0; i++) {
         item_t *item = &items[i];
         //  A long batch must not look like a dead worker to the broker.
         wf_mdp_worker_tick (self->worker);
         if (!item->valid || item->decided)
             continue;
-        if (item->env.deadline_ms > 0 && item->env.deadline_ms < wf_clock_ms ())
+        //  A delivery's deadline was checked before its inbox row went in (above).
+        if (item->env.type != WF_MSG_OUTBOX_DELIVER && item->env.deadline_ms > 0 &&
+            item->env.deadline_ms < wf_clock_ms ())
             wf_account_refuse (item, WF_ERR_TIMEOUT, "the deadline passed before processing", NULL);
         else if (item->env.type == WF_MSG_ACCOUNT_COMMAND)
             rc = wf_account_handle_command (self, item);
@@ -180,6 +382,9 @@ s_transaction (self_t *self, item_t *items, size_t count)
         else
             wf_account_refuse (item, WF_ERR_BAD_REQUEST, "malformed or unexpected message", NULL);
     }
+    if (rc == 0)
+        rc = wf_account_batch_flush (self->conn);
+    wf_account_batch_end (self->conn);
     int64_t start = zclock_usecs ();
     if (rc == 0 && s_sql (self, "COMMIT") == 0) {
         wf_metric_observe (self->commit_seconds, (double) (zclock_usecs () - start) / 1e6);
@@ -314,6 +519,7 @@ s_self_new (const wf_account_config_t *config)
     self->cache = zhashx_new ();
     zhashx_set_destructor (self->cache, s_entry_free);
     self->batch_keys = zhashx_new ();
+    self->writes = wf_account_batch_new ();
     self->items = (item_t *) calloc (self->batch_max, sizeof (item_t));
     for (size_t i = 0; i < self->batch_max; i++) {
         self->items[i].body = (wf_any_msg_t *) zmalloc (sizeof (wf_any_msg_t));
@@ -350,7 +556,8 @@ s_self_destroy (self_t **self_p)
     free (self->items);
     zhashx_destroy (&self->batch_keys);
     zhashx_destroy (&self->cache);
-    wf_pg_destroy (&self->pg);
+    wf_pg_destroy (&self->pg); //  before the batch: its connection may point to it
+    wf_account_batch_destroy (&self->writes);
     wf_redis_destroy (&self->redis);
     wf_mdp_worker_destroy (&self->worker);
     wf_metrics_destroy (&self->metrics);

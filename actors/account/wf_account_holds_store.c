@@ -1,6 +1,7 @@
 /*  wf_account_holds_store - the SQL of holds and overdraft limits.  */
 #include "wf_account_holds_store.h"
 #include "wf_account_store.h"
+#include "wf_account_batch.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,9 @@ wf_account_holds_account_row (PGconn *conn, const wf_account_state_t *state)
     snprintf (limit, sizeof limit, "%" PRId64, state->overdraft_limit);
     snprintf (version, sizeof version, "%" PRId64, state->version);
     const char *params[] = {state->id, balance, held, limit, version};
+    //  The row this updates may still wait in the shard's batch: write it first.
+    if (wf_account_batch_sync (conn, WF_BATCH_ACCOUNTS, 0, state->id) != 0)
+        return -1;
     PGresult *res = s_exec (conn,
                             "UPDATE accounts SET balance = $2, held = $3, overdraft_limit = $4, "
                             "version = $5 WHERE id = $1",
@@ -163,6 +167,9 @@ wf_account_store_metadata (PGconn *conn, const char *account_id, const char *tra
     if (!*metadata)
         return 0;
     const char *params[] = {account_id, transaction_id, type, metadata};
+    //  The history row may still wait in the shard's batch: write it first.
+    if (wf_account_batch_sync (conn, WF_BATCH_TRANSACTIONS, 0, transaction_id) != 0)
+        return -1;
     PGresult *res = s_exec (conn,
                             "UPDATE transactions SET metadata = $4::jsonb WHERE account_id = $1 "
                             "AND id = $2 AND type = $3",

@@ -6,6 +6,7 @@
 
 #include "wf_account.h"
 #include "wf_account_store.h"
+#include "wf_account_batch.h"
 #include "wf_metrics.h"
 #include "wf_mdp_worker.h"
 #include "wf_pg.h"
@@ -43,10 +44,11 @@ typedef struct {
     char service[32];
     wf_mdp_worker_t *worker;
     wf_pg_t *pg;
-    wf_redis_t *redis;    //  read-cache version markers
-    PGconn *conn;         //  the batch's connection, valid during a batch
-    zhashx_t *cache;      //  account id -> entry_t
-    zhashx_t *batch_keys; //  "user|key" -> item_t *, during a batch
+    wf_redis_t *redis;          //  read-cache version markers
+    PGconn *conn;               //  the batch's connection, valid during a batch
+    wf_account_batch_t *writes; //  the batch's rows, written per table before COMMIT
+    zhashx_t *cache;            //  account id -> entry_t
+    zhashx_t *batch_keys;       //  "user|key" -> item_t *, during a batch
     item_t *items;
     uint64_t batch; //  counts transactions, for the version checks
     size_t batch_max;

@@ -17,6 +17,7 @@
 */
 #include "wf_account_internal.h"
 #include "wf_account_store.h"
+#include "wf_account_batch.h"
 #include "wf_account_holds_store.h"
 #include "wf_events.h"
 #include "wf_money.h"
@@ -49,6 +50,9 @@ static int
 s_original (PGconn *conn, const char *transaction_id, const char *user_id, original_t *row)
 {
     const char *params[] = {transaction_id, user_id};
+    //  The shard batches history rows until COMMIT: the original may still wait there.
+    if (wf_account_batch_sync (conn, WF_BATCH_TRANSACTIONS, 0, transaction_id) != 0)
+        return -1;
     PGresult *res = PQexecParams (
         conn,
         "SELECT t.account_id::text, t.type, t.amount, t.refunded, "
@@ -82,6 +86,10 @@ s_mark_refunded (PGconn *conn, const char *original_id, const char *account_id,
     char text[24];
     snprintf (text, sizeof text, "%" PRId64, amount);
     const char *params[] = {original_id, text};
+    //  Both rows this updates may still wait in the shard's batch: write them first.
+    if (wf_account_batch_sync (conn, WF_BATCH_TRANSACTIONS, 0, original_id) != 0 ||
+        wf_account_batch_sync (conn, WF_BATCH_TRANSACTIONS, 0, refund_id) != 0)
+        return -1;
     PGresult *res = PQexecParams (conn,
                                   "UPDATE transactions SET refunded = refunded + $2 WHERE id = $1 "
                                   "AND type IN ('Deposit', 'Withdrawal', 'Transfer', "

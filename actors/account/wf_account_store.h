@@ -19,6 +19,12 @@
 //  database error.
 int wf_account_store_load (PGconn *conn, const char *account_id, wf_account_t *account);
 
+//  Loads several accounts with two queries in all (their snapshots, then the
+//  events after them): accounts[i] (fresh) receives ids[i]. 0, or -1 on a
+//  database error or an unreadable event (the caller loads them one by one).
+int wf_account_store_load_many (PGconn *conn, const char *const *ids, size_t count,
+                                wf_account_t **accounts);
+
 //  The stream's committed version (0 when empty), or -1 on error.
 int64_t wf_account_store_version (PGconn *conn, const char *account_id);
 

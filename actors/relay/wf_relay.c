@@ -14,6 +14,9 @@
 #define KNOWN_DESTINATIONS_MAX 8    //  destination names whose failures we remember
 #define REPLIES_MAX            1024 //  replies per wake-up; acknowledgements per statement
 #define ACK_TEXT_BYTES         (REPLIES_MAX * (SERVICE_BYTES + 24))
+#define GAPS_MAX               256  //  ids skipped by the cursor that we look for again
+#define GAP_WAIT_MS            1000 //  how long a gap is looked for; then the sweep finds it
+#define GAP_TEXT_BYTES         (GAPS_MAX * 24)
 
 //  A destination name and whether its last answer was a failure.
 typedef struct {
@@ -32,7 +35,8 @@ typedef struct {
     int64_t deadline_ms;
     char destinations[DESTINATIONS_MAX][SERVICE_BYTES];
     bool answered[DESTINATIONS_MAX];
-    bool touched; //  answered in the current batch of replies
+    bool acked[DESTINATIONS_MAX]; //  answered with outbox.ack, recorded when the row finishes
+    bool touched;                 //  answered in the current batch of replies
 } row_t;
 
 //  One destination's acknowledgement of a row, waiting to be recorded with its batch.
@@ -40,6 +44,9 @@ typedef struct {
     row_t *row;
     int d;
 } ack_t;
+
+//  Every destination of every row in flight fits one batch of acknowledgements.
+_Static_assert(WF_RELAY_ROWS_MAX *DESTINATIONS_MAX <= REPLIES_MAX, "acks fit one batch");
 
 typedef struct {
     const wf_relay_config_t *config;
@@ -53,6 +60,18 @@ typedef struct {
     int delivery_timeout_ms;
     int64_t poll_at_ms;
     bool wanted; //  a NOTIFY or a completion: claim again soon
+    //  The cursor: the highest id claimed. A claim looks above it (plus the gaps below it), not
+    //  from the start of the outbox, so its cost does not grow with the rows that are leased,
+    //  delivered or dead; a full sweep from the start runs once per poll interval (retries after
+    //  backoff, expired leases, rows the gaps missed) and when a destination recovers.
+    int64_t cursor;
+    int64_t gaps[GAPS_MAX]; //  ids below the cursor that were not there when it passed them
+    int64_t gap_seen_ms[GAPS_MAX];
+    size_t gaps_count;
+    int64_t sweep_at_ms; //  mono
+    bool fresh_found;    //  a claim by the cursor found rows since the last sweep
+    int poll_ms;
+    char gap_text[GAP_TEXT_BYTES];
     destination_t known[KNOWN_DESTINATIONS_MAX];
     ack_t acks[REPLIES_MAX];      //  the batch being answered
     row_t *touched[REPLIES_MAX];  //  its rows, each once
@@ -93,6 +112,10 @@ s_conn (self_t *self)
         self->listening = conn;
         self->listening_generation = wf_pg_generation (self->pg);
         self->wanted = true; //  rows may have piled up while we were away
+        //  A new connection may reach another database (a restore): find the cursor again.
+        self->sweep_at_ms = 0;
+        self->cursor = 0;
+        self->gaps_count = 0;
     }
     return conn;
 }
@@ -121,6 +144,7 @@ s_parse_destinations (const char *literal, row_t *row)
         size_t len = strcspn (p, ",}");
         snprintf (row->destinations[count], SERVICE_BYTES, "%.*s", (int) len, p);
         row->answered[count] = false;
+        row->acked[count] = false;
         count++;
         p += len + (p[len] == ',');
     }
@@ -184,6 +208,10 @@ s_finish (self_t *self, row_t *row)
                              : NULL;
         //  If even this fails, the lease runs out and the row comes back.
         PQclear (res);
+        //  The row is below the cursor now: a sweep picks it up when its backoff ends.
+        int64_t due = zclock_mono () + backoff_ms;
+        if (due < self->sweep_at_ms)
+            self->sweep_at_ms = due;
     } else
         self->wanted = true; //  the pipeline has room: look for more
     row->used = false;
@@ -191,35 +219,77 @@ s_finish (self_t *self, row_t *row)
     self->rows_used--;
 }
 
-//  Claims up to the free row slots and sends their deliveries.
+//  What a claim sets on each row it takes, and the columns it returns.
+#define CLAIM_SET                                                                                  \
+    "UPDATE outbox SET lease_until = now () + make_interval (secs => $2), "                        \
+    "attempts = attempts + 1 WHERE id IN "
+#define CLAIMABLE                                                                                  \
+    " delivered_at IS NULL AND next_attempt_at <= now () AND (lease_until IS NULL OR "             \
+    "lease_until < now ()) "
+#define CLAIM_RETURNING                                                                            \
+    " RETURNING id, message_id, type, coalesce (stream_id::text, ''), "                            \
+    "coalesce (route_key::text, ''), payload::text, pending::text, "                               \
+    "(extract (epoch FROM created_at) * 1000)::bigint, attempts"
+
+//  The sweep: every claimable row from the start of the outbox, in id order. It walks every
+//  leased, delivered and dead index entry on its way, so it runs once per poll interval only.
+static const char *s_claim_sweep_sql =
+    "WITH claimed AS (" CLAIM_SET "(SELECT id FROM outbox WHERE" CLAIMABLE
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING ") "
+    "SELECT * FROM claimed ORDER BY id";
+
+//  The usual claim: the gaps by their ids ($4), and the rows above the cursor ($3).
+static const char *s_claim_cursor_sql =
+    "WITH gap AS (" CLAIM_SET "(SELECT id FROM outbox WHERE id = ANY ($4::bigint[]) AND" CLAIMABLE
+    "FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING "), "
+    "fresh AS (" CLAIM_SET "(SELECT id FROM outbox WHERE id > $3 AND" CLAIMABLE
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING ") "
+    "SELECT * FROM gap UNION ALL SELECT * FROM fresh ORDER BY 1";
+
+//  Forgets the gap at index g.
 static void
-s_claim (self_t *self)
+s_gap_drop (self_t *self, size_t g)
 {
-    PGconn *conn = s_conn (self);
-    size_t room = WF_RELAY_ROWS_MAX - self->rows_used;
-    if (!conn || room == 0)
-        return;
-    char limit[24], lease[24];
-    snprintf (limit, sizeof limit, "%zu", room);
-    snprintf (lease, sizeof lease, "%d", WF_RELAY_LEASE_S);
-    const char *params[] = {limit, lease};
-    PGresult *res = PQexecParams (
-        conn,
-        "WITH claimed AS (UPDATE outbox SET lease_until = now () + make_interval (secs => $2), "
-        "attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL "
-        "AND next_attempt_at <= now () AND (lease_until IS NULL OR lease_until < now ()) "
-        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING id, message_id, type, "
-        "coalesce (stream_id::text, ''), coalesce (route_key::text, ''), payload::text, "
-        "pending::text, (extract (epoch FROM created_at) * 1000)::bigint, attempts) "
-        "SELECT * FROM claimed ORDER BY id",
-        2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-        PQclear (res);
-        wf_pg_failed (self->pg);
-        return;
+    self->gaps_count--;
+    self->gaps[g] = self->gaps[self->gaps_count];
+    self->gap_seen_ms[g] = self->gap_seen_ms[self->gaps_count];
+}
+
+//  Moves the cursor over the claimed ids (ascending): an id it jumps over was not claimable
+//  (an insert not committed yet, a rolled-back one, or a row another relay holds), and is
+//  looked for by id for a while. A claimed gap is forgotten; old gaps are left to the sweep.
+static void
+s_cursor_advance (self_t *self, PGresult *res)
+{
+    int64_t now = wf_clock_ms ();
+    for (size_t g = self->gaps_count; g-- > 0;)
+        if (now - self->gap_seen_ms[g] > GAP_WAIT_MS)
+            s_gap_drop (self, g);
+    for (int i = 0; i < PQntuples (res); i++) {
+        int64_t id = atoll (PQgetvalue (res, i, 0));
+        if (id <= self->cursor) {
+            for (size_t g = 0; g < self->gaps_count; g++)
+                if (self->gaps[g] == id) {
+                    s_gap_drop (self, g);
+                    break;
+                }
+            continue;
+        }
+        //  A jump wider than the gap table (a first claim, a long outage) is the sweep's.
+        if (self->cursor > 0 && id - self->cursor - 1 <= (int64_t) (GAPS_MAX - self->gaps_count))
+            for (int64_t missing = self->cursor + 1; missing < id; missing++) {
+                self->gaps[self->gaps_count] = missing;
+                self->gap_seen_ms[self->gaps_count++] = now;
+            }
+        self->cursor = id;
     }
+}
+
+//  Takes the claimed rows into free slots and sends their deliveries.
+static void
+s_claimed (self_t *self, PGresult *res)
+{
     int count = PQntuples (res);
-    self->wanted = (size_t) count == room; //  more may be waiting
     wf_metric_inc (self->claimed, (uint64_t) count);
     size_t slot = 0;
     for (int i = 0; i < count; i++) {
@@ -241,6 +311,61 @@ s_claim (self_t *self)
         }
         s_finish (self, row);
     }
+}
+
+//  Claims up to the free row slots (a sweep when one is due, else by the cursor) and sends
+//  their deliveries.
+static void
+s_claim (self_t *self)
+{
+    PGconn *conn = s_conn (self);
+    size_t room = WF_RELAY_ROWS_MAX - self->rows_used;
+    if (!conn || room == 0)
+        return;
+    int64_t now = zclock_mono ();
+    bool sweep = now >= self->sweep_at_ms;
+    size_t gaps = self->gaps_count < room ? self->gaps_count : room;
+    size_t fresh = sweep ? room : room - gaps;
+    char limit[24], lease[24], cursor[24];
+    snprintf (limit, sizeof limit, "%zu", fresh);
+    snprintf (lease, sizeof lease, "%d", WF_RELAY_LEASE_S);
+    snprintf (cursor, sizeof cursor, "%" PRId64, self->cursor);
+    size_t length = 1;
+    strcpy (self->gap_text, "{");
+    for (size_t g = 0; g < gaps; g++)
+        length += (size_t) snprintf (self->gap_text + length, GAP_TEXT_BYTES - length, "%s%" PRId64,
+                                     g ? "," : "", self->gaps[g]);
+    strcpy (self->gap_text + length, "}");
+    const char *params[] = {limit, lease, cursor, self->gap_text};
+    PGresult *res = PQexecParams (conn, sweep ? s_claim_sweep_sql : s_claim_cursor_sql,
+                                  sweep ? 2 : 4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        wf_pg_failed (self->pg);
+        return;
+    }
+    if (sweep)
+        self->sweep_at_ms = now + self->poll_ms;
+    //  More may be waiting when the claim took all it could.
+    size_t above = 0;
+    for (int i = 0; i < PQntuples (res); i++)
+        above += atoll (PQgetvalue (res, i, 0)) > self->cursor;
+    self->wanted = fresh > 0 && (sweep ? (size_t) PQntuples (res) : above) == fresh;
+    if (self->wanted && sweep)
+        self->sweep_at_ms = now; //  a backlog from the start: sweep on until it is gone
+    if (!sweep && above)
+        self->fresh_found = true;
+    //  Only sweeps found rows for a whole poll interval, all below the cursor: the ids may have
+    //  started again lower (a sequence reset), so the cursor follows the sweep down.
+    if (sweep && PQntuples (res) > 0 && !self->fresh_found &&
+        atoll (PQgetvalue (res, PQntuples (res) - 1, 0)) < self->cursor) {
+        self->cursor = atoll (PQgetvalue (res, PQntuples (res) - 1, 0));
+        self->gaps_count = 0;
+    }
+    if (sweep)
+        self->fresh_found = false;
+    s_cursor_advance (self, res);
+    s_claimed (self, res);
     PQclear (res);
 }
 
@@ -286,6 +411,7 @@ s_destination_acked (self_t *self, const char *name)
     if (res && PQresultStatus (res) == PGRES_COMMAND_OK) {
         known->failing = false;
         self->wanted = true;
+        self->sweep_at_ms = 0; //  the woken rows are below the cursor
         char quoted[WF_LOG_VALUE_BYTES_MAX];
         wf_log (WF_LOG_INFO, "relay", "destination_recovered", NULL, "destination=%s woken=%s",
                 wf_log_quote (quoted, sizeof quoted, name), PQcmdTuples (res));
@@ -355,6 +481,20 @@ s_record_acks (self_t *self, size_t count)
     }
 }
 
+//  Adds a finished row's acknowledged destinations to the batch being recorded; returns its size.
+static size_t
+s_acks_of (self_t *self, row_t *row, size_t acks)
+{
+    if (row->outstanding > 0)
+        return acks;
+    for (int d = 0; d < DESTINATIONS_MAX; d++)
+        if (row->acked[d]) {
+            row->acked[d] = false;
+            self->acks[acks++] = (ack_t){row, d};
+        }
+    return acks;
+}
+
 //  Handles the replies from destinations that are there (at most REPLIES_MAX): records their
 //  acknowledgements as one batch, then finishes the rows they answered.
 static void
@@ -376,7 +516,7 @@ s_replies (self_t *self)
                     row->answered[d] = true;
                     row->outstanding--;
                     if (env.type == WF_MSG_OUTBOX_ACK)
-                        self->acks[acks++] = (ack_t){row, d};
+                        row->acked[d] = true;
                     else {
                         row->failed = true;
                         s_destination_failed (self, row->destinations[d]);
@@ -392,6 +532,11 @@ s_replies (self_t *self)
         if (!(zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN))
             break;
     }
+    //  A row's acknowledgements are recorded once all its destinations answered: one UPDATE
+    //  per row instead of one per destination (each would write a new row version and index
+    //  entries). Until then a crash only means a redelivery, which consumers deduplicate.
+    for (size_t i = 0; i < touched; i++)
+        acks = s_acks_of (self, self->touched[i], acks);
     s_record_acks (self, acks);
     for (size_t i = 0; i < touched; i++) {
         self->touched[i]->touched = false;
@@ -416,6 +561,9 @@ s_expire (self_t *self)
             }
         row->outstanding = row->outstanding < 0 ? 0 : row->outstanding;
         row->failed = true;
+        //  What did answer is recorded before the row is released for its retry.
+        size_t acks = s_acks_of (self, row, 0);
+        s_record_acks (self, acks);
         s_finish (self, row);
     }
 }
@@ -486,7 +634,7 @@ wf_relay_actor (zsock_t *pipe, void *args)
     const wf_relay_config_t *config = (const wf_relay_config_t *) args;
     self_t *self = s_self_new (pipe, config);
     zsock_signal (pipe, self->client ? 0 : 1);
-    int poll_ms =
+    int poll_ms = self->poll_ms =
         config->poll_interval_ms > 0 ? config->poll_interval_ms : WF_RELAY_POLL_INTERVAL_MS;
     bool running = self->client != NULL;
     while (running) {
@@ -506,7 +654,7 @@ wf_relay_actor (zsock_t *pipe, void *args)
             s_replies (self);
         s_notifications (self, count == 3 && (items[2].revents & ZMQ_POLLIN));
         int64_t now = zclock_mono ();
-        if (self->wanted || now >= self->poll_at_ms) {
+        if (self->wanted || now >= self->poll_at_ms || now >= self->sweep_at_ms) {
             self->wanted = false;
             s_claim (self);
             self->poll_at_ms = now + poll_ms;

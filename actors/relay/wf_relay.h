@@ -6,9 +6,14 @@
     pending destination an `outbox.deliver` through the broker
     ("account.<shard of route_key>", "notifier", "amqp"), and removes a
     destination from the row's `pending` only after it answered `outbox.ack`
-    (the acknowledgements of one wake-up are recorded with one statement).
+    (recorded when all of a row's destinations have answered, one UPDATE per
+    row, and the rows finished in one wake-up with one statement).
     A row whose delivery failed (error reply, timeout) is released with a
-    capped exponential backoff. It wakes on LISTEN wf_outbox (a NOTIFY fires
+    capped exponential backoff. Claims look above an in-memory cursor (the
+    highest id claimed) and at the ids it jumped over for a second, so their
+    cost does not grow with the delivered rows; a sweep from the start of the
+    outbox runs once per poll interval, when a failed row is due again, and
+    when a destination recovers. It wakes on LISTEN wf_outbox (a NOTIFY fires
     at every commit that inserted rows) and polls as a fallback. When a
     destination that failed acknowledges again (RabbitMQ came back, say), the
     rows still in backoff for it are made due at once, so its backlog drains

@@ -13,6 +13,8 @@
 #include "wf_audit.h"
 #include <stdlib.h>
 
+#define WF_AUDIT_STATEMENT_TIMEOUT "10min" //  per check
+
 //  The signed effect of each event on its stream's balance.
 #define REPLAY                                                                                     \
     "WITH e AS (SELECT stream_id, version, type, coalesce ((data->>'amount')::bigint, 0) AS "      \
@@ -193,6 +195,9 @@ wf_audit_run (PGconn *conn, FILE *out)
     int violations = 0;
     //  One snapshot of the whole store, so concurrent commits cannot skew it.
     PQclear (PQexec (conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    //  The checks scan the whole history (hundreds of thousands of events after a benchmark): an
+    //  offline command, not held to the actors' per-statement limit (wf_pg.h).
+    PQclear (PQexec (conn, "SET LOCAL statement_timeout = '" WF_AUDIT_STATEMENT_TIMEOUT "'"));
     for (size_t i = 0; i < sizeof s_checks / sizeof s_checks[0]; i++) {
         PGresult *res = PQexec (conn, s_checks[i].sql);
         if (PQresultStatus (res) != PGRES_TUPLES_OK) {
