@@ -349,8 +349,11 @@ s_prefetch_keys (self_t *self, item_t *items, size_t count)
     return rc;
 }
 
+#define COMMIT_UNKNOWN -2 //  the connection broke during COMMIT
+
 //  Decides and writes items[0..count) in one transaction. Returns 0 when
-//  committed, -1 when rolled back.
+//  committed, -1 when rolled back, COMMIT_UNKNOWN when COMMIT was sent and
+//  the connection broke before its answer (committed or not: nobody knows).
 static int
 s_transaction (self_t *self, item_t *items, size_t count)
 {
@@ -386,17 +389,21 @@ s_transaction (self_t *self, item_t *items, size_t count)
         rc = wf_account_batch_flush (self->conn);
     wf_account_batch_end (self->conn);
     int64_t start = zclock_usecs ();
+    bool committing = rc == 0;
     if (rc == 0 && s_sql (self, "COMMIT") == 0) {
         wf_metric_observe (self->commit_seconds, (double) (zclock_usecs () - start) / 1e6);
         s_clear_touched (self);
         return 0;
     }
+    //  A COMMIT that got an error answer rolled back; one whose connection broke may
+    //  have committed or not (found by the simulator, docs/simulation.md).
+    bool unknown = committing && PQstatus (self->conn) != CONNECTION_OK;
     char reason[256];
     wf_log (WF_LOG_WARN, self->service, "batch_rolled_back", NULL, "requests=%zu reason=%s", count,
             wf_log_quote (reason, sizeof reason, PQerrorMessage (self->conn)));
     s_sql (self, "ROLLBACK");
     s_forget_touched (self);
-    return -1;
+    return unknown ? COMMIT_UNKNOWN : -1;
 }
 
 //  Resets an item's outcome before a retry.
@@ -408,6 +415,29 @@ s_undecide (item_t *item)
     wf_buf_reset (&item->reply);
 }
 
+//  A client's money command without an Idempotency-Key: running it again
+//  could apply it twice.
+static bool
+s_keyless (const item_t *item)
+{
+    return item->valid && !item->internal && item->env.type == WF_MSG_ACCOUNT_COMMAND &&
+           item->body->account_command.idempotency_key.len == 0;
+}
+
+//  Answers a keyless command whose COMMIT outcome is unknown: 503, and the
+//  client must look before it sends the command again.
+static void
+s_outcome_unknown (self_t *self, item_t *item)
+{
+    s_undecide (item);
+    wf_metric_inc (self->outcome_unknown, 1);
+    wf_account_refuse (item, WF_ERR_UNAVAILABLE,
+                       "the database connection broke during COMMIT: the command may have been "
+                       "applied; read the history before sending it again, or send money "
+                       "commands with an Idempotency-Key",
+                       NULL);
+}
+
 //  Commits the batch, falling back to one transaction per request when the
 //  batch fails, then replies to every request.
 static void
@@ -416,19 +446,32 @@ s_batch (self_t *self, size_t count)
     wf_metric_inc (self->batches, 1);
     wf_metric_observe (self->batch_size, (double) count / 1000.0);
     self->conn = wf_pg_conn (self->pg);
-    if (self->conn && s_transaction (self, self->items, count) != 0) {
+    int rc = self->conn ? s_transaction (self, self->items, count) : 0;
+    if (rc != 0) {
         wf_metric_inc (self->batch_failures, 1);
         wf_pg_failed (self->pg);
         //  One by one, a few times: a stale writer (another worker of this
-        //  shard committed first) succeeds once it has reloaded.
+        //  shard committed first) succeeds once it has reloaded. After a COMMIT
+        //  of unknown outcome only what is deduplicated may run again: keyed
+        //  commands (their key replays the answer) and deliveries (the inbox).
         for (size_t i = 0; i < count; i++) {
-            s_undecide (&self->items[i]);
+            item_t *item = &self->items[i];
+            if (rc == COMMIT_UNKNOWN && s_keyless (item)) {
+                s_outcome_unknown (self, item);
+                continue;
+            }
+            s_undecide (item);
             for (int attempt = 0; attempt < WF_ACCOUNT_RETRIES_MAX; attempt++) {
                 self->conn = wf_pg_conn (self->pg);
-                if (!self->conn || s_transaction (self, &self->items[i], 1) == 0)
+                int one = self->conn ? s_transaction (self, item, 1) : -1;
+                if (!self->conn || one == 0)
                     break;
-                s_undecide (&self->items[i]);
                 wf_pg_failed (self->pg);
+                if (one == COMMIT_UNKNOWN && s_keyless (item)) {
+                    s_outcome_unknown (self, item);
+                    break;
+                }
+                s_undecide (item);
             }
         }
     }
@@ -537,6 +580,10 @@ s_self_new (const wf_account_config_t *config)
     self->batch_failures =
         wf_metrics_counter (self->metrics, "wf_account_batch_failures_total",
                             "Batches rolled back and retried one by one.", "shard", shard, NULL);
+    self->outcome_unknown = wf_metrics_counter (
+        self->metrics, "wf_account_commit_outcome_unknown_total",
+        "Keyless commands answered 503 because the connection broke during COMMIT.", "shard", shard,
+        NULL);
     self->commit_seconds = wf_metrics_histogram (self->metrics, "wf_account_commit_seconds",
                                                  "COMMIT latency.", "shard", shard, NULL);
     return self;

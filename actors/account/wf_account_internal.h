@@ -58,6 +58,7 @@ typedef struct {
     wf_metric_t *batches;
     wf_metric_t *batch_size;
     wf_metric_t *batch_failures;
+    wf_metric_t *outcome_unknown; //  keyless commands answered 503 after a broken COMMIT
     wf_metric_t *commit_seconds;
     int64_t hold_scan_at_ms; //  next scan for due holds (wf_account_holds.c)
 } self_t;

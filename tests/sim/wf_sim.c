@@ -36,8 +36,8 @@ const char *const sim_coverage_names[C_COUNT] = {
     "deadlines passed",           "credits refused (refunded)"};
 
 const char *const sim_plant_names[PLANT_COUNT] = {
-    "none",           "no-inbox-dedup", "no-version-check",
-    "no-idempotency", "torn-commit",    "reply-before-commit"};
+    "none",        "no-inbox-dedup",      "no-version-check",    "no-idempotency",
+    "torn-commit", "reply-before-commit", "retry-unknown-commit"};
 
 //  The world whose trace the abort handler prints (the simulator is one thread).
 static sim_world_t *s_current;

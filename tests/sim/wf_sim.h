@@ -90,11 +90,12 @@ enum { DEST_ACCOUNT = 0, DEST_NOTIFIER = 1, DEST_AMQP = 2 };
 //  Planted bugs: the simulator must catch each (tests/sim/CMakeLists.txt).
 typedef enum {
     PLANT_NONE = 0,
-    PLANT_NO_INBOX_DEDUP,      //  the consumer applies a redelivered message again
-    PLANT_NO_VERSION_CHECK,    //  the store accepts a second event at (stream, version)
-    PLANT_NO_IDEMPOTENCY,      //  the shard ignores Idempotency-Key
-    PLANT_TORN_COMMIT,         //  a failed commit keeps the first half of its rows
-    PLANT_REPLY_BEFORE_COMMIT, //  the shard answers before the commit succeeded
+    PLANT_NO_INBOX_DEDUP,       //  the consumer applies a redelivered message again
+    PLANT_NO_VERSION_CHECK,     //  the store accepts a second event at (stream, version)
+    PLANT_NO_IDEMPOTENCY,       //  the shard ignores Idempotency-Key
+    PLANT_TORN_COMMIT,          //  a failed commit keeps the first half of its rows
+    PLANT_REPLY_BEFORE_COMMIT,  //  the shard answers before the commit succeeded
+    PLANT_RETRY_UNKNOWN_COMMIT, //  a keyless command is retried after an ambiguous COMMIT
     PLANT_COUNT
 } sim_plant_t;
 
@@ -270,6 +271,7 @@ typedef struct {
     bool valid;
     bool decided;
     bool replied; //  answered early (the planted reply-before-commit bug)
+    bool settled; //  answered 503 after a COMMIT of unknown outcome: not retried
     wf_msg_id_t reply_type;
     wf_buf_t reply;
     wf_err_t err;
@@ -484,6 +486,8 @@ bool sim_db_ok (sim_world_t *w);
 //  wf_sim_shard.c
 sim_entry_t *sim_shard_entry (sim_world_t *w, sim_worker_t *worker, int account);
 void sim_shard_refuse (sim_item_t *item, wf_err_t code, const char *detail);
+
+#define SIM_COMMIT_UNKNOWN -2 //  sim_txn_commit: applied or not, the caller cannot know
 void sim_worker_init (sim_worker_t *worker, int shard, int index);
 void sim_worker_free (sim_worker_t *worker);
 void sim_worker_crash (sim_world_t *w, sim_worker_t *worker);

@@ -240,12 +240,13 @@ s_decide (sim_world_t *w, sim_worker_t *worker, size_t from, size_t n)
 static int
 s_commit (sim_world_t *w, sim_worker_t *worker)
 {
-    if (sim_txn_commit (w, worker->txn) == 0) {
+    int rc = sim_txn_commit (w, worker->txn);
+    if (rc == 0) {
         s_clear_touched (worker);
         return 0;
     }
     s_forget_touched (worker);
-    return -1;
+    return rc;
 }
 
 //  s_undecide.
@@ -255,6 +256,33 @@ s_undecide (sim_item_t *item)
     item->decided = false;
     item->reply_type = WF_MSG_NONE;
     wf_buf_reset (&item->reply);
+}
+
+//  s_keyless: a client's money command without an Idempotency-Key.
+static bool
+s_keyless (const sim_item_t *item)
+{
+    return item->valid && !item->settled && item->msg.type == WF_MSG_ACCOUNT_COMMAND &&
+           item->body.account_command.idempotency_key.len == 0;
+}
+
+//  s_outcome_unknown: 503 for a keyless command after an ambiguous COMMIT.
+static void
+s_outcome_unknown (sim_world_t *w, sim_item_t *item)
+{
+    s_undecide (item);
+    sim_shard_refuse (item, WF_ERR_UNAVAILABLE, "COMMIT outcome unknown");
+    item->settled = true;
+    sim_trace (w, "  keyless request answered 503 (COMMIT outcome unknown)");
+}
+
+//  After a COMMIT of unknown outcome only what is deduplicated runs again.
+static void
+s_settle_keyless (sim_world_t *w, sim_worker_t *worker)
+{
+    for (size_t i = 0; i < worker->count; i++)
+        if (s_keyless (&worker->items[i]))
+            s_outcome_unknown (w, &worker->items[i]);
 }
 
 //  s_receive: one request off the shard's queue into a batch slot.
@@ -267,6 +295,7 @@ s_receive (sim_world_t *w, sim_worker_t *worker, sim_net_t *msg)
     msg->bytes = NULL;
     sim_net_release (w, msg);
     item->replied = false;
+    item->settled = false;
     s_undecide (item);
     wf_codec_err_t err;
     item->valid = true;
@@ -276,27 +305,32 @@ s_receive (sim_world_t *w, sim_worker_t *worker, sim_net_t *msg)
 
 //  The batch failed: each request alone, from the first.
 static void
-s_retry_start (sim_world_t *w, sim_worker_t *worker)
+s_retry_from (sim_worker_t *worker, size_t first)
 {
-    w->stats.coverage[C_BATCH_FAILED]++;
-    worker->retry_item = 0;
+    worker->retry_item = first;
     worker->retry_attempt = 0;
-    s_undecide (&worker->items[0]);
-    worker->phase = PHASE_RETRY_DECIDE;
-}
-
-//  The retried request is done (committed, or out of attempts).
-static void
-s_retry_next (sim_worker_t *worker)
-{
-    worker->retry_item++;
-    worker->retry_attempt = 0;
+    while (worker->retry_item < worker->count && worker->items[worker->retry_item].settled)
+        worker->retry_item++;
     if (worker->retry_item >= worker->count)
         worker->phase = PHASE_REPLY;
     else {
         s_undecide (&worker->items[worker->retry_item]);
         worker->phase = PHASE_RETRY_DECIDE;
     }
+}
+
+static void
+s_retry_start (sim_world_t *w, sim_worker_t *worker)
+{
+    w->stats.coverage[C_BATCH_FAILED]++;
+    s_retry_from (worker, 0);
+}
+
+//  The retried request is done (committed, or out of attempts).
+static void
+s_retry_next (sim_worker_t *worker)
+{
+    s_retry_from (worker, worker->retry_item + 1);
 }
 
 //  One attempt of the retried request failed.
@@ -368,15 +402,19 @@ sim_worker_step (sim_world_t *w, sim_worker_t *worker)
         case PHASE_IDLE:
             s_batch_begin (w, worker);
             break;
-        case PHASE_BATCH_COMMIT:
-            if (s_commit (w, worker) == 0) {
+        case PHASE_BATCH_COMMIT: {
+            int rc = s_commit (w, worker);
+            if (rc == 0) {
                 sim_trace (w, "  batch of %zu committed", worker->count);
                 worker->phase = PHASE_REPLY;
             } else {
                 sim_trace (w, "  batch of %zu failed to commit: retry one by one", worker->count);
+                if (rc == SIM_COMMIT_UNKNOWN && w->plant != PLANT_RETRY_UNKNOWN_COMMIT)
+                    s_settle_keyless (w, worker);
                 s_retry_start (w, worker);
             }
             break;
+        }
         case PHASE_RETRY_DECIDE:
             if (s_decide (w, worker, worker->retry_item, 1) == 0)
                 worker->phase = PHASE_RETRY_COMMIT;
@@ -386,9 +424,14 @@ sim_worker_step (sim_world_t *w, sim_worker_t *worker)
                        worker->retry_attempt,
                        worker->phase == PHASE_RETRY_COMMIT ? "" : ": failed");
             break;
-        case PHASE_RETRY_COMMIT:
-            if (s_commit (w, worker) == 0) {
+        case PHASE_RETRY_COMMIT: {
+            int rc = s_commit (w, worker);
+            if (rc == 0) {
                 sim_trace (w, "  retry item %zu committed", worker->retry_item);
+                s_retry_next (worker);
+            } else if (rc == SIM_COMMIT_UNKNOWN && w->plant != PLANT_RETRY_UNKNOWN_COMMIT &&
+                       s_keyless (&worker->items[worker->retry_item])) {
+                s_outcome_unknown (w, &worker->items[worker->retry_item]);
                 s_retry_next (worker);
             } else {
                 sim_trace (w, "  retry item %zu attempt %d failed to commit", worker->retry_item,
@@ -396,6 +439,7 @@ sim_worker_step (sim_world_t *w, sim_worker_t *worker)
                 s_retry_failed (w, worker);
             }
             break;
+        }
         case PHASE_REPLY:
             sim_trace (w, "  replies to %zu requests", worker->count);
             s_reply_all (w, worker);

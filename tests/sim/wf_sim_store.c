@@ -304,8 +304,9 @@ s_apply (sim_world_t *w, sim_op_t *op)
     }
 }
 
-//  COMMIT: 0 when every row was written, -1 when none was (or, for an
-//  ambiguous failure, when all were but the caller cannot know).
+//  COMMIT: 0 when every row was written, -1 when none was, SIM_COMMIT_UNKNOWN
+//  for an ambiguous failure (all were, but the connection broke before the
+//  answer: the caller cannot know, as wf_account.c's s_transaction).
 int
 sim_txn_commit (sim_world_t *w, sim_txn_t *txn)
 {
@@ -332,7 +333,7 @@ sim_txn_commit (sim_world_t *w, sim_txn_t *txn)
     sim_txn_rollback (txn); //  frees what was not taken
     w->store.txns_committed++;
     w->stats.txns++;
-    return ambiguous ? -1 : 0;
+    return ambiguous ? SIM_COMMIT_UNKNOWN : 0;
 }
 
 //  ---------------------------------------------------------------- reads --
