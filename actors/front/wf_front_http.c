@@ -435,6 +435,7 @@ s_read_request (wf_front_http_t *http, slot_t *slot, struct lws *wsi, const char
     char accept[SMALL_HEADER_BYTES_MAX];
     s_header (wsi, WSI_TOKEN_HTTP_ACCEPT, accept, sizeof accept);
     req->accept_json = strstr (accept, "application/json") != NULL;
+    req->accept_csv = strstr (accept, "text/csv") != NULL;
     slot->start_us = zclock_usecs ();
 }
 

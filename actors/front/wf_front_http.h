@@ -90,6 +90,7 @@ typedef struct {
     const char *client_ip;
     const char *origin; //  "" when none
     bool accept_json;
+    bool accept_csv; //  Accept names text/csv (statements)
 } wf_http_request_t;
 
 #define WF_HTTP_EXTRA_HEADERS_MAX 8

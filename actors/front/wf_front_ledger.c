@@ -1,6 +1,6 @@
 /*  wf_front_ledger - the ledger part of the HTTP API (issue 10): holds
     (two-phase transfers), refunds, the balance at a moment and statements
-    (JSON, or CSV with format=csv), and the overdraft limit (Admin).
+    (JSON, or CSV with format=csv or Accept: text/csv), and the overdraft limit (Admin).
 
     Commands go to an account shard: by the account id, or by the hold or
     transaction id, which hashes to the shard that can find its account.
@@ -512,7 +512,7 @@ s_statement_csv (const wf_account_statement_t *st, wf_http_response_t *resp)
     zchunk_destroy (&out);
 }
 
-//  A statement: JSON, or CSV with format=csv.
+//  A statement: JSON, or CSV with format=csv or Accept: text/csv.
 static void
 s_statement_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_envelope_t *env,
                    const wf_any_msg_t *body, wf_http_response_t *resp)
@@ -523,7 +523,9 @@ s_statement_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf
     }
     const wf_account_statement_t *st = &body->account_statement;
     char format[8];
-    if (s_query_text (req->query, "format", format, sizeof format) == 1 && streq (format, "csv")) {
+    bool csv_asked =
+        s_query_text (req->query, "format", format, sizeof format) == 1 && streq (format, "csv");
+    if (csv_asked || (req->accept_csv && !req->accept_json)) {
         s_statement_csv (st, resp);
         return;
     }

@@ -470,7 +470,10 @@ assert(lines.length === 6 && lines[0].startsWith("date,transactionId,type,amount
        && /,OpeningBalance,,0\.00,ARS,,$/.test(lines[1]) && /,Deposit,100\.00,100\.00,ARS,,""$/.test(lines[2])
        && lines[3].endsWith(`,Withdrawal,-30.00,70.00,ARS,,"'=cmd ""quoted"", x"`)
        && /,ClosingBalance,,75\.00,ARS,,$/.test(lines[5]), r.text);
-ok("statement: opening, entries (signed amounts) and closing for a period; CSV with format=csv (quotes doubled, formulas made inert); from > to or a bad format -> 400");
+r = await w.call("GET", `/api/accounts/${hk.id}/statement`, { token: hank.token, headers: { accept: "text/csv" } });
+assert(r.status === 200 && /^text\/csv/.test(r.headers.get("content-type")) && r.text.trim().split("\r\n").length === 6,
+       `Accept: text/csv ${r.status} ${r.headers.get("content-type")}`);
+ok("statement: opening, entries (signed amounts) and closing for a period; CSV with format=csv or Accept: text/csv (quotes doubled, formulas made inert); from > to or a bad format -> 400");
 
 // Across a snapshot (every 100 events): exact before, at and after it.
 const ivy = await w.register("ivy");
