@@ -696,6 +696,7 @@ s_on_http (wf_front_http_t *http, struct lws *wsi, pss_t *pss, const char *path,
     }
     slot->wsi = wsi;
     slot->state = SLOT_READING_BODY;
+    slot->def = NULL; //  until routed: a reject before it must not log the slot's last route
     pss->slot = (uint32_t) (slot - http->slots);
     pss->generation = slot->generation;
     pss->has_slot = true;
