@@ -30,6 +30,11 @@ assert(res.status === 200, `seed: ${res.text}`);
 res = await api.call("POST", `/api/accounts/${aAcc.id}/deposit`, {
     token: attacker.token, body: { amount: 50 }, headers: { "idempotency-key": "a-seed" } });
 assert(res.status === 200, `seed: ${res.text}`);
+// A hold of the victim's, for the hold endpoints below.
+res = await api.call("POST", `/api/accounts/${vAcc.id}/holds`, {
+    token: victim.token, body: { amount: 5, expiresInSeconds: 3600 }, headers: { "idempotency-key": "v-hold" } });
+assert(res.status === 200 || res.status === 201, `seed hold: ${res.status} ${res.text}`);
+const vHold = res.json.id;
 
 const before = {
     account: (await api.call("GET", `/api/accounts/${vAcc.id}`, { token: victim.token })).json,
@@ -59,6 +64,14 @@ const endpoints = [
     ["POST", `/api/accounts/${vAcc.id}/suspend`, { reason: "x" }, [403, 404]],
     ["POST", `/api/accounts/${vAcc.id}/reactivate`, {}, [403, 404]],
     ["GET", `/api/transfers/${transfer ? transfer.id : vAcc.id}`, undefined, 404],
+    ["POST", `/api/accounts/${vAcc.id}/holds`, { amount: 1, expiresInSeconds: 60 }, 404],
+    ["GET", `/api/holds/${vHold}`, undefined, 404],
+    ["POST", `/api/holds/${vHold}/capture`, {}, 404],
+    ["POST", `/api/holds/${vHold}/void`, {}, 404],
+    ["POST", `/api/transactions/${transfer ? transfer.id : vAcc.id}/refund`, {}, 404],
+    ["POST", `/api/accounts/${vAcc.id}/overdraft`, { limit: 100 }, [403, 404]],
+    ["GET", `/api/accounts/${vAcc.id}/balance?at=${new Date().toISOString()}`, undefined, 404],
+    ["GET", `/api/accounts/${vAcc.id}/statement`, undefined, 404],
     ["GET", "/api/auth/me", undefined, 200],                        // the attacker's own profile
     ["GET", `/api/users/${victim.userId}`, undefined, 404],
     ["POST", "/hubs/wallet/negotiate", undefined, 200],            // the attacker's own hub
@@ -122,12 +135,16 @@ check([204, 401].includes(out.status), `logout with a revoked token: ${out.statu
 // The victim is untouched.
 const nowAcc = (await api.call("GET", `/api/accounts/${vAcc.id}`, { token: victim.token })).json;
 check(nowAcc.balance === before.account.balance && nowAcc.status === before.account.status &&
-      nowAcc.version === before.account.version,
+      nowAcc.version === before.account.version && nowAcc.heldBalance === before.account.heldBalance &&
+      nowAcc.availableBalance === before.account.availableBalance &&
+      nowAcc.overdraftLimit === before.account.overdraftLimit,
     `victim account unchanged: ${JSON.stringify(nowAcc)}`);
 const history = (await api.call("GET", `/api/accounts/${vAcc.id}/transactions`, { token: victim.token })).text;
 check(history === before.history, "victim history unchanged");
 const me = (await api.call("GET", "/api/auth/me", { token: victim.token })).text;
 check(me === before.me, "victim profile unchanged");
+const heldNow = await api.call("GET", `/api/holds/${vHold}`, { token: victim.token });
+check(heldNow.status === 200 && heldNow.json.status === "Open", `victim's hold still open: ${heldNow.text}`);
 const list = (await api.call("GET", "/api/accounts", { token: victim.token })).json;
 check(list.length === 1, `victim still has one account: ${list.length}`);
 
