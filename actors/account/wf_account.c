@@ -356,8 +356,13 @@ wf_account_actor (zsock_t *pipe, void *args)
         self->worker ? zpoller_new (pipe, wf_mdp_worker_sock (self->worker), NULL) : NULL;
     while (poller) {
         void *which = zpoller_wait (poller, wf_mdp_worker_timeout_ms (self->worker));
-        if (which == pipe && !s_pipe (self, pipe))
-            break;
+        if (which == pipe && !s_pipe (self, pipe)) {
+            //  $TERM: a graceful stop. The broker sends nothing new; what it
+            //  already sent is committed and answered before we go.
+            wf_mdp_worker_drain (self->worker);
+            zpoller_remove (poller, pipe);
+            which = NULL;
+        }
         if (which && which != pipe) {
             size_t count = 0;
             while (count < self->batch_max &&
@@ -369,6 +374,9 @@ wf_account_actor (zsock_t *pipe, void *args)
         } else if (!which && zpoller_terminated (poller))
             break;
         wf_mdp_worker_tick (self->worker);
+        if (wf_mdp_worker_drained (self->worker) &&
+            !(zsock_events (wf_mdp_worker_sock (self->worker)) & ZMQ_POLLIN))
+            break;
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
