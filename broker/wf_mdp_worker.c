@@ -163,6 +163,9 @@ void
 wf_mdp_worker_tick (wf_mdp_worker_t *self)
 {
     int64_t now = zclock_mono ();
+    if (now >= self->broker_expiry_ms && (zsock_events (self->dealer) & ZMQ_POLLIN))
+        //  The broker did speak: we were busy (a long batch) and have not read it yet.
+        self->broker_expiry_ms = now + self->heartbeat_interval_ms * self->heartbeat_liveness;
     if (self->draining && (now >= self->broker_expiry_ms || now >= self->drain_expiry_ms)) {
         self->drained = true; //  no broker to drain from: stop anyway
         return;
