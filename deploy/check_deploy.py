@@ -17,6 +17,8 @@ runs them:
   selector matches its pod labels and its containers have probes; each Service
   selects some pods; every secretKeyRef / configMapRef names an object of the
   set; every actor runs somewhere; kustomization.yaml lists every file.
+- systemd/: walletflow@.service runs the binary from its instance's env file,
+  stops with SIGTERM (the graceful drain) and restarts; no unit runs as root.
 Prints one line per failed check and exits 1, or "deploy files: N checks passed".
 """
 import os
@@ -165,11 +167,25 @@ def check_k8s(folder):
           "k8s: kustomization.yaml does not list every manifest")
 
 
+def check_systemd(folder):
+    units = {name: open(os.path.join(folder, name)).read() for name in os.listdir(folder)}
+    main_unit = units.get("walletflow@.service", "")
+    check(main_unit, "systemd: no walletflow@.service")
+    for key in ("ExecStart=/usr/local/bin/walletflow", "KillSignal=SIGTERM", "Restart=",
+                "EnvironmentFile=/etc/walletflow/%i.env"):
+        check(key in main_unit, f"systemd: walletflow@.service lacks {key}")
+    for name, text in units.items():
+        if name.endswith(".service"):
+            user = re.search(r"^User=(\S+)", text, re.M)
+            check(user and user.group(1) not in ("root", "0"), f"systemd: {name} runs as root")
+
+
 def main():
     folder = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     check_dockerfile(os.path.join(folder, "Dockerfile"))
     check_compose(os.path.join(folder, "docker-compose.yml"))
     check_k8s(os.path.join(folder, "k8s"))
+    check_systemd(os.path.join(folder, "systemd"))
     for failure in failures:
         print("FAIL:", failure)
     if failures:
