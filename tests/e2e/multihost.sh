@@ -15,10 +15,12 @@
 #    shards); B starts again and re-registers.
 # 3. Every acknowledged movement is present once (verify.mjs), the outbox
 #    drains and `walletflow audit` passes.
-# 4. tshark captured the hosts' tcp traffic: the broker's connections carry a
-#    CURVE greeting and no plain-text protocol or field name, while the same
-#    names are readable on the (unencrypted) PostgreSQL link - the check sees
-#    them when they are there.
+# 4. Host C's notifier reaches host A's SignalR hub (a transfer's
+#    BalanceUpdated arrives), and B's and C's metrics reach A's /metrics.
+# 5. tshark captured the hosts' tcp traffic: the broker's, the metrics' and
+#    the notifier's connections carry a CURVE greeting and no plain-text
+#    protocol, field or metric name, while such names are readable on the
+#    (unencrypted) PostgreSQL link - the check sees them when they are there.
 # Exit 77 (skip) only where network namespaces cannot be made (not root, no
 # iproute2, no permission).
 source "$(dirname "$0")/lib.sh"
@@ -102,7 +104,8 @@ BASE="http://$A:$HTTP"
 # The capture: host A's link (every broker connection) and host C's (its
 # PostgreSQL traffic, the plain-text control), from before the first hello.
 PCAP="$E2E_TMP/hosts.pcapng"
-tshark -q -i "$VETH_A" -i "$VETH_C" -f "tcp port $BROKER or tcp port $PG_PORT" -w "$PCAP" \
+FILTER="tcp port $BROKER or tcp port $METRICS or tcp port $NOTIFY or tcp port $PG_PORT"
+tshark -q -i "$VETH_A" -i "$VETH_C" -f "$FILTER" -w "$PCAP" \
     >"$E2E_TMP/tshark.out" 2>&1 &
 TSHARK=$!
 E2E_PIDS+=("$TSHARK")
@@ -256,11 +259,26 @@ pass "every acknowledged movement present once; balances add up"
 echo "$(tail -n 1 "$E2E_TMP/audit.out")"
 pass "outbox drained; walletflow audit passes"
 
+# Across the hosts: C's notifier -> A's hub (CURVE), B's and C's metrics -> A.
+if [ -d "$HERE/node_modules/@microsoft/signalr-protocol-msgpack" ]; then
+    HUB_WAIT_MS=20000 timeout 90 node "$HERE/hub_transfer.mjs" "$BASE" json \
+        >"$E2E_TMP/hub.out" 2>&1 || { cat "$E2E_TMP/hub.out"; fail "hub notification across hosts"; }
+    pass "a transfer's BalanceUpdated reached host A's hub from host C's notifier"
+else
+    fail "tests/e2e/node_modules is missing (npm ci in tests/e2e; deploy/test.sh does it)"
+fi
+metrics=$(curl -s --max-time 5 "$BASE/metrics")
+grep -q "wf_account_batches_total{shard=\"0\"" <<<"$metrics" \
+    && grep -q "wf_account_batches_total{shard=\"$((SHARDS - 1))\"" <<<"$metrics" \
+    || fail "host A's /metrics lacks the shards' metrics of hosts B and C"
+pass "hosts B's and C's metrics reach host A's /metrics"
+
 # What the wire showed.
 kill -INT "$TSHARK"
 set +e; wait "$TSHARK" 2>/dev/null; set -e
 tshark -r "$PCAP" -Y "tcp.len > 0" -T fields -e tcp.srcport -e tcp.dstport -e tcp.payload \
-    2>/dev/null | python3 "$HERE/wire_check.py" "$BROKER" "$PG_PORT" >"$E2E_TMP/wire.txt"
+    2>/dev/null | python3 "$HERE/wire_check.py" "$BROKER" "$METRICS" "$NOTIFY" "$PG_PORT" \
+    >"$E2E_TMP/wire.txt"
 echo "captured between the hosts (port bytes curve markers):"
 sed 's/^/    /' "$E2E_TMP/wire.txt"
 read -r _ broker_bytes broker_curve broker_markers <<<"$(grep "^$BROKER " "$E2E_TMP/wire.txt")"
@@ -268,6 +286,12 @@ read -r _ _ _ pg_markers <<<"$(grep "^$PG_PORT " "$E2E_TMP/wire.txt")"
 [ "${broker_bytes#bytes=}" -gt 100000 ] || fail "too little broker traffic captured ($broker_bytes)"
 [ "$broker_curve" = curve=yes ] || fail "no CURVE greeting on the broker's connections"
 [ "$broker_markers" = markers=- ] || fail "plain text on the broker's connections: $broker_markers"
+for port in "$METRICS" "$NOTIFY"; do
+    read -r _ bytes curve markers <<<"$(grep "^$port " "$E2E_TMP/wire.txt")"
+    [ "${bytes#bytes=}" -gt 0 ] || fail "nothing captured on port $port"
+    [ "$curve" = curve=yes ] || fail "no CURVE greeting on port $port"
+    [ "$markers" = markers=- ] || fail "plain text on port $port: $markers"
+done
 [[ "$pg_markers" == *transactionId* ]] \
     || fail "the control failed: no field name seen on the plain PostgreSQL link ($pg_markers)"
-pass "the broker's tcp traffic between hosts is CURVE: no protocol or field name in the clear"
+pass "broker, metrics and notifier traffic between hosts is CURVE: no protocol, field or metric name in the clear"

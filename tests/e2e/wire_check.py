@@ -10,14 +10,16 @@ tcp port, and prints for each PORT named on the command line one line:
 `curve` says whether a ZMTP 3 greeting with the mechanism CURVE was seen;
 `markers` lists which of the plain-text names below occur anywhere in that
 port's bytes: WalletFlow's MDP protocol names, msgpack and JSON field names
-of money commands and outbox deliveries. Encrypted traffic shows none.
+of money commands, outbox deliveries and notifications, metric names.
+Encrypted traffic shows none.
   python3 wire_check.py PORT... < fields.txt
 """
 import sys
 
 MARKERS = [b"MDPW01", b"MDPC01", b"account.command", b"outbox.deliver", b"account_id",
            b"idempotency_key", b"message_id", b"transactionId", b"accountId", b"amount",
-           b"destinationAccountId"]
+           b"destinationAccountId", b"BalanceUpdated", b"newBalance", b"wf_account_",
+           b"wf_broker_"]
 
 
 def main():
