@@ -23,7 +23,10 @@ LOAD_SECONDS=${WF_ROLLING_LOAD_SECONDS:-30}
 HTTP=$(free_port) BROKER=$(free_port) METRICS=$(free_port) NOTIFY=$(free_port)
 BASE="http://127.0.0.1:$HTTP"
 export WF_JWT_SECRET=${WF_JWT_SECRET:-e2e-rolling-secret-0123456789abcdef0123456789ab}
-COMMON=(--heartbeat-ms 200 --metrics-endpoint "tcp://127.0.0.1:$METRICS"
+# 500 ms beats: the liveness window (3 beats) must outlast PostgreSQL's 1 s
+# deadlock_timeout, which two workers of one shard can meet inside a batch
+# (a worker blocked in a statement cannot heartbeat).
+COMMON=(--heartbeat-ms 500 --metrics-endpoint "tcp://127.0.0.1:$METRICS"
         --notifier-endpoint "tcp://127.0.0.1:$NOTIFY")
 WORKER=("${COMMON[@]}" --broker "tcp://127.0.0.1:$BROKER")
 
