@@ -5,15 +5,29 @@
     batching workers), deadlines taken from the WalletFlow envelope, and a
     bound on every table and queue. Nothing that arrives from the network is
     asserted: malformed messages are counted and dropped.
+
+    Failover: the router is ZMQ_ROUTER_MANDATORY and never blocks, so a send
+    to a worker whose connection is gone (its process died: the kernel closed
+    the tcp connection) fails at once with EHOSTUNREACH. The request was never
+    handed over, so it goes back to the head of its queue for another worker,
+    and the dead worker is dropped without waiting for its heartbeats (its
+    in-flight requests fail: it may have applied them). A worker silent for
+    WF_HEARTBEAT_SUSPECT_BEATS beats (a host that vanished without closing
+    its connections) gets no new requests until it speaks again, and is
+    dropped after liveness beats. A draining worker (DRAIN) gets nothing new.
 */
 #include "wf_broker.h"
 #include "wf_limits.h"
 #include "wf_mdp.h"
 #include "wf_wire.h"
 
-#define IDENTITY_KEY_BYTES_MAX (2 * 255 + 1)
-#define ROUTER_BATCH_MAX       256 //  messages handled per wake-up
-#define DEADLINE_SCAN_MS       50  //  how often queued deadlines are checked
+#define IDENTITY_KEY_BYTES_MAX     (2 * 255 + 1)
+#define ROUTER_BATCH_MAX           256 //  messages handled per wake-up
+#define DEADLINE_SCAN_MS           50  //  how often queued deadlines are checked
+#define WF_HEARTBEAT_SUSPECT_BEATS 2   //  beats of silence before a worker gets no new requests
+
+_Static_assert(WF_HEARTBEAT_SUSPECT_BEATS < WF_HEARTBEAT_LIVENESS,
+               "a worker is suspected before it is declared dead");
 
 typedef struct _service_t service_t;
 
@@ -32,6 +46,8 @@ typedef struct {
     zframe_t *address;
     service_t *service;
     int64_t expiry_ms; //  mono clock
+    int64_t heard_ms;  //  mono clock of its last message
+    bool draining;     //  sent DRAIN: nothing new goes to it
     size_t credit_max;
     zlistx_t *inflight;   //  request_t *
     void *waiting_handle; //  handle in service->waiting, or NULL
@@ -53,6 +69,9 @@ typedef struct {
     uint64_t malformed;
     uint64_t workers_registered;
     uint64_t workers_expired;
+    uint64_t workers_lost;  //  dropped because their connection was gone
+    uint64_t requeued;      //  requests put back after a send to a gone worker
+    uint64_t undeliverable; //  replies whose client was gone or full
 } counters_t;
 
 typedef struct {
@@ -123,17 +142,40 @@ s_identity_key (zframe_t *address, char *key)
     key[2 * size] = 0;
 }
 
+//  Sends the frames of head, then those of body (may be NULL), as one message,
+//  without blocking; neither is taken. 0, or -1 when the peer is gone
+//  (EHOSTUNREACH) or its queue is full (EAGAIN): then nothing was sent. The
+//  router checks the peer on the first frame only, so only it can fail.
+static int
+s_send (self_t *self, zmsg_t *head, zmsg_t *body)
+{
+    size_t total = zmsg_size (head) + (body ? zmsg_size (body) : 0);
+    size_t i = 0;
+    for (zmsg_t *part = head; part; part = part == head ? body : NULL)
+        for (zframe_t *frame = zmsg_first (part); frame; frame = zmsg_next (part), i++) {
+            int flags = ZFRAME_REUSE | ZFRAME_DONTWAIT | (i + 1 < total ? ZFRAME_MORE : 0);
+            if (zframe_send (&frame, self->router, flags) != 0) {
+                assert (i == 0);
+                return -1;
+            }
+        }
+    return 0;
+}
+
 //  Sends [client][""]["MDPC01"][service] + body frames to a client; takes body.
+//  A client that is gone or not reading loses the reply (counted).
 static void
 s_send_to_client (self_t *self, zframe_t *client, const char *service, zmsg_t **body_p)
 {
-    zmsg_t *msg = *body_p ? *body_p : zmsg_new ();
-    *body_p = NULL;
-    zmsg_pushstr (msg, service);
-    zmsg_pushstr (msg, WF_MDPC);
-    zmsg_pushmem (msg, "", 0);
-    zmsg_prepend (msg, &(zframe_t *){zframe_dup (client)});
-    zmsg_send (&msg, self->router);
+    zmsg_t *head = zmsg_new ();
+    zmsg_append (head, &(zframe_t *){zframe_dup (client)});
+    zmsg_addmem (head, "", 0);
+    zmsg_addstr (head, WF_MDPC);
+    zmsg_addstr (head, service);
+    if (s_send (self, head, *body_p) != 0)
+        self->counters.undeliverable++;
+    zmsg_destroy (&head);
+    zmsg_destroy (body_p);
 }
 
 //  Answers a request with a WalletFlow error and counts it.
@@ -159,30 +201,39 @@ s_reply_error (self_t *self, const char *service, request_t *request, wf_err_t c
         self->counters.unavailable++;
 }
 
-//  Sends a command to a worker: [address][""]["MDPW01"][command] + body.
-static void
-s_send_to_worker (self_t *self, worker_t *worker, const char *command, zmsg_t **body_p)
+//  Sends a command to an address: [address][""]["MDPW01"][command], then
+//  [client][""] when client is set, then the body frames (not taken).
+//  0, or -1 as s_send.
+static int
+s_send_command (self_t *self, zframe_t *address, const char *command, zframe_t *client,
+                zmsg_t *body)
 {
-    zmsg_t *msg = body_p && *body_p ? *body_p : zmsg_new ();
-    if (body_p)
-        *body_p = NULL;
-    zmsg_pushstr (msg, command);
-    zmsg_pushstr (msg, WF_MDPW);
-    zmsg_pushmem (msg, "", 0);
-    zmsg_prepend (msg, &(zframe_t *){zframe_dup (worker->address)});
-    zmsg_send (&msg, self->router);
+    zmsg_t *head = zmsg_new ();
+    zmsg_append (head, &(zframe_t *){zframe_dup (address)});
+    zmsg_addmem (head, "", 0);
+    zmsg_addstr (head, WF_MDPW);
+    zmsg_addstr (head, command);
+    if (client) {
+        zmsg_append (head, &(zframe_t *){zframe_dup (client)});
+        zmsg_addmem (head, "", 0);
+    }
+    int rc = s_send (self, head, body);
+    zmsg_destroy (&head);
+    return rc;
+}
+
+//  Sends a bare command to a worker; 0, or -1 as s_send.
+static int
+s_send_to_worker (self_t *self, worker_t *worker, const char *command)
+{
+    return s_send_command (self, worker->address, command, NULL, NULL);
 }
 
 //  Sends DISCONNECT to an address that is not (or no longer) a worker.
 static void
 s_disconnect_address (self_t *self, zframe_t *address)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_pushstr (msg, WF_MDPW_DISCONNECT);
-    zmsg_pushstr (msg, WF_MDPW);
-    zmsg_pushmem (msg, "", 0);
-    zmsg_prepend (msg, &(zframe_t *){zframe_dup (address)});
-    zmsg_send (&msg, self->router);
+    s_send_command (self, address, WF_MDPW_DISCONNECT, NULL, NULL);
 }
 
 //  Finds or creates a service; NULL when the name is invalid or the table full.
@@ -211,7 +262,7 @@ static void
 s_worker_delete (self_t *self, worker_t *worker, bool send_disconnect)
 {
     if (send_disconnect)
-        s_send_to_worker (self, worker, WF_MDPW_DISCONNECT, NULL);
+        s_send_to_worker (self, worker, WF_MDPW_DISCONNECT);
     request_t *request = (request_t *) zlistx_first (worker->inflight);
     while (request) {
         s_reply_error (self, worker->service->name, request, WF_ERR_UNAVAILABLE,
@@ -227,29 +278,60 @@ s_worker_delete (self_t *self, worker_t *worker, bool send_disconnect)
     free (worker);
 }
 
-//  Hands queued requests to workers with free credit, round robin.
+//  Puts a worker (back) on its service's waiting list when it may take one
+//  more request: free credit, not draining, not already there.
+static void
+s_worker_offer (worker_t *worker)
+{
+    if (!worker->waiting_handle && !worker->draining &&
+        zlistx_size (worker->inflight) < worker->credit_max)
+        worker->waiting_handle = zlistx_add_end (worker->service->waiting, worker);
+}
+
+//  True when a worker has been silent long enough to be suspected dead.
+static bool
+s_worker_silent (self_t *self, worker_t *worker, int64_t now)
+{
+    return now - worker->heard_ms >
+           (int64_t) self->heartbeat_interval_ms * WF_HEARTBEAT_SUSPECT_BEATS;
+}
+
+//  Hands queued requests to workers with free credit, round robin. A request
+//  whose worker turns out to be gone goes back to the head of the queue.
 static void
 s_dispatch (self_t *self, service_t *service)
 {
     int64_t now_ms = wf_clock_ms ();
+    int64_t now = zclock_mono ();
     while (zlistx_size (service->queue) > 0 && zlistx_size (service->waiting) > 0) {
+        worker_t *worker = (worker_t *) zlistx_detach (service->waiting, NULL);
+        worker->waiting_handle = NULL;
+        if (s_worker_silent (self, worker, now))
+            continue; //  offered again when it speaks
         request_t *request = (request_t *) zlistx_detach (service->queue, NULL);
         if (request->deadline_ms <= now_ms) {
             s_reply_error (self, service->name, request, WF_ERR_TIMEOUT,
                            "the request's deadline passed while it waited for a worker");
             s_request_destroy (&request);
+            s_worker_offer (worker);
             continue;
         }
-        worker_t *worker = (worker_t *) zlistx_detach (service->waiting, NULL);
-        worker->waiting_handle = NULL;
-        zmsg_t *body = request->body;
-        request->body = NULL;
-        zmsg_pushmem (body, "", 0);
-        zmsg_prepend (body, &(zframe_t *){zframe_dup (request->client)});
-        s_send_to_worker (self, worker, WF_MDPW_REQUEST, &body);
+        if (s_send_command (self, worker->address, WF_MDPW_REQUEST, request->client,
+                            request->body) != 0) {
+            //  Never handed over: another worker may take it.
+            bool gone = zmq_errno () == EHOSTUNREACH;
+            zlistx_add_start (service->queue, request);
+            self->counters.requeued++;
+            if (gone) {
+                zsys_info ("wf_broker: worker %s of %s is gone", worker->key, service->name);
+                self->counters.workers_lost++;
+                s_worker_delete (self, worker, false);
+            } //  else its queue is full: offered again when it speaks
+            continue;
+        }
+        zmsg_destroy (&request->body);
         zlistx_add_end (worker->inflight, request);
-        if (zlistx_size (worker->inflight) < worker->credit_max)
-            worker->waiting_handle = zlistx_add_end (service->waiting, worker);
+        s_worker_offer (worker);
     }
 }
 
@@ -344,10 +426,12 @@ s_worker_ready (self_t *self, zframe_t *address, const char *key, zmsg_t *msg)
         }
         worker->inflight = zlistx_new ();
         zlistx_set_destructor (worker->inflight, s_request_free);
-        worker->expiry_ms = zclock_mono () + self->heartbeat_interval_ms * self->heartbeat_liveness;
+        worker->heard_ms = zclock_mono ();
+        worker->expiry_ms =
+            worker->heard_ms + self->heartbeat_interval_ms * self->heartbeat_liveness;
         zhashx_insert (self->workers, key, worker);
         service->workers++;
-        worker->waiting_handle = zlistx_add_end (service->waiting, worker);
+        s_worker_offer (worker);
         self->counters.workers_registered++;
         s_dispatch (self, service);
     }
@@ -377,8 +461,7 @@ s_worker_complete (self_t *self, worker_t *worker, zframe_t *client, zmsg_t *bod
         }
         request = (request_t *) zlistx_next (worker->inflight);
     }
-    if (!worker->waiting_handle && zlistx_size (worker->inflight) < worker->credit_max)
-        worker->waiting_handle = zlistx_add_end (worker->service->waiting, worker);
+    s_worker_offer (worker);
 }
 
 //  Handles ["MDPW01"] [command] ... from a worker.
@@ -390,8 +473,17 @@ s_worker_message (self_t *self, zframe_t *address, zmsg_t **msg_p)
     char key[IDENTITY_KEY_BYTES_MAX];
     s_identity_key (address, key);
     worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
-    if (worker)
-        worker->expiry_ms = zclock_mono () + self->heartbeat_interval_ms * self->heartbeat_liveness;
+    if (worker) {
+        worker->heard_ms = zclock_mono ();
+        worker->expiry_ms =
+            worker->heard_ms + self->heartbeat_interval_ms * self->heartbeat_liveness;
+        if (!worker->waiting_handle && !worker->draining &&
+            zlistx_size (worker->inflight) < worker->credit_max) {
+            //  A suspected (silent) worker spoke again: it may take requests.
+            s_worker_offer (worker);
+            s_dispatch (self, worker->service);
+        }
+    }
 
     if (!command || zframe_size (command) != 1)
         self->counters.malformed++;
@@ -421,6 +513,18 @@ s_worker_message (self_t *self, zframe_t *address, zmsg_t **msg_p)
     } else if (zframe_streq (command, WF_MDPW_DISCONNECT)) {
         if (worker)
             s_worker_delete (self, worker, false);
+    } else if (zframe_streq (command, WF_MDPW_DRAIN)) {
+        //  Graceful stop: nothing new for it; our answer follows every request
+        //  already sent, so when it arrives the worker has them all.
+        if (!worker)
+            s_disconnect_address (self, address);
+        else {
+            worker->draining = true;
+            if (worker->waiting_handle)
+                zlistx_delete (worker->service->waiting, worker->waiting_handle);
+            worker->waiting_handle = NULL;
+            s_send_to_worker (self, worker, WF_MDPW_DRAIN);
+        }
     } else
         self->counters.malformed++;
     zframe_destroy (&command);
@@ -458,11 +562,13 @@ s_heartbeat (self_t *self)
     int64_t now = zclock_mono ();
     zlistx_t *expired = zlistx_new ();
     worker_t *worker = (worker_t *) zhashx_first (self->workers);
+    zlistx_t *lost = zlistx_new ();
     while (worker) {
         if (worker->expiry_ms < now)
             zlistx_add_end (expired, worker);
-        else
-            s_send_to_worker (self, worker, WF_MDPW_HEARTBEAT, NULL);
+        else if (s_send_to_worker (self, worker, WF_MDPW_HEARTBEAT) != 0 &&
+                 zmq_errno () == EHOSTUNREACH)
+            zlistx_add_end (lost, worker);
         worker = (worker_t *) zhashx_next (self->workers);
     }
     worker = (worker_t *) zlistx_first (expired);
@@ -472,7 +578,15 @@ s_heartbeat (self_t *self)
         s_worker_delete (self, worker, false);
         worker = (worker_t *) zlistx_next (expired);
     }
+    worker = (worker_t *) zlistx_first (lost);
+    while (worker) {
+        zsys_info ("wf_broker: worker %s of %s is gone", worker->key, worker->service->name);
+        self->counters.workers_lost++;
+        s_worker_delete (self, worker, false);
+        worker = (worker_t *) zlistx_next (lost);
+    }
     zlistx_destroy (&expired);
+    zlistx_destroy (&lost);
 }
 
 //  Fails queued requests whose deadline passed.
@@ -527,12 +641,22 @@ s_metrics_text (self_t *self)
         "# HELP wf_broker_workers_expired_total Workers dropped after missed heartbeats.\n"
         "# TYPE wf_broker_workers_expired_total counter\n"
         "wf_broker_workers_expired_total %" PRIu64 "\n"
+        "# HELP wf_broker_workers_lost_total Workers dropped because their connection was gone.\n"
+        "# TYPE wf_broker_workers_lost_total counter\n"
+        "wf_broker_workers_lost_total %" PRIu64 "\n"
+        "# HELP wf_broker_requeued_total Requests put back for another worker (never handed "
+        "over).\n"
+        "# TYPE wf_broker_requeued_total counter\nwf_broker_requeued_total %" PRIu64 "\n"
+        "# HELP wf_broker_undeliverable_total Replies dropped: their client was gone or full.\n"
+        "# TYPE wf_broker_undeliverable_total counter\n"
+        "wf_broker_undeliverable_total %" PRIu64 "\n"
         "# HELP wf_broker_workers Workers currently registered.\n"
         "# TYPE wf_broker_workers gauge\nwf_broker_workers %zu\n"
         "# HELP wf_broker_queued_requests Requests waiting for a worker.\n"
         "# TYPE wf_broker_queued_requests gauge\nwf_broker_queued_requests %zu\n",
         c->requests, c->replies, c->busy, c->timeouts, c->unavailable, c->malformed,
-        c->workers_expired, zhashx_size (self->workers), queued);
+        c->workers_expired, c->workers_lost, c->requeued, c->undeliverable,
+        zhashx_size (self->workers), queued);
 }
 
 //  Binds one endpoint; remembers the port for tests that bind tcp://*:*.
@@ -592,6 +716,8 @@ s_self_new (zsock_t *pipe, const wf_broker_config_t *config)
     zsock_set_sndhwm (self->router, WF_SOCKET_HWM);
     zsock_set_rcvhwm (self->router, WF_SOCKET_HWM);
     zsock_set_maxmsgsize (self->router, WF_FRAME_BYTES_MAX);
+    //  Sends to a peer that is gone fail (EHOSTUNREACH) instead of vanishing.
+    zsock_set_router_mandatory (self->router, 1);
     if (config->curve_server_cert) {
         zcert_apply (config->curve_server_cert, self->router);
         zsock_set_curve_server (self->router, 1);

@@ -17,7 +17,7 @@
 
 #define HEARTBEAT_MS 100
 #define LIVENESS     3
-#define RECV_MS      3000
+#define RECV_MS      10000 //  a bound on waits, never a timing claim (loaded CI, sanitizers)
 
 typedef struct {
     wf_broker_config_t config;
@@ -418,13 +418,21 @@ test_malformed_input_dropped (void **state)
     wf_mdp_client_destroy (&client);
 }
 
-//  Binds the fixture's broker to an extra endpoint; returns its tcp port.
+//  Binds the fixture's broker to an extra endpoint; returns its tcp port. A
+//  closed socket releases its endpoints asynchronously (libzmq's reaper), so
+//  rebinding a restarted broker's port may take a few attempts.
 static int
 s_broker_bind (fixture_t *f, const char *endpoint)
 {
-    zstr_sendm (f->broker, "BIND");
-    zstr_send (f->broker, endpoint);
-    assert_int_equal (zsock_wait (f->broker), 0);
+    int rc = -1;
+    for (int attempt = 0; attempt < 50 && rc != 0; attempt++) {
+        if (attempt)
+            zclock_sleep (20);
+        zstr_sendm (f->broker, "BIND");
+        zstr_send (f->broker, endpoint);
+        rc = zsock_wait (f->broker);
+    }
+    assert_int_equal (rc, 0);
     zstr_send (f->broker, "PORT");
     char *port = zstr_recv (f->broker);
     int n = atoi (port);
@@ -449,6 +457,8 @@ test_worker_survives_broker_restart (void **state)
     wf_mdp_client_t *client = wf_mdp_client_new (endpoint);
     s_await_service (client, "phoenix", "200");
     zactor_destroy (&f->broker);
+    //  A fresh inproc name: the old one is released asynchronously.
+    snprintf (f->endpoint, sizeof f->endpoint, "inproc://broker-test-%d", ++s_fixture_seq);
     f->broker = zactor_new (wf_broker_actor, &f->config);
     assert_non_null (f->broker);
     assert_int_equal (s_broker_bind (f, endpoint), port);
@@ -509,6 +519,126 @@ test_worker_credit (void **state)
     wf_mdp_client_destroy (&client);
 }
 
+//  Reads one counter from the broker's metrics text.
+static long
+s_metric (fixture_t *f, const char *name)
+{
+    zstr_send (f->broker, "METRICS");
+    char *text = zstr_recv (f->broker);
+    assert_non_null (text);
+    char pattern[128];
+    snprintf (pattern, sizeof pattern, "\n%s ", name);
+    const char *at = strstr (text, pattern);
+    long value = at ? atol (at + strlen (pattern)) : -1;
+    zstr_free (&text);
+    return value;
+}
+
+//  A worker whose connection is gone (its process died) is dropped at the
+//  broker's next send to it, well inside the liveness window; a request sent
+//  to it goes to the live worker instead, and nobody sees an error.
+static void
+test_dead_worker_routed_around (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    wf_mdp_client_t *client = wf_mdp_client_new (f->endpoint);
+    zsock_t *doomed = zsock_new_dealer (f->endpoint);
+    zstr_sendm (doomed, "");
+    zstr_sendm (doomed, WF_MDPW);
+    zstr_sendm (doomed, WF_MDPW_READY);
+    zstr_sendm (doomed, "shard");
+    zstr_send (doomed, "4");
+    wf_mdp_worker_t *live = s_worker_new (f, "shard", 4);
+    zclock_sleep (20);
+    s_await_service (client, "shard", "200");
+    //  The doomed worker dies without a word: its connection closes.
+    zsock_destroy (&doomed);
+    zclock_sleep (20);
+    for (uint64_t id = 1; id <= 6; id++) {
+        zmsg_t *req = s_request (f, id, wf_clock_ms () + RECV_MS, "failover");
+        assert_int_equal (wf_mdp_client_send (client, "shard", &req), 0);
+        zmsg_t *request = s_next_request (&live, 1, NULL);
+        assert_non_null (request);
+        s_serve (f, live, &request, "live");
+        wf_envelope_t env;
+        wf_any_msg_t body;
+        zmsg_t *reply = s_client_reply (client, &env, &body, RECV_MS);
+        assert_non_null (reply);
+        assert_int_equal (env.type, WF_MSG_SYSTEM_INFO_REPLY);
+        assert_int_equal (env.correlation_id, id);
+        zmsg_destroy (&reply);
+    }
+    //  Dropped once: normally because its connection closed (lost), on a
+    //  starved machine perhaps by heartbeat expiry first; never an error.
+    assert_int_equal (s_metric (f, "wf_broker_workers_lost_total") +
+                          s_metric (f, "wf_broker_workers_expired_total"),
+                      1);
+    assert_int_equal (s_metric (f, "wf_broker_errors_total{reason=\"unavailable\"}"), 0);
+    wf_mdp_worker_destroy (&live);
+    wf_mdp_client_destroy (&client);
+}
+
+//  DRAIN: a stopping worker gets nothing new, answers what it holds, and the
+//  requests that arrive meanwhile wait for another worker; nothing fails.
+static void
+test_worker_drain (void **state)
+{
+    fixture_t *f = (fixture_t *) *state;
+    wf_mdp_client_t *client = wf_mdp_client_new (f->endpoint);
+    wf_mdp_worker_t *old = s_worker_new (f, "rolling", 2);
+    s_await_service (client, "rolling", "200");
+    zmsg_t *held[2];
+    for (uint64_t id = 1; id <= 2; id++) {
+        zmsg_t *req = s_request (f, id, wf_clock_ms () + RECV_MS, "held");
+        assert_int_equal (wf_mdp_client_send (client, "rolling", &req), 0);
+        held[id - 1] = s_next_request (&old, 1, NULL);
+        assert_non_null (held[id - 1]);
+    }
+    wf_mdp_worker_drain (old);
+    zmsg_t *req = s_request (f, 3, wf_clock_ms () + RECV_MS, "later");
+    assert_int_equal (wf_mdp_client_send (client, "rolling", &req), 0);
+    //  Until the broker's answer, the old worker receives nothing new.
+    zpoller_t *poller = zpoller_new (wf_mdp_worker_sock (old), NULL);
+    int64_t end = zclock_mono () + RECV_MS;
+    while (!wf_mdp_worker_drained (old) && zclock_mono () < end) {
+        if (zpoller_wait (poller, 20)) {
+            zmsg_t *extra = wf_mdp_worker_recv (old);
+            assert_null (extra);
+        }
+        wf_mdp_worker_tick (old);
+    }
+    zpoller_destroy (&poller);
+    assert_true (wf_mdp_worker_drained (old));
+    assert_true (zclock_mono () < end);
+    for (int i = 0; i < 2; i++)
+        s_serve (f, old, &held[i], "old");
+    wf_mdp_worker_destroy (&old);
+    for (uint64_t id = 1; id <= 2; id++) {
+        wf_envelope_t env;
+        wf_any_msg_t body;
+        zmsg_t *reply = s_client_reply (client, &env, &body, RECV_MS);
+        assert_non_null (reply);
+        assert_int_equal (env.type, WF_MSG_SYSTEM_INFO_REPLY);
+        assert_int_equal (env.correlation_id, id);
+        zmsg_destroy (&reply);
+    }
+    //  The request that came during the drain goes to the next worker.
+    wf_mdp_worker_t *next = s_worker_new (f, "rolling", 2);
+    zmsg_t *request = s_next_request (&next, 1, NULL);
+    assert_non_null (request);
+    s_serve (f, next, &request, "next");
+    wf_envelope_t env;
+    wf_any_msg_t body;
+    zmsg_t *reply = s_client_reply (client, &env, &body, RECV_MS);
+    assert_non_null (reply);
+    assert_int_equal (env.correlation_id, 3);
+    assert_true (wf_str_eq (body.system_info_reply.worker, "next"));
+    zmsg_destroy (&reply);
+    assert_int_equal (s_metric (f, "wf_broker_errors_total{reason=\"unavailable\"}"), 0);
+    wf_mdp_worker_destroy (&next);
+    wf_mdp_client_destroy (&client);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -527,6 +657,8 @@ main (int argc, char **argv)
         cmocka_unit_test_setup_teardown (test_malformed_input_dropped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_worker_survives_broker_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_worker_credit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dead_worker_routed_around, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_worker_drain, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 #include "wf_mdp.h"
 #include "wf_wire.h"
 
+#define LINGER_MS_MAX 1000 //  how long replies and DISCONNECT may take to leave at destroy
+
 struct _wf_mdp_worker_t {
     zsock_t *dealer;
     char *endpoint;
@@ -14,6 +16,9 @@ struct _wf_mdp_worker_t {
     int64_t heartbeat_at_ms;  //  when we next send a heartbeat (mono)
     int64_t broker_expiry_ms; //  when the broker counts as dead (mono)
     size_t reconnects;
+    bool draining;           //  DRAIN sent: stopping
+    bool drained;            //  the broker answered DRAIN, or gave up on us
+    int64_t drain_expiry_ms; //  when we stop waiting for that answer (mono)
 };
 
 //  Sends [""]["MDPW01"][command] + optional frames.
@@ -77,8 +82,11 @@ wf_mdp_worker_destroy (wf_mdp_worker_t **self_p)
     wf_mdp_worker_t *self = *self_p;
     if (!self)
         return;
-    if (self->dealer)
+    if (self->dealer) {
+        //  Replies sent last and DISCONNECT must still reach the broker.
+        zsock_set_linger (self->dealer, LINGER_MS_MAX);
         s_send_command (self, WF_MDPW_DISCONNECT, NULL);
+    }
     zsock_destroy (&self->dealer);
     free (self->endpoint);
     free (self->service);
@@ -127,8 +135,13 @@ wf_mdp_worker_recv (wf_mdp_worker_t *self)
         }
         zframe_destroy (&client);
         zframe_destroy (&delimiter);
-    } else if (zframe_streq (command, WF_MDPW_DISCONNECT))
-        s_reconnect (self);
+    } else if (zframe_streq (command, WF_MDPW_DISCONNECT)) {
+        if (self->draining)
+            self->drained = true; //  the broker let us go
+        else
+            s_reconnect (self);
+    } else if (zframe_streq (command, WF_MDPW_DRAIN) && self->draining)
+        self->drained = true; //  every request the broker sent us came before this
     zframe_destroy (&empty);
     zframe_destroy (&header);
     zframe_destroy (&command);
@@ -150,6 +163,13 @@ void
 wf_mdp_worker_tick (wf_mdp_worker_t *self)
 {
     int64_t now = zclock_mono ();
+    if (now >= self->broker_expiry_ms && (zsock_events (self->dealer) & ZMQ_POLLIN))
+        //  The broker did speak: we were busy (a long batch) and have not read it yet.
+        self->broker_expiry_ms = now + self->heartbeat_interval_ms * self->heartbeat_liveness;
+    if (self->draining && (now >= self->broker_expiry_ms || now >= self->drain_expiry_ms)) {
+        self->drained = true; //  no broker to drain from: stop anyway
+        return;
+    }
     if (now >= self->broker_expiry_ms) {
         zsys_warning ("wf_mdp_worker: broker silent, reconnecting %s", self->endpoint);
         s_reconnect (self);
@@ -167,7 +187,28 @@ wf_mdp_worker_timeout_ms (wf_mdp_worker_t *self)
     int64_t now = zclock_mono ();
     int64_t next = self->heartbeat_at_ms < self->broker_expiry_ms ? self->heartbeat_at_ms
                                                                   : self->broker_expiry_ms;
+    if (self->draining && self->drain_expiry_ms < next)
+        next = self->drain_expiry_ms;
     return next > now ? (int) (next - now) : 0;
+}
+
+void
+wf_mdp_worker_drain (wf_mdp_worker_t *self)
+{
+    if (self->draining)
+        return;
+    self->draining = true;
+    self->drain_expiry_ms =
+        zclock_mono () + (int64_t) self->heartbeat_interval_ms * self->heartbeat_liveness;
+    s_send_command (self, WF_MDPW_DRAIN, NULL);
+}
+
+bool
+wf_mdp_worker_drained (wf_mdp_worker_t *self)
+{
+    if (self->draining && !self->drained && zclock_mono () >= self->drain_expiry_ms)
+        self->drained = true;
+    return self->drained;
 }
 
 size_t

@@ -5,6 +5,9 @@
     wf_mdp_worker_tick () at least every wf_mdp_worker_timeout_ms (). Heartbeats,
     DISCONNECT and reconnecting after the broker fell silent are handled here;
     the socket object stays the same across reconnects, so pollers stay valid.
+    A graceful stop: wf_mdp_worker_drain (), go on serving until
+    wf_mdp_worker_drained (), then wf_mdp_worker_destroy () (replies already
+    sent still leave, within a bounded linger).
 */
 #ifndef WF_MDP_WORKER_H_INCLUDED
 #define WF_MDP_WORKER_H_INCLUDED
@@ -63,6 +66,15 @@ void wf_mdp_worker_tick (wf_mdp_worker_t *self);
 
 //  Milliseconds until wf_mdp_worker_tick () has work to do.
 int wf_mdp_worker_timeout_ms (wf_mdp_worker_t *self);
+
+//  Starts a graceful stop: asks the broker for no more requests (DRAIN). Keep
+//  receiving and answering until wf_mdp_worker_drained (), then destroy.
+void wf_mdp_worker_drain (wf_mdp_worker_t *self);
+
+//  True once every request the broker will ever send us has been received
+//  (the broker answered DRAIN), or when the broker did not answer within the
+//  liveness window.
+bool wf_mdp_worker_drained (wf_mdp_worker_t *self);
 
 //  Number of times the worker re-registered after losing the broker.
 size_t wf_mdp_worker_reconnects (wf_mdp_worker_t *self);

@@ -16,6 +16,8 @@ PACKAGES=(
     postgresql redis-server rabbitmq-server
     chromium  # headless browser of tests/e2e/web.sh (playwright-core drives it)
     curl wrk iproute2 socat
+    tshark  # tests/e2e/multihost.sh captures the hosts' traffic to show CURVE on the wire
+    docker-compose python3-yaml  # deploy/check.sh validates the compose file and manifests
 )
 # Node may come from elsewhere (NodeSource, nvm): Debian's packages are only needed without it.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -637,8 +637,13 @@ wf_account_actor (zsock_t *pipe, void *args)
         self->worker ? zpoller_new (pipe, wf_mdp_worker_sock (self->worker), NULL) : NULL;
     while (poller) {
         void *which = zpoller_wait (poller, wf_mdp_worker_timeout_ms (self->worker));
-        if (which == pipe && !s_pipe (self, pipe))
-            break;
+        if (which == pipe && !s_pipe (self, pipe)) {
+            //  $TERM: a graceful stop. The broker sends nothing new; what it
+            //  already sent is committed and answered before we go.
+            wf_mdp_worker_drain (self->worker);
+            zpoller_remove (poller, pipe);
+            which = NULL;
+        }
         if (which && which != pipe) {
             size_t count = 0;
             while (count < self->batch_max &&
@@ -654,6 +659,9 @@ wf_account_actor (zsock_t *pipe, void *args)
             self->hold_scan_at_ms = wf_clock_ms () + WF_ACCOUNT_HOLD_SCAN_INTERVAL_MS;
         }
         wf_mdp_worker_tick (self->worker);
+        if (wf_mdp_worker_drained (self->worker) &&
+            !(zsock_events (wf_mdp_worker_sock (self->worker)) & ZMQ_POLLIN))
+            break;
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);

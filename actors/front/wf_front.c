@@ -79,6 +79,18 @@ s_limit (self_t *self, zmsg_t *msg)
     zstr_free (&address);
 }
 
+//  Makes a socket that faces tcp a CURVE server when the process has a
+//  server certificate: publishers on other hosts connect as CURVE clients
+//  with keys the process's zauth allows (inproc carries no security).
+static void
+s_curve_server (const wf_front_config_t *config, zsock_t *sock, const char *endpoint)
+{
+    if (config->curve_server_cert && endpoint && strstr (endpoint, "tcp://")) {
+        zcert_apply (config->curve_server_cert, sock);
+        zsock_set_curve_server (sock, 1);
+    }
+}
+
 //  Forwards one request from the HTTP thread to the broker; if the broker
 //  socket is full, answers BUSY at once.
 static void
@@ -332,9 +344,14 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
         zsock_set_subscribe (self->metrics, "");
         zsock_set_rcvhwm (self->metrics, 1000);
         zsock_set_maxmsgsize (self->metrics, WF_FRAME_BYTES_MAX);
+        s_curve_server (config, self->metrics, config->metrics_endpoint);
         if (zsock_bind (self->metrics, "%s", config->metrics_endpoint) < 0)
             wf_log (WF_LOG_WARN, "front", "metrics_bind_failed", NULL, "endpoint=%s",
                     config->metrics_endpoint);
+        if (strncmp (config->metrics_endpoint, "inproc:", 7) != 0 &&
+            zsock_bind (self->metrics, "%s", WF_FRONT_METRICS_LOCAL) < 0)
+            wf_log (WF_LOG_WARN, "front", "metrics_bind_failed", NULL, "endpoint=%s",
+                    WF_FRONT_METRICS_LOCAL);
         zpoller_add (self->poller, self->metrics);
     }
     if (config->notifier_endpoint && *config->notifier_endpoint) {
@@ -342,6 +359,7 @@ s_self_new (zsock_t *pipe, const wf_front_config_t *config)
         self->notifications = zsock_new (ZMQ_SUB);
         zsock_set_rcvhwm (self->notifications, WF_SOCKET_HWM);
         zsock_set_maxmsgsize (self->notifications, WF_FRAME_BYTES_MAX);
+        s_curve_server (config, self->notifications, config->notifier_endpoint);
         if (zsock_attach (self->notifications, config->notifier_endpoint, false) != 0)
             wf_log (WF_LOG_WARN, "front", "notifier_connect_failed", NULL, "endpoint=%s",
                     config->notifier_endpoint);

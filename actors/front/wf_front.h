@@ -29,7 +29,14 @@ typedef struct {
     const char *notifier_endpoint; //  notifiers' PUB (comma list) to connect to, or NULL
     zcert_t *curve_client_cert;    //  NULL = plain
     const char *curve_server_key;
+    //  Set: the metrics and notifier links over tcp are CURVE, the front the
+    //  server end (the process's zauth checks the publishers' keys).
+    zcert_t *curve_server_cert;
 } wf_front_config_t;
+
+//  Where a process's own actors publish metrics to a front in the same
+//  process (bound besides a tcp metrics endpoint; inproc needs no keys).
+#define WF_FRONT_METRICS_LOCAL "inproc://wf-metrics-local"
 
 void wf_front_actor (zsock_t *pipe, void *args);
 

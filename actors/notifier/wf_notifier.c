@@ -142,6 +142,13 @@ s_setup (self_t *self)
     zsock_set_sndhwm (self->publisher, WF_NOTIFIER_PUB_HWM);
     //  A PUB only reads subscriptions (user ids) from its peers.
     zsock_set_maxmsgsize (self->publisher, WF_NOTIFIER_SUBSCRIPTION_BYTES_MAX);
+    //  Between hosts the fronts are CURVE servers (they hold the broker's
+    //  certificate); this end is a client with the same keys as towards the broker.
+    if (config->curve_client_cert && config->curve_server_key &&
+        strncmp (config->publish_endpoint, "tcp://", 6) == 0) {
+        zcert_apply (config->curve_client_cert, self->publisher);
+        zsock_set_curve_serverkey (self->publisher, config->curve_server_key);
+    }
     bool bound = zsock_bind (self->publisher, "%s", config->publish_endpoint) >= 0;
     self->dedup = wf_notifier_dedup_new (
         config->dedup_capacity ? config->dedup_capacity : WF_NOTIFIER_DEDUP_CAPACITY_DEFAULT);

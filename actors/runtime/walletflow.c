@@ -277,6 +277,7 @@ static void
 s_curve_apply (const wf_config_t *config, const curve_t *curve, actor_configs_t *ac)
 {
     ac->broker.curve_server_cert = curve->server_cert;
+    ac->front.curve_server_cert = curve->server_cert;
     if (!curve->client_cert)
         return;
     const char *key = curve->server_key;
@@ -514,7 +515,18 @@ s_run (const wf_config_t *config)
     if (ok && ((config->actors & WF_ACTOR_FRONT) || remote_front)) {
         metrics_pub = zsock_new (ZMQ_PUB);
         zsock_set_sndhwm (metrics_pub, 100);
-        zsock_connect (metrics_pub, "%s", config->metrics_endpoint);
+        if (config->actors & WF_ACTOR_FRONT)
+            //  The front here also binds an inproc endpoint: no keys needed.
+            zsock_connect (metrics_pub, "%s",
+                           remote_front ? WF_FRONT_METRICS_LOCAL : config->metrics_endpoint);
+        else {
+            //  To a remote front: CURVE when this process talks CURVE to the broker.
+            if (curve.client_cert && strncmp (config->metrics_endpoint, "tcp://", 6) == 0) {
+                zcert_apply (curve.client_cert, metrics_pub);
+                zsock_set_curve_serverkey (metrics_pub, curve.server_key);
+            }
+            zsock_connect (metrics_pub, "%s", config->metrics_endpoint);
+        }
     }
     wf_log (WF_LOG_INFO, "main", ok ? "started" : "start_failed", NULL, "pid=%d", (int) getpid ());
     int64_t metrics_at = zclock_mono ();

@@ -148,6 +148,13 @@ static const option_t s_options[] = {
 };
 #define OPTIONS (sizeof s_options / sizeof s_options[0])
 
+//  The config file option (read before everything else, so not in s_options'
+//  loop over the environment; --help lists it with them).
+static const option_t s_config_option = {
+    "--config", "WF_CONFIG", TEXT (config_file),
+    "a file of \"key = value\" lines, key = a flag without its dashes (http-port = 5000); "
+    "the environment and flags override it"};
+
 int
 wf_config_actors (const char *list, unsigned *actors)
 {
@@ -229,7 +236,95 @@ s_find (const char *arg, size_t len)
     for (size_t i = 0; i < OPTIONS; i++)
         if (strlen (s_options[i].flag) == len && strncmp (arg, s_options[i].flag, len) == 0)
             return &s_options[i];
+    if (strlen (s_config_option.flag) == len && strncmp (arg, s_config_option.flag, len) == 0)
+        return &s_config_option;
     return NULL;
+}
+
+//  Trims blanks at both ends of text in place; returns its start.
+static char *
+s_trim (char *text)
+{
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t len = strlen (text);
+    while (len > 0 && strchr (" \t\r\n", text[len - 1]))
+        text[--len] = 0;
+    return text;
+}
+
+//  Applies one "key = value" line; -1 with error set.
+static int
+s_config_line (wf_config_t *config, char *line, const char *where, char *error, size_t error_size)
+{
+    char *eq = strchr (line, '=');
+    if (!eq) {
+        snprintf (error, error_size, "%s: expected \"key = value\", not \"%.64s\"", where, line);
+        return -1;
+    }
+    *eq = 0;
+    char *key = s_trim (line);
+    char *value = s_trim (eq + 1);
+    char flag[80];
+    snprintf (flag, sizeof flag, "--%.64s", key);
+    const option_t *option = s_find (flag, strlen (flag));
+    if (!option) {
+        snprintf (error, error_size,
+                  "%s: unknown key \"%.64s\" (keys are the flags of --help "
+                  "without their dashes)",
+                  where, key);
+        return -1;
+    }
+    if (!*value) {
+        snprintf (error, error_size, "%s: %s has no value", where, key);
+        return -1;
+    }
+    return s_set (config, option, value, where, error, error_size);
+}
+
+int
+wf_config_file_apply (wf_config_t *config, const char *path, char *error, size_t error_size)
+{
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        snprintf (error, error_size, "--config: cannot read %.200s: %s", path, strerror (errno));
+        return -1;
+    }
+    char line[WF_CONFIG_LINE_BYTES_MAX + 2];
+    int number = 0, rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, file)) {
+        char where[WF_CONFIG_TEXT_BYTES_MAX + 16];
+        snprintf (where, sizeof where, "%.200s:%d", path, ++number);
+        if (number > WF_CONFIG_FILE_LINES_MAX ||
+            (strlen (line) > WF_CONFIG_LINE_BYTES_MAX && line[WF_CONFIG_LINE_BYTES_MAX] != '\n')) {
+            snprintf (error, error_size, "%s: %s", where,
+                      number > WF_CONFIG_FILE_LINES_MAX ? "too many lines" : "line too long");
+            rc = -1;
+            break;
+        }
+        char *text = s_trim (line);
+        if (*text && *text != '#')
+            rc = s_config_line (config, text, where, error, error_size);
+    }
+    fclose (file);
+    return rc;
+}
+
+//  The config file named by argv (--config FILE or --config=FILE), else by
+//  the environment; NULL when none.
+static const char *
+s_config_path (int argc, char **argv, wf_config_getenv_fn getenv_fn)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--config") == 0 && i + 1 < argc)
+            path = argv[++i];
+        else if (strncmp (argv[i], "--config=", 9) == 0)
+            path = argv[i] + 9;
+    }
+    if (!path && getenv_fn)
+        path = getenv_fn ("WF_CONFIG");
+    return path && *path ? path : NULL;
 }
 
 //  Applies argv over the environment's values.
@@ -254,6 +349,8 @@ s_parse_argv (wf_config_t *config, int argc, char **argv, char *error, size_t er
             snprintf (error, error_size, "%s needs a value", option->flag);
             return -1;
         }
+        if (option == &s_config_option)
+            continue; //  read first, by s_config_path
         if (s_set (config, option, value, "command line", error, error_size) != 0)
             return -1;
     }
@@ -294,6 +391,12 @@ wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn
 #ifdef WF_WEB_CLIENT_JS_DEFAULT
     snprintf (config->web_client_js, sizeof config->web_client_js, "%s", WF_WEB_CLIENT_JS_DEFAULT);
 #endif
+    const char *config_path = s_config_path (argc, argv, getenv_fn);
+    if (config_path) {
+        if (s_set (config, &s_config_option, config_path, "--config", error, error_size) != 0 ||
+            wf_config_file_apply (config, config->config_file, error, error_size) != 0)
+            return -1;
+    }
     for (size_t i = 0; i < OPTIONS; i++) {
         const char *value = getenv_fn ? getenv_fn (s_options[i].env) : NULL;
         if (value && *value &&
@@ -354,8 +457,14 @@ wf_config_usage (FILE *out)
                   "and NAME.cert_secret\n"
                   "       walletflow check-broker [options]   exit 0 when the broker answers "
                   "(health check)\n\n"
-                  "Each option can also come from the environment variable shown.\n"
+                  "Each option can also come from the environment variable shown, or from a\n"
+                  "config file (--config FILE): one \"key = value\" per line, the key being the\n"
+                  "flag without its dashes (http-port = 5000), '#' starts a comment line.\n"
+                  "Flags override the environment, which overrides the file.\n"
+                  "Secrets (WF_JWT_SECRET) come from the environment only.\n"
                   "Options:\n");
+    fprintf (out, "  %-22s %-22s %s\n", s_config_option.flag, s_config_option.env,
+             s_config_option.help);
     for (size_t i = 0; i < OPTIONS; i++)
         fprintf (out, "  %-22s %-22s %s\n", s_options[i].flag, s_options[i].env, s_options[i].help);
 }

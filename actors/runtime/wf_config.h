@@ -12,6 +12,8 @@
 
 #define WF_CONFIG_ERROR_BYTES_MAX 256
 #define WF_CONFIG_TEXT_BYTES_MAX  512
+#define WF_CONFIG_LINE_BYTES_MAX  1024 //  one line of a config file
+#define WF_CONFIG_FILE_LINES_MAX  1000
 
 typedef enum {
     WF_ACTOR_BROKER = 1 << 0,
@@ -94,6 +96,7 @@ typedef struct {
     char tls_cert[WF_CONFIG_TEXT_BYTES_MAX];     //  PEM: the front serves HTTPS/WSS
     char tls_key[WF_CONFIG_TEXT_BYTES_MAX];      //  its PEM private key
     char cors_origins[WF_CONFIG_TEXT_BYTES_MAX]; //  allowed origins, comma-separated; "" = off
+    char config_file[WF_CONFIG_TEXT_BYTES_MAX]; //  --config / WF_CONFIG: "" = none
 
     bool help;
 } wf_config_t;
@@ -101,10 +104,16 @@ typedef struct {
 //  Environment lookup, injectable for tests (getenv in production).
 typedef const char *(*wf_config_getenv_fn) (const char *name);
 
-//  Fills config from defaults, then the environment, then argv. Returns 0, or
-//  -1 with a sentence in error.
+//  Fills config from defaults, then the config file (--config or WF_CONFIG),
+//  then the environment, then argv. Returns 0, or -1 with a sentence in error.
 int wf_config_parse (wf_config_t *config, int argc, char **argv, wf_config_getenv_fn getenv_fn,
                      char *error, size_t error_size);
+
+//  Applies a config file over config: one "key = value" per line, the key a
+//  flag's name without its dashes ("http-port = 5000"), the value the rest
+//  of the line with blanks trimmed; blank lines and lines starting with '#'
+//  are skipped. Returns 0, or -1 with "FILE:LINE: what" in error.
+int wf_config_file_apply (wf_config_t *config, const char *path, char *error, size_t error_size);
 
 //  Parses "broker,front" / "all" into actor bits; -1 when a name is unknown.
 int wf_config_actors (const char *list, unsigned *actors);

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "wf_config.h"
 
@@ -135,14 +138,114 @@ test_errors_are_clear (void **state)
     assert_non_null (strstr (error, "WF_ACTORS"));
 }
 
+//  Writes text to a fresh temporary file; its path goes to path.
+static void
+s_write_file (char *path, size_t size, const char *text)
+{
+    snprintf (path, size, "/tmp/wf_config_test.XXXXXX");
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    FILE *file = fdopen (fd, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+}
+
+//  A config file sets options by their flag names; the environment beats it,
+//  flags beat both; comments and blank lines are skipped.
+static void
+test_config_file (void **state)
+{
+    wf_config_t config;
+    char error[WF_CONFIG_ERROR_BYTES_MAX];
+    char path[64];
+    s_write_file (path, sizeof path,
+                  "# host B\n"
+                  "\n"
+                  "actors = account,identity\n"
+                  "  shards=0,1  \n"
+                  "broker = tcp://10.0.0.1:5555\n"
+                  "pg-url = postgresql://wf@db:5432/walletflow\n"
+                  "http-port = 6000\n"
+                  "heartbeat-ms = 500\n");
+    s_env_clear ();
+    s_env_names[0] = "WF_HEARTBEAT_MS";
+    s_env_values[0] = "700";
+    const char *args[] = {"--config", path, "--http-port", "7000", NULL};
+    assert_int_equal (s_parse (&config, error, args), 0);
+    assert_int_equal (config.actors, WF_ACTOR_ACCOUNT | WF_ACTOR_IDENTITY);
+    assert_string_equal (config.shard_list, "0,1");
+    assert_string_equal (config.broker_connect, "tcp://10.0.0.1:5555");
+    assert_string_equal (config.pg_url, "postgresql://wf@db:5432/walletflow");
+    assert_int_equal (config.heartbeat_interval_ms, 700); //  environment beats the file
+    assert_int_equal (config.http_port, 7000);            //  flag beats both
+    assert_string_equal (config.config_file, path);
+    //  WF_CONFIG names the file too; --config=FILE as well.
+    s_env_names[0] = "WF_CONFIG";
+    s_env_values[0] = path;
+    assert_int_equal (s_parse (&config, error, NULL), 0);
+    assert_int_equal (config.heartbeat_interval_ms, 500);
+    s_env_clear ();
+    char inline_flag[80];
+    snprintf (inline_flag, sizeof inline_flag, "--config=%s", path);
+    const char *args_eq[] = {inline_flag, NULL};
+    assert_int_equal (s_parse (&config, error, args_eq), 0);
+    assert_string_equal (config.shard_list, "0,1");
+    unlink (path);
+}
+
+//  Every mistake in a config file names the file, the line and the key.
+static void
+test_config_file_errors (void **state)
+{
+    wf_config_t config;
+    char error[WF_CONFIG_ERROR_BYTES_MAX];
+    char path[64];
+    const struct {
+        const char *text;
+        const char *says;
+    } cases[] = {
+        {"pg-url = x\nhttp-prot = 1\n", ":2: unknown key \"http-prot\""},
+        {"pg-url = x\nhttp-port = lots\n", ":2) must be a number"},
+        {"pg-url = x\nhttp-port = 70000\n", "from 0 to 65535"},
+        {"pg-url = x\njust words\n", ":2: expected \"key = value\""},
+        {"pg-url = x\nactors = front,nope\n", "unknown actor"},
+        {"pg-url =\n", ":1: pg-url has no value"},
+        {"pg-url = x\nshards = 9\n", "--shards"},
+    };
+    s_env_clear ();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_write_file (path, sizeof path, cases[i].text);
+        const char *args[] = {"--config", path, NULL};
+        assert_int_equal (s_parse (&config, error, args), -1);
+        if (!strstr (error, cases[i].says))
+            fail_msg ("case %zu: \"%s\" does not say \"%s\"", i, error, cases[i].says);
+        if (i < 6 && !strstr (error, path))
+            fail_msg ("case %zu: \"%s\" does not name the file", i, error);
+        unlink (path);
+    }
+    //  A line past the bound, and a missing file.
+    char long_line[WF_CONFIG_LINE_BYTES_MAX + 64];
+    memset (long_line, 'a', sizeof long_line - 2);
+    memcpy (long_line, "pg-url = ", 9);
+    long_line[sizeof long_line - 2] = '\n';
+    long_line[sizeof long_line - 1] = 0;
+    s_write_file (path, sizeof path, long_line);
+    const char *args[] = {"--config", path, NULL};
+    assert_int_equal (s_parse (&config, error, args), -1);
+    assert_non_null (strstr (error, "line too long"));
+    unlink (path);
+    assert_int_equal (s_parse (&config, error, args), -1);
+    assert_non_null (strstr (error, "cannot read"));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_defaults_and_env),
-        cmocka_unit_test (test_amqp_settings),
-        cmocka_unit_test (test_actor_sets),
-        cmocka_unit_test (test_errors_are_clear),
+        cmocka_unit_test (test_defaults_and_env), cmocka_unit_test (test_amqp_settings),
+        cmocka_unit_test (test_actor_sets),       cmocka_unit_test (test_errors_are_clear),
+        cmocka_unit_test (test_config_file),      cmocka_unit_test (test_config_file_errors),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

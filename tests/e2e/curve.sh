@@ -69,21 +69,31 @@ set -e
 [ "$rc" = 2 ] && grep -q "curve-server-key" "$E2E_TMP/err" || fail "half a CURVE configuration: rc $rc"
 pass "half a CURVE configuration is refused"
 
-# On the wire: with tcpdump available, the bytes between worker and broker
-# never show the plain protocol name MDPW01 (CURVE encrypts every frame).
-if command -v tcpdump >/dev/null 2>&1; then
-    tcpdump -i lo -w "$E2E_TMP/wire.pcap" -U "tcp port $BROKER" >/dev/null 2>&1 &
+# On the wire: tshark (deploy/deps.sh installs it) or tcpdump captures the
+# bytes between worker and broker: a CURVE greeting, and never the plain
+# protocol name MDPW01 (CURVE encrypts every frame).
+capture() {
+    if command -v tshark >/dev/null 2>&1; then
+        tshark -q -i lo -f "tcp port $BROKER" -w "$E2E_TMP/wire.pcap" >"$E2E_TMP/dump.out" 2>&1 &
+    else
+        tcpdump -i lo -w "$E2E_TMP/wire.pcap" -U "tcp port $BROKER" >"$E2E_TMP/dump.out" 2>&1 &
+    fi
     DUMP=$!
     E2E_PIDS+=("$DUMP")
-    sleep 0.5
+    for _ in $(seq 50); do grep -qi "capturing\|listening" "$E2E_TMP/dump.out" && break; sleep 0.1; done
+}
+if command -v tshark >/dev/null 2>&1 || command -v tcpdump >/dev/null 2>&1; then
+    capture
     start_walletflow worker2 --actors system --broker "tcp://127.0.0.1:$BROKER" --heartbeat-ms 200 \
         --curve-client-cert "$KEYS/worker.cert_secret" "${CURVE_CLIENT[@]}"
     wait_http "$BASE/api/system/info" 200 20
+    request GET "$BASE/api/system/info"
     sleep 0.5
-    kill "$DUMP"; wait "$DUMP" 2>/dev/null || true
+    kill -INT "$DUMP"; wait "$DUMP" 2>/dev/null || true
     grep -qa CURVE "$E2E_TMP/wire.pcap" || fail "no CURVE greeting captured"
     ! grep -qa MDPW01 "$E2E_TMP/wire.pcap" || fail "plain MDP frames on the wire"
-    pass "captured traffic: CURVE greeting, no plain MDP frames"
+    ! grep -qa system.info "$E2E_TMP/wire.pcap" || fail "a plain message type on the wire"
+    pass "captured traffic: CURVE greeting, no plain MDP frames or message types"
 else
-    echo "skip - tcpdump not installed: wire capture not checked"
+    fail "neither tshark nor tcpdump is installed (deploy/deps.sh installs tshark)"
 fi

@@ -7,7 +7,8 @@
 //   node load.mjs BASE SECONDS CLIENTS USERS OUT.jsonl [USERS.json]
 // Optional environment: LOAD_STOP_FILE ends the load early once that file
 // exists; LOAD_LATENCY_OUT receives one line per request at the end,
-// "<start ms since epoch> <latency ms> <status>", for per-phase latencies.
+// "<start ms since epoch> <latency ms> <status> <account id>", for per-phase
+// latencies.
 import { Wallet } from "./wallet.mjs";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
@@ -79,7 +80,7 @@ async function client() {
             } catch (e) {
                 r = { status: "network" };   // the server went away (crash test)
             }
-            latencies.push(`${started} ${Date.now() - started} ${r.status}`);
+            latencies.push(`${started} ${Date.now() - started} ${r.status} ${u.account}`);
             counts[r.status] = (counts[r.status] || 0) + 1;
             if (r.status === 503 && samples.size < 3) samples.add(r.text);
             if (r.status !== "network" && r.status < 500) break;
