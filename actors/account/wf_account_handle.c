@@ -215,8 +215,13 @@ static int
 s_money (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t *cmd)
 {
     const wf_account_state_t *state = wf_account_state (entry->account);
-    char transaction_id[WF_UUID_BYTES];
-    wf_uuid_v4 (transaction_id);
+    //  The id routes a later refund (POST /api/transactions/{id}/refund) to the
+    //  shard of the account that refunds it: a transfer's recipient, else this one.
+    char transaction_id[WF_UUID_BYTES], destination[WF_UUID_BYTES] = "";
+    if (wf_str_eq (cmd->kind, "transfer") && cmd->destination_account_id.len == WF_UUID_LEN)
+        snprintf (destination, sizeof destination, "%.*s", (int) WF_UUID_LEN,
+                  cmd->destination_account_id.ptr);
+    wf_account_new_id (self, destination, transaction_id);
     wf_account_cmd_t c = {.transaction_id = wf_str_c (transaction_id),
                           .currency = cmd->currency,
                           .counterparty_id = cmd->destination_account_id,

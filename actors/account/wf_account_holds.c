@@ -29,9 +29,8 @@
 #include "wf_uuid.h"
 #include <jansson.h>
 
-#define HOLD_ID_TRIES_MAX 100000 //  random ids tried to find one of this shard
-#define EXPIRY_BATCH_MAX  64     //  holds expired per scan
-#define INTERNAL_USER_ID  "00000000-0000-0000-0000-000000000000"
+#define EXPIRY_BATCH_MAX 64 //  holds expired per scan
+#define INTERNAL_USER_ID "00000000-0000-0000-0000-000000000000"
 
 //  Copies a slice into a NUL-terminated buffer (truncating).
 static void
@@ -43,14 +42,17 @@ s_copy (char *dst, size_t size, wf_str_t src)
     dst[len] = 0;
 }
 
-//  A fresh hold id that hashes to this shard.
-static void
-s_hold_id (self_t *self, char id[WF_UUID_BYTES])
+#define ID_TRIES_MAX 100000 //  random ids tried to find one of a shard
+
+void
+wf_account_new_id (const self_t *self, const char *account, char id[WF_UUID_BYTES])
 {
     int shards = self->config->shards > 0 ? self->config->shards : 1;
-    for (int i = 0; i < HOLD_ID_TRIES_MAX; i++) {
+    int shard =
+        account && *account ? wf_shard_of (account, strlen (account), shards) : self->config->shard;
+    for (int i = 0; i < ID_TRIES_MAX; i++) {
         wf_uuid_v4 (id);
-        if (wf_shard_of (id, WF_UUID_LEN, shards) == self->config->shard)
+        if (wf_shard_of (id, WF_UUID_LEN, shards) == shard)
             return;
     }
     //  Practically unreachable; any id still works, only routed elsewhere.
@@ -198,7 +200,7 @@ s_place (self_t *self, item_t *item, entry_t *entry, const wf_account_command_t 
     const wf_account_state_t *state = wf_account_state (entry->account);
     wf_account_hold_row_t row;
     memset (&row, 0, sizeof row);
-    s_hold_id (self, row.id);
+    wf_account_new_id (self, NULL, row.id);
     int64_t now_ms = wf_clock_ms ();
     if (cmd->expires_in_s <= 0 || cmd->expires_in_s > WF_ACCOUNT_HOLD_SECONDS_MAX) {
         wf_account_refuse (item, WF_ERR_VALIDATION, "expiresInSeconds must be 1..2592000.",
@@ -266,7 +268,8 @@ s_capture (self_t *self, item_t *item, entry_t *entry, const wf_account_command_
 {
     const wf_account_state_t *state = wf_account_state (entry->account);
     char transaction_id[WF_UUID_BYTES];
-    wf_uuid_v4 (transaction_id);
+    //  A capture to an account is a transfer, refunded by its recipient's shard.
+    wf_account_new_id (self, row->destination_id, transaction_id);
     wf_account_cmd_t c = {.hold_id = wf_str_c (row->id),
                           .transaction_id = wf_str_c (transaction_id),
                           .now_ms = wf_clock_ms ()};

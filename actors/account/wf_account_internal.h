@@ -74,6 +74,10 @@ int wf_account_handle_delivery (self_t *self, item_t *item);
 //  Cache access (wf_account.c): the entry of an account, loaded on a miss.
 //  NULL on a database error.
 entry_t *wf_account_entry (self_t *self, const char *account_id);
+//  A fresh v4 uuid that hashes to the shard of `account` (this shard when
+//  NULL or ""): transaction and hold ids are routed by their hash, so the
+//  shard that owns the account they will be refunded or captured on gets them.
+void wf_account_new_id (const self_t *self, const char *account, char id[WF_UUID_BYTES]);
 
 //  Decides an item as refused.
 void wf_account_refuse (item_t *item, wf_err_t code, const char *detail, const char *field);

@@ -12,8 +12,12 @@
     amount - refunded in the transactions read model: read and raised inside
     the batch transaction (the UPDATE's own condition refuses going past the
     amount, so two writers can never both take the last part). The request is
-    routed by the transaction id's shard; any shard may write any account
-    (the stream's version key keeps that safe), so no lookup is needed first.
+    routed by the transaction id's shard, and the shards make ids that hash to
+    the shard of the account that refunds them (wf_account_new_id: a
+    transfer's id to its recipient's shard), so the refund meets the cached
+    aggregate it writes. An id made otherwise still works (any shard may
+    write any account: the stream's version key keeps that safe), at the cost
+    of a stale cache and a retried batch in the owning shard.
 */
 #include "wf_account_internal.h"
 #include "wf_account_store.h"
@@ -245,7 +249,7 @@ wf_account_handle_refund (self_t *self, item_t *item, entry_t *entry,
         return 0;
     }
     char refund_id[WF_UUID_BYTES];
-    wf_uuid_v4 (refund_id);
+    wf_account_new_id (self, NULL, refund_id);
     wf_account_cmd_t c = {.transaction_id = wf_str_c (refund_id),
                           .original_id = wf_str_c (original_id),
                           .counterparty_id = wf_str_c (row.counterparty_id),

@@ -4,7 +4,7 @@
 # While clients move money through HTTP, deploy/stack.sh stops the stack's RabbitMQ (the test
 # stack: deploy/test.sh exports its WF_VAR_DIR and ports; a trap always starts it again), keeps
 # it down for at least 10 s, then starts it. Checks:
-#   - the load sees only 200 and 422 (no 5xx, no network error: money never waits for RabbitMQ),
+#   - the load sees only 200, 201 (holds placed) and 422 (no 5xx, no network error: money never waits for RabbitMQ),
 #     and no request takes more than 2.5 s; latency p50/p99/max are printed before, during and
 #     after the outage;
 #   - while RabbitMQ is down, /health/ready is Degraded, 200, naming rabbitmq as Degraded with the
@@ -75,8 +75,8 @@ touch "$E2E_TMP/stop"
 wait "$LOAD" || { cat "$E2E_TMP/load.out"; fail "the load failed"; }
 COUNTS=$(head -n 1 "$E2E_TMP/load.out")
 echo "    answers: $COUNTS"
-grep -qE '^\{("(200|422)":[0-9]+,?)+\}$' <<<"$COUNTS" ||
-    fail "the load saw answers other than 200/422: $(cat "$E2E_TMP/load.out")"
+grep -qE '^\{("(200|201|422)":[0-9]+,?)+\}$' <<<"$COUNTS" ||
+    fail "the load saw answers other than 200/201/422: $(cat "$E2E_TMP/load.out")"
 for phase in "before $((STOP_AT - 600000)) $STOP_AT" "during $STOP_AT $UP_AT" "after $UP_AT $(now_ms)"; do
     set -- $phase
     read -r n p50 p99 max <<<"$(amqp_latency "$SAMPLES" "$2" "$3")"

@@ -60,10 +60,10 @@ chaos_kill9() {
     chaos_forget "$1"
 }
 
-# only_settled WHAT: the load's answers were all 200 or 422 (no 5xx, no network error).
+# only_settled WHAT: the load's answers were all 200, 201 (holds placed) or 422 (no 5xx, no network error).
 only_settled() {
-    grep -qE '^\{("(200|422)":[0-9]+,?)+\}$' <<<"$CHAOS_COUNTS" ||
-        fail "$1: the load saw answers other than 200/422: $CHAOS_COUNTS"
+    grep -qE '^\{("(200|201|422)":[0-9]+,?)+\}$' <<<"$CHAOS_COUNTS" ||
+        fail "$1: the load saw answers other than 200/201/422: $CHAOS_COUNTS"
 }
 
 # user_field N FIELD: a field of the Nth load user (token, account).

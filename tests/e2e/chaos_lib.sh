@@ -125,10 +125,12 @@ chaos_audit() {
 # leg had its chance. SQL runs first, in the same transaction, which is rolled back (self-test).
 chaos_ledger() {
     local acks=${1:-$CHAOS_ACKS} csv="$E2E_TMP/acks.csv" out
-    # Line number, kind, account, id, destination: no field holds a comma or a quote.
+    # Line number, kind (a refund's by what it refunds), account, id, destination: no field holds a
+    # comma or a quote.
     awk '{ print NR "," $0 }' "$acks" | node -e 'require("readline").createInterface({input: process.stdin})
         .on("line", (l) => { const i = l.indexOf(","), a = JSON.parse(l.slice(i + 1));
-            console.log([l.slice(0, i), a.kind, a.account, a.id, a.destination || ""].join(",")); });' \
+            const kind = a.kind !== "refund" ? a.kind : a.sign < 0 ? "refund-deposit" : "refund-withdraw";
+            console.log([l.slice(0, i), kind, a.account, a.id, a.destination || ""].join(",")); });' \
         >"$csv"
     out=$(psql "$WF_PG_URL" -v ON_ERROR_STOP=1 -Atq -F ' ' <<SQL
 BEGIN;
@@ -137,12 +139,14 @@ CREATE TEMP TABLE acks (n int, kind text, account uuid, id text, destination tex
 \copy acks FROM '$csv' WITH (FORMAT csv)
 CREATE TEMP TABLE legs AS
     SELECT n, account AS stream, CASE kind WHEN 'deposit' THEN 'MoneyDeposited'
-        WHEN 'withdraw' THEN 'MoneyWithdrawn' ELSE 'TransferSent' END AS type, id FROM acks
+        WHEN 'withdraw' THEN 'MoneyWithdrawn' WHEN 'refund-deposit' THEN 'DepositRefunded'
+        WHEN 'refund-withdraw' THEN 'WithdrawalRefunded' ELSE 'TransferSent' END AS type, id FROM acks
     UNION ALL SELECT n, destination::uuid, 'TransferReceived', id FROM acks WHERE kind = 'transfer';
 CREATE TEMP TABLE moves AS
     SELECT stream_id, type, data->>'transactionId' AS id FROM events
     WHERE stream_id IN (SELECT stream FROM legs) AND type IN
-        ('MoneyDeposited', 'MoneyWithdrawn', 'TransferSent', 'TransferReceived', 'TransferRefunded');
+        ('MoneyDeposited', 'MoneyWithdrawn', 'TransferSent', 'TransferReceived', 'TransferRefunded',
+         'DepositRefunded', 'WithdrawalRefunded');
 WITH found AS (
     SELECT l.n, count (m.id) AS times FROM legs l
     LEFT JOIN moves m ON m.stream_id = l.stream AND m.type = l.type AND m.id = l.id
