@@ -55,14 +55,22 @@ static void
 s_send (sim_world_t *w, int n)
 {
     sim_cmd_t *cmd = &w->cmds[n];
-    static const char *const kinds[] = {"open",     "deposit", "withdraw",
-                                        "transfer", "suspend", "reactivate"};
+    static const char *const kinds[] = {"open",    "deposit",    "withdraw", "transfer",
+                                        "suspend", "reactivate", "hold",     "capture",
+                                        "void",    "overdraft"};
     const sim_account_id_t *account = &w->accounts[cmd->account];
-    char description[16], reason[16];
-    snprintf (description, sizeof description, "c%d", n);
+    char description[16], reason[16], hold_id[WF_UUID_BYTES];
+    //  A hold's description goes to its capture's debit: not a command's "c<n>".
+    snprintf (description, sizeof description, "%c%d", cmd->kind == CMD_HOLD ? 'h' : 'c', n);
     snprintf (reason, sizeof reason, "r%d", n);
+    bool by_hold = cmd->kind == CMD_CAPTURE || cmd->kind == CMD_VOID;
+    hold_id[0] = 0;
+    if (by_hold)
+        sim_uuid (0xd, (unsigned) (cmd->hold >= 0 ? cmd->hold : SIM_HOLDS_MAX + n), hold_id);
     wf_account_command_t body = {.kind = wf_str_c (kinds[cmd->kind]),
-                                 .account_id = wf_str_c (account->id),
+                                 .account_id = wf_str_c (by_hold ? "" : account->id),
+                                 .hold_id = wf_str_c (hold_id),
+                                 .expires_in_s = cmd->expires_s,
                                  .user_id = wf_str_c (w->user_id[cmd->user]),
                                  .role = wf_str_c (w->admin[cmd->user] ? "Admin" : "User"),
                                  .amount = wf_str_c (cmd->amount),
@@ -121,6 +129,42 @@ s_amount (sim_world_t *w, sim_cmd_t *cmd, int64_t max_minor)
                      sizeof cmd->amount);
 }
 
+//  A hold for a capture or a void: mostly one the user placed (its answer
+//  named it), sometimes any placed hold, sometimes one that does not exist.
+static bool
+s_pick_hold (sim_world_t *w, sim_cmd_t *cmd)
+{
+    int candidates[64], count = 0;
+    bool own = sim_chance (w, 900);
+    for (int k = w->cmds_count - 1; k >= 0 && count < 64; k--)
+        if (w->cmds[k].kind == CMD_HOLD && w->cmds[k].acked_hold >= 0 &&
+            (!own || w->cmds[k].user == cmd->user))
+            candidates[count++] = k;
+    if (sim_chance (w, 20)) {
+        cmd->account = s_pick_account (w, cmd->user);
+        cmd->hold = -1;
+        return cmd->account >= 0;
+    }
+    if (count == 0 || sim_chance (w, 500)) {
+        //  One from the holds list (the read model), whatever its status.
+        count = 0;
+        for (int h = w->holds - 1; h >= 0 && count < 64; h--) {
+            const sim_hold_row_t *row = &w->store.holds[h];
+            if (row->status != HOLD_NONE && (!own || w->accounts[row->account].user == cmd->user))
+                candidates[count++] = h;
+        }
+        if (count == 0)
+            return false;
+        cmd->hold = candidates[sim_below (w, (uint64_t) count)];
+        cmd->account = w->store.holds[cmd->hold].account;
+        return true;
+    }
+    const sim_cmd_t *placed = &w->cmds[candidates[sim_below (w, (uint64_t) count)]];
+    cmd->account = placed->account;
+    cmd->hold = placed->acked_hold;
+    return true;
+}
+
 //  A new command from a registered user.
 void
 sim_client_command (sim_world_t *w)
@@ -132,12 +176,18 @@ sim_client_command (sim_world_t *w)
     cmd->user = (int) sim_below (w, (uint64_t) w->users);
     cmd->destination = -1;
     cmd->acked_txid = -1;
+    cmd->hold = -1;
+    cmd->acked_hold = -1;
     uint64_t roll = sim_below (w, 100);
-    cmd->kind = roll < 8    ? CMD_OPEN
-                : roll < 40 ? CMD_DEPOSIT
-                : roll < 60 ? CMD_WITHDRAW
-                : roll < 94 ? CMD_TRANSFER
-                : roll < 97 ? CMD_SUSPEND
+    cmd->kind = roll < 7    ? CMD_OPEN
+                : roll < 35 ? CMD_DEPOSIT
+                : roll < 49 ? CMD_WITHDRAW
+                : roll < 73 ? CMD_TRANSFER
+                : roll < 84 ? CMD_HOLD
+                : roll < 90 ? CMD_CAPTURE
+                : roll < 93 ? CMD_VOID
+                : roll < 96 ? CMD_OVERDRAFT
+                : roll < 98 ? CMD_SUSPEND
                             : CMD_REACTIVATE;
     if (cmd->kind == CMD_OPEN && w->accounts_count < SIM_ACCOUNTS_MAX) {
         sim_account_id_t *account = &w->accounts[w->accounts_count];
@@ -150,14 +200,38 @@ sim_client_command (sim_world_t *w)
     } else {
         if (cmd->kind == CMD_OPEN)
             cmd->kind = CMD_DEPOSIT;
-        bool admin_kind = cmd->kind == CMD_SUSPEND || cmd->kind == CMD_REACTIVATE;
-        cmd->account = s_pick_account (w, admin_kind ? -1 : cmd->user);
-        if (cmd->account < 0)
-            return;
+        if (cmd->kind == CMD_CAPTURE || cmd->kind == CMD_VOID) {
+            if (!s_pick_hold (w, cmd))
+                return;
+        } else {
+            bool admin_kind = cmd->kind == CMD_SUSPEND || cmd->kind == CMD_REACTIVATE ||
+                              cmd->kind == CMD_OVERDRAFT;
+            cmd->account = s_pick_account (w, admin_kind ? -1 : cmd->user);
+            if (cmd->account < 0)
+                return;
+            if (cmd->kind == CMD_OVERDRAFT && sim_chance (w, 800))
+                cmd->user = 0; //  mostly the admin
+        }
         if (cmd->kind == CMD_TRANSFER)
             cmd->destination = sim_chance (w, 30) ? -1 : s_pick_account (w, -1);
-        if (cmd->kind >= CMD_DEPOSIT && cmd->kind <= CMD_TRANSFER)
+        if (cmd->kind == CMD_HOLD) {
+            //  Mostly a hold that the capture withdraws; some to an account.
+            cmd->destination = sim_chance (w, 600) ? -1 : s_pick_account (w, -1);
+            cmd->expires_s = sim_chance (w, 20) ? (int64_t) sim_below (w, 2) * 3000000
+                                                : 1 + (int64_t) sim_below (w, SIM_HOLD_SECONDS_MAX);
+        }
+        if ((cmd->kind >= CMD_DEPOSIT && cmd->kind <= CMD_TRANSFER) || cmd->kind == CMD_HOLD)
             s_amount (w, cmd, cmd->kind == CMD_DEPOSIT ? 50000 : 20000);
+        if (cmd->kind == CMD_HOLD && sim_chance (w, 500))
+            s_amount (w, cmd, 5000);
+        if (cmd->kind == CMD_CAPTURE && sim_chance (w, 600))
+            s_amount (w, cmd, 15000); //  else the whole hold
+        if (cmd->kind == CMD_OVERDRAFT) {
+            if (sim_chance (w, 300))
+                snprintf (cmd->amount, sizeof cmd->amount, "0");
+            else
+                s_amount (w, cmd, 30000);
+        }
         if (sim_chance (w, 100))
             snprintf (cmd->currency, sizeof cmd->currency, "%s", s_currencies[sim_below (w, 3)]);
     }
@@ -245,6 +319,22 @@ sim_client_reply (sim_world_t *w, sim_net_t *msg)
         txid = sim_uuid_number (id, 0xc);
     } else if (msg->type == WF_MSG_ACCOUNT_INFO)
         version = body.account_info.version;
+    int hold = -1;
+    if (msg->type == WF_MSG_ACCOUNT_HOLD_INFO) {
+        char id[WF_UUID_BYTES];
+        snprintf (id, sizeof id, "%.*s", (int) body.account_hold_info.id.len,
+                  body.account_hold_info.id.ptr);
+        hold = sim_uuid_number (id, 0xd);
+        snprintf (id, sizeof id, "%.*s", (int) body.account_hold_info.transaction_id.len,
+                  body.account_hold_info.transaction_id.ptr);
+        txid = id[0] ? sim_uuid_number (id, 0xc) : -1;
+        if (hold < 0 || (cmd->hold >= 0 && hold != cmd->hold))
+            sim_violation (w, "[holds] command %d on hold %d answered for hold %d", n, cmd->hold,
+                           hold);
+    }
+    if (cmd->acked && cmd->acked_hold != hold)
+        sim_violation (w, "[idempotency] command %d answered for hold %d, then %d", n,
+                       cmd->acked_hold, hold);
     if (cmd->acked && (cmd->acked_txid != txid || cmd->acked_version != version))
         sim_violation (w,
                        "[idempotency] command %d answered twice differently (%d@%lld, then "
@@ -258,6 +348,7 @@ sim_client_reply (sim_world_t *w, sim_net_t *msg)
     cmd->acked = true;
     cmd->acked_txid = txid;
     cmd->acked_version = version;
+    cmd->acked_hold = hold;
     sim_trace (w, "client: command %d acknowledged (transaction %d, version %lld)", n, txid,
                (long long) version);
 }
