@@ -67,22 +67,24 @@ s_send (sim_world_t *w, int n)
     hold_id[0] = 0;
     if (by_hold)
         sim_uuid (0xd, (unsigned) (cmd->hold >= 0 ? cmd->hold : SIM_HOLDS_MAX + n), hold_id);
-    wf_account_command_t body = {.kind = wf_str_c (kinds[cmd->kind]),
-                                 .account_id = wf_str_c (by_hold ? "" : account->id),
-                                 .hold_id = wf_str_c (hold_id),
-                                 .expires_in_s = cmd->expires_s,
-                                 .user_id = wf_str_c (w->user_id[cmd->user]),
-                                 .role = wf_str_c (w->admin[cmd->user] ? "Admin" : "User"),
-                                 .amount = wf_str_c (cmd->amount),
-                                 .currency = wf_str_c (cmd->currency),
-                                 .destination_account_id =
-                                     wf_str_c (cmd->destination >= 0
-                                                   ? w->accounts[cmd->destination].id
-                                                   : "e0000000-0000-4000-8000-000000000000"),
-                                 .description = wf_str_c (description),
-                                 .reason = wf_str_c (reason),
-                                 .idempotency_key = wf_str_c (cmd->keyed ? cmd->key : ""),
-                                 .fingerprint = wf_str_c (cmd->fingerprint)};
+    wf_account_command_t body = {
+        .kind = wf_str_c (kinds[cmd->kind]),
+        .account_id = wf_str_c (by_hold ? "" : account->id),
+        .hold_id = wf_str_c (hold_id),
+        .expires_in_s = cmd->expires_s,
+        .user_id = wf_str_c (w->user_id[cmd->user]),
+        .role = wf_str_c (w->admin[cmd->user] ? "Admin" : "User"),
+        .amount = wf_str_c (cmd->amount),
+        .currency = wf_str_c (cmd->currency),
+        .destination_account_id =
+            wf_str_c (cmd->destination >= 0
+                          ? w->accounts[cmd->destination].id
+                          : (cmd->kind == CMD_HOLD ? "" //  a hold captured out
+                                                   : "e0000000-0000-4000-8000-000000000000")),
+        .description = wf_str_c (description),
+        .reason = wf_str_c (reason),
+        .idempotency_key = wf_str_c (cmd->keyed ? cmd->key : ""),
+        .fingerprint = wf_str_c (cmd->fingerprint)};
     wf_buf_reset (&w->scratch);
     wf_body_encode (WF_MSG_ACCOUNT_COMMAND, &body, &w->scratch);
     sim_net_t msg = {.to = TO_SHARD,
@@ -180,11 +182,11 @@ sim_client_command (sim_world_t *w)
     cmd->acked_hold = -1;
     uint64_t roll = sim_below (w, 100);
     cmd->kind = roll < 7    ? CMD_OPEN
-                : roll < 35 ? CMD_DEPOSIT
-                : roll < 49 ? CMD_WITHDRAW
-                : roll < 73 ? CMD_TRANSFER
-                : roll < 84 ? CMD_HOLD
-                : roll < 90 ? CMD_CAPTURE
+                : roll < 34 ? CMD_DEPOSIT
+                : roll < 46 ? CMD_WITHDRAW
+                : roll < 68 ? CMD_TRANSFER
+                : roll < 78 ? CMD_HOLD
+                : roll < 88 ? CMD_CAPTURE
                 : roll < 93 ? CMD_VOID
                 : roll < 96 ? CMD_OVERDRAFT
                 : roll < 98 ? CMD_SUSPEND
