@@ -217,7 +217,8 @@ typedef enum {
     OP_TRANSFER_END,
     OP_IDEM,
     OP_HOLD_INSERT,
-    OP_HOLD_CLOSE
+    OP_HOLD_CLOSE,
+    OP_REFUNDED //  UPDATE transactions SET refunded = refunded + $2 WHERE id = $1 AND ...
 } sim_op_kind_t;
 
 //  One row written by an open transaction (owned until commit or rollback).
@@ -227,6 +228,8 @@ typedef struct {
     int64_t version;
     int txid; //  transaction id number (OP_HISTORY, OP_TRANSFER_*); hold number (OP_HOLD_*)
     wf_account_event_type_t event_type;
+    int64_t amount;   //  OP_HISTORY: the row's amount; OP_REFUNDED: the refund's
+    int counterparty; //  OP_HISTORY of a TransferReceived: the sender
     wf_account_event_t event;
     sim_account_row_t row;
     sim_transfer_t transfer;
@@ -255,6 +258,9 @@ typedef struct {
     uint8_t *history_keys;         //  [txid][account][type] written once
     sim_transfer_t *transfers;     //  by txid
     sim_hold_row_t *holds;         //  by hold number
+    int64_t *tx_amount;            //  transactions.amount, by txid (every row of an id agrees)
+    int64_t *tx_refunded;          //  transactions.refunded, by txid
+    int *tx_sender;                //  a TransferReceived row's counterparty, by txid
     sim_outbox_t *outbox;          //  id - 1
     size_t outbox_count;
     size_t outbox_low; //  rows before it are all delivered (a scan start, not a rule)
@@ -372,7 +378,8 @@ typedef enum {
     CMD_HOLD,
     CMD_CAPTURE,
     CMD_VOID,
-    CMD_OVERDRAFT
+    CMD_OVERDRAFT,
+    CMD_REFUND
 } sim_kind_t;
 
 typedef struct {
@@ -381,6 +388,7 @@ typedef struct {
     int account; //  account index
     int destination;
     int hold;          //  capture, void: the hold number (-1 = one that does not exist)
+    int original;      //  refund: the txid refunded (-1 = one that does not exist)
     int64_t expires_s; //  hold
     char amount[32];
     char currency[4];
@@ -522,6 +530,10 @@ const sim_account_row_t *sim_store_peek (sim_world_t *w, sim_txn_t *txn, int acc
 sim_transfer_status_t sim_store_transfer (sim_world_t *w, sim_txn_t *txn, int txid);
 //  The holds row as the transaction sees it (status HOLD_NONE when none).
 sim_hold_row_t sim_store_hold (sim_world_t *w, sim_txn_t *txn, int hold);
+//  The transactions row of txid with this event type as the transaction sees
+//  it: its account (-1 = none), amount, refunded and sender.
+int sim_store_history (sim_world_t *w, sim_txn_t *txn, int txid, wf_account_event_type_t type,
+                       int64_t *amount, int64_t *refunded, int *sender);
 int64_t sim_store_holds_next_ms (const sim_world_t *w); //  earliest open expiry, or INT64_MAX
 int sim_store_holds_open (const sim_world_t *w);        //  the first open hold, or -1
 void sim_store_outbox_insert (sim_world_t *w, const sim_outbox_t *row);

@@ -39,6 +39,10 @@ struct sim_scratch_t {
     int sent_account[SIM_TXIDS_MAX];
     int closed[SIM_TXIDS_MAX];
     wf_account_event_type_t closed_type[SIM_TXIDS_MAX];
+    //  refunds, by the original's txid
+    wf_account_event_type_t orig_type[SIM_TXIDS_MAX];
+    int orig_account[SIM_TXIDS_MAX], orig_sender[SIM_TXIDS_MAX];
+    int64_t orig_amount[SIM_TXIDS_MAX], refunded[SIM_TXIDS_MAX];
     int applied[SIM_COMMANDS_MAX];
     int applied_txid[SIM_COMMANDS_MAX];
     int group_applied[SIM_COMMANDS_MAX];
@@ -55,7 +59,7 @@ struct sim_scratch_t {
     char currency[SIM_ACCOUNTS_MAX][4];
     char codes[CURRENCIES_MAX][4];
     int64_t balances[CURRENCIES_MAX], deposits[CURRENCIES_MAX], withdrawals[CURRENCIES_MAX],
-        flight[CURRENCIES_MAX];
+        flight[CURRENCIES_MAX], deposit_refunds[CURRENCIES_MAX], withdrawal_refunds[CURRENCIES_MAX];
     int codes_count;
 };
 
@@ -149,6 +153,37 @@ s_replay_hold (sim_world_t *w, struct sim_scratch_t *c, int a, const wf_account_
     return true;
 }
 
+//  A refund of account a: of a movement of the same account and the right
+//  kind (a reversal's credit to the original sender), never past the original.
+static bool
+s_replay_refund (sim_world_t *w, struct sim_scratch_t *c, int a, const wf_account_event_t *e)
+{
+    int o = sim_uuid_number (e->original_id, 0xc);
+    wf_account_event_type_t want =
+        e->type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED      ? WF_ACCOUNT_EVENT_DEPOSITED
+        : e->type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ? WF_ACCOUNT_EVENT_WITHDRAWN
+                                                          : WF_ACCOUNT_EVENT_TRANSFER_RECEIVED;
+    if (o < 0 || o >= w->txids || c->orig_account[o] != a || c->orig_type[o] != want) {
+        sim_violation (w, "[refunds] account %d: %s of %s, which is no %s of this account", a,
+                       wf_account_event_type_name (e->type), e->original_id,
+                       wf_account_event_type_name (want));
+        return false;
+    }
+    if (e->type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED &&
+        sim_account_index (w, e->counterparty_id) != c->orig_sender[o]) {
+        sim_violation (w, "[refunds] transfer %d reversed to account %d, not its sender %d", o,
+                       sim_account_index (w, e->counterparty_id), c->orig_sender[o]);
+        return false;
+    }
+    c->refunded[o] += e->amount;
+    if (c->refunded[o] > c->orig_amount[o]) {
+        sim_violation (w, "[refunds] transaction %d of %lld refunded %lld", o,
+                       (long long) c->orig_amount[o], (long long) c->refunded[o]);
+        return false;
+    }
+    return true;
+}
+
 //  Invariants 1 and 2 for one stream, collecting what 3-6 need.
 static void
 s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
@@ -190,6 +225,11 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
             case WF_ACCOUNT_EVENT_TRANSFER_SENT: {
                 bool credit = e->type == WF_ACCOUNT_EVENT_DEPOSITED;
                 ok = e->amount > 0 && s_add (&c->balance[a], credit ? e->amount : -e->amount);
+                if (e->type != WF_ACCOUNT_EVENT_TRANSFER_SENT && txid >= 0) {
+                    c->orig_type[txid] = e->type;
+                    c->orig_account[txid] = a;
+                    c->orig_amount[txid] = e->amount;
+                }
                 if (credit)
                     c->deposits[code] += e->amount;
                 else if (e->type == WF_ACCOUNT_EVENT_WITHDRAWN)
@@ -208,6 +248,12 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
             case WF_ACCOUNT_EVENT_TRANSFER_RECEIVED:
             case WF_ACCOUNT_EVENT_TRANSFER_REFUNDED:
                 ok = e->amount > 0 && s_add (&c->balance[a], e->amount);
+                if (txid >= 0 && e->type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED) {
+                    c->orig_type[txid] = e->type;
+                    c->orig_account[txid] = a;
+                    c->orig_amount[txid] = e->amount;
+                    c->orig_sender[txid] = sim_account_index (w, e->counterparty_id);
+                }
                 if (txid >= 0) {
                     c->closed[txid]++;
                     c->closed_type[txid] = e->type;
@@ -222,6 +268,28 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
             case WF_ACCOUNT_EVENT_REACTIVATED:
                 c->status[a] = WF_ACCOUNT_STATUS_ACTIVE;
                 break;
+            case WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED:
+            case WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED:
+            case WF_ACCOUNT_EVENT_TRANSFER_REVERSED: {
+                bool credit = e->type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED;
+                ok = e->amount > 0 && s_add (&c->balance[a], credit ? e->amount : -e->amount);
+                if (!ok || !s_replay_refund (w, c, a, e))
+                    break;
+                if (e->type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED)
+                    c->deposit_refunds[code] += e->amount;
+                else if (credit)
+                    c->withdrawal_refunds[code] += e->amount;
+                else if (txid >= 0) { //  its credit leg travels like a TransferSent's
+                    c->sent_amount[txid] = e->amount;
+                    c->sent_account[txid] = a;
+                }
+                if (cmd >= 0) {
+                    c->applied[cmd]++;
+                    c->applied_txid[cmd] = txid;
+                }
+                c->money_events[a]++;
+                break;
+            }
             case WF_ACCOUNT_EVENT_OVERDRAFT_SET:
                 ok = e->overdraft_limit >= 0;
                 c->limit[a] = e->overdraft_limit;
@@ -317,12 +385,22 @@ static void
 s_check_conservation (sim_world_t *w, struct sim_scratch_t *c)
 {
     for (int i = 0; i < c->codes_count; i++)
-        if (c->balances[i] + c->flight[i] != c->deposits[i] - c->withdrawals[i])
+        if (c->balances[i] + c->flight[i] !=
+            c->deposits[i] - c->withdrawals[i] - c->deposit_refunds[i] + c->withdrawal_refunds[i])
             sim_violation (w,
                            "[conservation] %s: balances %lld + in flight %lld != deposits %lld "
-                           "- withdrawals %lld",
+                           "- withdrawals %lld - deposits refunded %lld + withdrawals refunded "
+                           "%lld",
                            c->codes[i], (long long) c->balances[i], (long long) c->flight[i],
-                           (long long) c->deposits[i], (long long) c->withdrawals[i]);
+                           (long long) c->deposits[i], (long long) c->withdrawals[i],
+                           (long long) c->deposit_refunds[i], (long long) c->withdrawal_refunds[i]);
+    //  The transactions read model's `refunded` equals the refund events.
+    for (int t = 0; t < w->txids; t++)
+        if (w->store.tx_refunded[t] != c->refunded[t])
+            sim_violation (w,
+                           "[refunds] transaction %d: refunded %lld in the read model, %lld "
+                           "in the events",
+                           t, (long long) w->store.tx_refunded[t], (long long) c->refunded[t]);
 }
 
 //  Invariant 5.
@@ -342,6 +420,7 @@ s_check_commands (sim_world_t *w, struct sim_scratch_t *c)
             case CMD_DEPOSIT:
             case CMD_WITHDRAW:
             case CMD_TRANSFER:
+            case CMD_REFUND:
                 if (c->applied[n] != 1 || c->applied_txid[n] != cmd->acked_txid)
                     sim_violation (w,
                                    "[commands] command %d acknowledged with transaction %d "
@@ -519,6 +598,10 @@ sim_check (sim_world_t *w, bool deep)
     memset (c->deposits, 0, sizeof c->deposits);
     memset (c->withdrawals, 0, sizeof c->withdrawals);
     memset (c->flight, 0, sizeof c->flight);
+    memset (c->deposit_refunds, 0, sizeof c->deposit_refunds);
+    memset (c->withdrawal_refunds, 0, sizeof c->withdrawal_refunds);
+    memset (c->orig_account, 0xff, (size_t) w->txids * sizeof (int));
+    memset (c->refunded, 0, (size_t) w->txids * sizeof (int64_t));
     memset (c->hold_account, 0xff, (size_t) w->holds * sizeof (int));
     memset (c->hold_closes, 0, (size_t) w->holds * sizeof (int));
     c->codes_count = 0;

@@ -57,19 +57,25 @@ s_send (sim_world_t *w, int n)
     sim_cmd_t *cmd = &w->cmds[n];
     static const char *const kinds[] = {"open",    "deposit",    "withdraw", "transfer",
                                         "suspend", "reactivate", "hold",     "capture",
-                                        "void",    "overdraft"};
+                                        "void",    "overdraft",  "refund"};
     const sim_account_id_t *account = &w->accounts[cmd->account];
     char description[16], reason[16], hold_id[WF_UUID_BYTES];
     //  A hold's description goes to its capture's debit: not a command's "c<n>".
     snprintf (description, sizeof description, "%c%d", cmd->kind == CMD_HOLD ? 'h' : 'c', n);
-    snprintf (reason, sizeof reason, "r%d", n);
+    //  A refund's reason is its event's description: "c<n>" names the command.
+    snprintf (reason, sizeof reason, "%c%d", cmd->kind == CMD_REFUND ? 'c' : 'r', n);
+    char original[WF_UUID_BYTES] = "";
+    if (cmd->kind == CMD_REFUND)
+        sim_uuid (0xc, (unsigned) (cmd->original >= 0 ? cmd->original : SIM_TXIDS_MAX + n),
+                  original);
     bool by_hold = cmd->kind == CMD_CAPTURE || cmd->kind == CMD_VOID;
     hold_id[0] = 0;
     if (by_hold)
         sim_uuid (0xd, (unsigned) (cmd->hold >= 0 ? cmd->hold : SIM_HOLDS_MAX + n), hold_id);
     wf_account_command_t body = {
         .kind = wf_str_c (kinds[cmd->kind]),
-        .account_id = wf_str_c (by_hold ? "" : account->id),
+        .account_id = wf_str_c (by_hold || cmd->kind == CMD_REFUND ? "" : account->id),
+        .transaction_id = wf_str_c (original),
         .hold_id = wf_str_c (hold_id),
         .expires_in_s = cmd->expires_s,
         .user_id = wf_str_c (w->user_id[cmd->user]),
@@ -88,7 +94,10 @@ s_send (sim_world_t *w, int n)
     wf_buf_reset (&w->scratch);
     wf_body_encode (WF_MSG_ACCOUNT_COMMAND, &body, &w->scratch);
     sim_net_t msg = {.to = TO_SHARD,
-                     .to_index = account->shard,
+                     //  a refund goes to its transaction id's shard
+                     .to_index = cmd->kind == CMD_REFUND
+                                     ? wf_shard_of (original, WF_UUID_LEN, w->config.shards)
+                                     : account->shard,
                      .deadline_ms = w->now_ms + SIM_CLIENT_TIMEOUT_MS,
                      .type = WF_MSG_ACCOUNT_COMMAND,
                      .correlation = (uint64_t) n | (uint64_t) (cmd->sends + 1) << 32,
@@ -167,6 +176,35 @@ s_pick_hold (sim_world_t *w, sim_cmd_t *cmd)
     return true;
 }
 
+//  A movement to refund: mostly a deposit or withdrawal the user made, or a
+//  transfer one of its accounts received (their answers named them);
+//  sometimes another user's, sometimes one that does not exist.
+static bool
+s_pick_original (sim_world_t *w, sim_cmd_t *cmd)
+{
+    int candidates[64], count = 0;
+    bool own = sim_chance (w, 900);
+    for (int k = w->cmds_count - 1; k >= 0 && count < 64; k--) {
+        const sim_cmd_t *c = &w->cmds[k];
+        if (!c->acked || c->acked_txid < 0)
+            continue;
+        int holder = c->kind == CMD_TRANSFER ? c->destination : c->account;
+        if ((c->kind == CMD_DEPOSIT || c->kind == CMD_WITHDRAW || c->kind == CMD_TRANSFER ||
+             c->kind == CMD_REFUND) &&
+            holder >= 0 && (!own || w->accounts[holder].user == cmd->user))
+            candidates[count++] = k;
+    }
+    if (count == 0 || sim_chance (w, 30)) {
+        cmd->account = s_pick_account (w, cmd->user);
+        cmd->original = -1;
+        return cmd->account >= 0;
+    }
+    const sim_cmd_t *c = &w->cmds[candidates[sim_below (w, (uint64_t) count)]];
+    cmd->account = c->kind == CMD_TRANSFER ? c->destination : c->account;
+    cmd->original = c->acked_txid;
+    return true;
+}
+
 //  A new command from a registered user.
 void
 sim_client_command (sim_world_t *w)
@@ -179,18 +217,20 @@ sim_client_command (sim_world_t *w)
     cmd->destination = -1;
     cmd->acked_txid = -1;
     cmd->hold = -1;
+    cmd->original = -1;
     cmd->acked_hold = -1;
-    uint64_t roll = sim_below (w, 100);
+    uint64_t roll = sim_below (w, 106); //  98..105: refunds
     cmd->kind = roll < 7    ? CMD_OPEN
-                : roll < 34 ? CMD_DEPOSIT
+                : roll < 30 ? CMD_DEPOSIT
                 : roll < 46 ? CMD_WITHDRAW
                 : roll < 68 ? CMD_TRANSFER
                 : roll < 78 ? CMD_HOLD
                 : roll < 88 ? CMD_CAPTURE
                 : roll < 93 ? CMD_VOID
-                : roll < 96 ? CMD_OVERDRAFT
-                : roll < 98 ? CMD_SUSPEND
-                            : CMD_REACTIVATE;
+                : roll < 95 ? CMD_OVERDRAFT
+                : roll < 97 ? CMD_SUSPEND
+                : roll < 98 ? CMD_REACTIVATE
+                            : CMD_REFUND;
     if (cmd->kind == CMD_OPEN && w->accounts_count < SIM_ACCOUNTS_MAX) {
         sim_account_id_t *account = &w->accounts[w->accounts_count];
         sim_uuid (0xa, (unsigned) w->accounts_count, account->id);
@@ -205,6 +245,11 @@ sim_client_command (sim_world_t *w)
         if (cmd->kind == CMD_CAPTURE || cmd->kind == CMD_VOID) {
             if (!s_pick_hold (w, cmd))
                 return;
+        } else if (cmd->kind == CMD_REFUND) {
+            if (!s_pick_original (w, cmd))
+                return;
+            if (sim_chance (w, 500))
+                s_amount (w, cmd, 10000); //  partial (or too much); else the whole rest
         } else {
             bool admin_kind = cmd->kind == CMD_SUSPEND || cmd->kind == CMD_REACTIVATE ||
                               cmd->kind == CMD_OVERDRAFT;

@@ -102,13 +102,17 @@ s_commit_event (sim_world_t *w, sim_worker_t *worker, int account, sim_entry_t *
                                   .overdraft_limit = state->overdraft_limit,
                                   .is_default = is_default};
     snprintf (op->row.currency, sizeof op->row.currency, "%s", state->currency);
-    bool money = event->type >= WF_ACCOUNT_EVENT_DEPOSITED &&
-                 event->type <= WF_ACCOUNT_EVENT_TRANSFER_REFUNDED;
+    bool money = (event->type >= WF_ACCOUNT_EVENT_DEPOSITED &&
+                  event->type <= WF_ACCOUNT_EVENT_TRANSFER_REFUNDED) ||
+                 event->type >= WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED; //  refunds: type 'Refund'
     if (money) {
         op = sim_txn_add (worker->txn, OP_HISTORY);
         op->account = account;
         op->txid = sim_uuid_number (event->transaction_id, 0xc);
         op->event_type = event->type;
+        op->amount = event->amount;
+        op->counterparty =
+            event->counterparty_id[0] ? sim_account_index (w, event->counterparty_id) : -1;
         assert (op->txid >= 0);
     }
     if (state->version % w->config.snapshot_every == 0) {
@@ -642,6 +646,170 @@ s_holds_kind (wf_str_t kind)
     return wf_str_eq (kind, "capture") || wf_str_eq (kind, "void") || wf_str_eq (kind, "expire");
 }
 
+//  -------------------------------------------------------------- refunds --
+//  wf_account_refunds.c: s_original, s_refund_amount, s_mark_refunded,
+//  wf_account_handle_refund.
+
+typedef struct {
+    int account; //  -1 = none
+    wf_account_event_type_t type;
+    int64_t amount, refunded;
+    int sender;
+} sim_original_t;
+
+//  s_original: the caller's row of the movement, a TransferReceived first.
+//  1 found, 0 none, -1 database error.
+static int
+s_original (sim_world_t *w, sim_worker_t *worker, int txid, int user, sim_original_t *row)
+{
+    static const wf_account_event_type_t order[] = {
+        WF_ACCOUNT_EVENT_TRANSFER_RECEIVED, WF_ACCOUNT_EVENT_DEPOSITED,
+        WF_ACCOUNT_EVENT_WITHDRAWN,         WF_ACCOUNT_EVENT_TRANSFER_SENT,
+        WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED,  WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED,
+        WF_ACCOUNT_EVENT_TRANSFER_REVERSED};
+    if (!sim_db_ok (w))
+        return -1;
+    if (txid < 0 || txid >= w->txids || user < 0)
+        return 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        int account = sim_store_history (w, worker->txn, txid, order[i], &row->amount,
+                                         &row->refunded, &row->sender);
+        if (account >= 0 && w->accounts[account].user == user) {
+            row->account = account;
+            row->type = order[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+//  wf_account_refunds_resolve: the account holding the caller's row.
+static int
+s_refunds_resolve (sim_world_t *w, sim_worker_t *worker, sim_item_t *item,
+                   const wf_account_command_t *cmd, int *account)
+{
+    if (!wf_account_uuid_valid (cmd->transaction_id)) {
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.");
+        return 0;
+    }
+    char id[WF_UUID_BYTES], user[WF_UUID_BYTES];
+    snprintf (id, sizeof id, "%.*s", (int) cmd->transaction_id.len, cmd->transaction_id.ptr);
+    snprintf (user, sizeof user, "%.*s", (int) cmd->user_id.len, cmd->user_id.ptr);
+    sim_original_t row;
+    int found =
+        s_original (w, worker, sim_uuid_number (id, 0xc), sim_uuid_number (user, 0xb), &row);
+    if (found == 0)
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.");
+    if (found == 1)
+        *account = row.account;
+    return found;
+}
+
+//  wf_account_handle_refund.
+static int
+s_refund (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, sim_entry_t *entry,
+          const wf_account_command_t *cmd)
+{
+    const wf_account_state_t *state = wf_account_state (entry->account);
+    char original_id[WF_UUID_BYTES], user[WF_UUID_BYTES];
+    snprintf (original_id, sizeof original_id, "%.*s", (int) cmd->transaction_id.len,
+              cmd->transaction_id.ptr);
+    snprintf (user, sizeof user, "%.*s", (int) cmd->user_id.len, cmd->user_id.ptr);
+    int original = sim_uuid_number (original_id, 0xc);
+    sim_original_t row;
+    int found = s_original (w, worker, original, sim_uuid_number (user, 0xb), &row);
+    if (found <= 0) {
+        if (found == 0)
+            sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.");
+        return found;
+    }
+    (void) account;
+    wf_account_event_type_t type =
+        row.type == WF_ACCOUNT_EVENT_DEPOSITED           ? WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED
+        : row.type == WF_ACCOUNT_EVENT_WITHDRAWN         ? WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED
+        : row.type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED ? WF_ACCOUNT_EVENT_TRANSFER_REVERSED
+                                                         : WF_ACCOUNT_EVENT_NONE;
+    if (type == WF_ACCOUNT_EVENT_NONE) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE,
+                          row.type == WF_ACCOUNT_EVENT_TRANSFER_SENT
+                              ? "A transfer is refunded by the account that received it."
+                              : "A refund cannot be refunded.");
+        return 0;
+    }
+    assert (w->txids < SIM_TXIDS_MAX);
+    int txid = w->txids++;
+    char refund_id[WF_UUID_BYTES];
+    sim_uuid (0xc, (unsigned) txid, refund_id);
+    const char *sender = row.sender >= 0 ? w->accounts[row.sender].id : "";
+    wf_account_cmd_t c = {.transaction_id = wf_str_c (refund_id),
+                          .original_id = wf_str_c (original_id),
+                          .counterparty_id =
+                              wf_str_c (type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED ? sender : ""),
+                          .description = cmd->reason,
+                          .now_ms = w->now_ms};
+    //  s_refund_amount: the rest when none was given.
+    int64_t rest = row.amount - row.refunded;
+    if (rest <= 0) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE, "The transaction is already fully refunded.");
+        return 0;
+    }
+    c.amount = rest;
+    wf_money_err_t bad;
+    if (cmd->amount.len && wf_money_parse (cmd->amount, state->digits, &c.amount, &bad) != 0) {
+        sim_shard_refuse (item, WF_ERR_VALIDATION, "amount");
+        return 0;
+    }
+    if (c.amount > rest) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE,
+                          "The amount exceeds what is left to refund of the transaction.");
+        return 0;
+    }
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    if (wf_account_decide_refund_of (entry->account, type, &c, &event, &why) != 0) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    bool reversal = type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+    const char *outbox_type = reversal ? WF_EVENT_TRANSFER_REVERSED
+                              : type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED
+                                  ? WF_EVENT_DEPOSIT_REFUNDED
+                                  : WF_EVENT_WITHDRAWAL_REFUNDED;
+    if (s_commit_event (w, worker, account, entry, &event, false) != 0)
+        return -1;
+    //  s_outbox_refund: a reversal's credit leg travels like a TransferSent's.
+    json_t *p = json_object ();
+    json_object_set_new (p, "transactionId", json_string (event.transaction_id));
+    json_object_set_new (p, "originalId", json_string (event.original_id));
+    json_object_set_new (p, "accountId", json_string (state->id));
+    if (reversal)
+        json_object_set_new (p, "destinationAccountId", json_string (event.counterparty_id));
+    json_object_set_new (p, "amount", json_integer (event.amount));
+    json_object_set_new (p, "currency", json_string (state->currency));
+    json_object_set_new (p, "description", json_string (event.description));
+    json_object_set_new (p, "accountVersion", json_integer (state->version));
+    if (s_outbox (w, worker, outbox_type, account, reversal ? event.counterparty_id : NULL, p,
+                  DEST_BIT (DEST_NOTIFIER) | DEST_BIT (DEST_AMQP) |
+                      (reversal ? DEST_BIT (DEST_ACCOUNT) : 0u)) != 0)
+        return -1;
+    //  s_mark_refunded: the UPDATE's own condition refuses going past the amount.
+    if (!sim_db_ok (w))
+        return -1;
+    int64_t amount, refunded;
+    int ignored;
+    sim_store_history (w, worker->txn, original, row.type, &amount, &refunded, &ignored);
+    if (refunded + event.amount > amount)
+        return -1;
+    sim_op_t *op = sim_txn_add (worker->txn, OP_REFUNDED);
+    op->txid = original;
+    op->amount = event.amount;
+    if (reversal && s_transfer (w, worker, txid, true, account, row.sender, event.amount,
+                                TRANSFER_IN_FLIGHT) != 0)
+        return -1;
+    s_reply_transaction (item, state, &event, "Refund");
+    return 0;
+}
+
 //  ----------------------------------------------------------- idempotency --
 
 //  s_replay: the stored first response, or a refusal when the body differs.
@@ -753,6 +921,8 @@ s_command_kind (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int acco
     }
     if (wf_str_eq (cmd->kind, "hold") || s_holds_kind (cmd->kind))
         return s_handle_hold (w, worker, item, account, entry, cmd);
+    if (wf_str_eq (cmd->kind, "refund"))
+        return s_refund (w, worker, item, account, entry, cmd);
     if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw") ||
         wf_str_eq (cmd->kind, "transfer"))
         return s_money (w, worker, item, account, entry, cmd);
@@ -789,14 +959,16 @@ sim_handle_command (sim_world_t *w, sim_worker_t *worker, sim_item_t *item)
 {
     const wf_account_command_t *cmd = &item->body.account_command;
     bool by_hold = s_holds_kind (cmd->kind) && !cmd->account_id.len;
-    if ((!by_hold && !wf_account_uuid_valid (cmd->account_id)) ||
+    bool refund = wf_str_eq (cmd->kind, "refund");
+    if ((!by_hold && !refund && !wf_account_uuid_valid (cmd->account_id)) ||
         !wf_account_uuid_valid (cmd->user_id)) {
         sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such account.");
         return 0;
     }
     int account = -1;
-    if (by_hold) {
-        int found = s_holds_resolve (w, worker, item, cmd, &account);
+    if (by_hold || refund) {
+        int found = by_hold ? s_holds_resolve (w, worker, item, cmd, &account)
+                            : s_refunds_resolve (w, worker, item, cmd, &account);
         if (found <= 0)
             return found;
     } else {
@@ -965,7 +1137,8 @@ sim_handle_delivery (sim_world_t *w, sim_worker_t *worker, sim_item_t *item)
             sim_shard_refuse (item, WF_ERR_BAD_REQUEST, "payload is not a JSON object");
         else if (wf_str_eq (d->type, WF_EVENT_USER_REGISTERED))
             rc = s_user_registered (w, worker, item, payload);
-        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT))
+        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT) ||
+                 wf_str_eq (d->type, WF_EVENT_TRANSFER_REVERSED))
             rc = s_transfer_credit (w, worker, item, payload);
         else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_CREDIT_FAILED))
             rc = s_transfer_refund (w, worker, item, payload);

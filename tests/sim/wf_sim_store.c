@@ -55,6 +55,10 @@ sim_store_init (sim_store_t *store)
     store->history_keys = (uint8_t *) calloc (HISTORY_KEYS_BYTES, 1);
     store->transfers = (sim_transfer_t *) calloc (SIM_TXIDS_MAX, sizeof (sim_transfer_t));
     store->holds = (sim_hold_row_t *) calloc (SIM_HOLDS_MAX, sizeof (sim_hold_row_t));
+    store->tx_amount = (int64_t *) calloc (SIM_TXIDS_MAX, sizeof (int64_t));
+    store->tx_refunded = (int64_t *) calloc (SIM_TXIDS_MAX, sizeof (int64_t));
+    store->tx_sender = (int *) calloc (SIM_TXIDS_MAX, sizeof (int));
+    assert (store->tx_amount && store->tx_refunded && store->tx_sender);
     store->outbox = (sim_outbox_t *) calloc (SIM_OUTBOX_MAX, sizeof (sim_outbox_t));
     store->inbox = zhashx_new ();
     store->idem = zhashx_new ();
@@ -83,6 +87,9 @@ sim_store_reset (sim_store_t *store)
     memset (store->history_keys, 0, HISTORY_KEYS_BYTES);
     memset (store->transfers, 0, SIM_TXIDS_MAX * sizeof (sim_transfer_t));
     memset (store->holds, 0, SIM_HOLDS_MAX * sizeof (sim_hold_row_t));
+    memset (store->tx_amount, 0, SIM_TXIDS_MAX * sizeof (int64_t));
+    memset (store->tx_refunded, 0, SIM_TXIDS_MAX * sizeof (int64_t));
+    memset (store->tx_sender, 0, SIM_TXIDS_MAX * sizeof (int));
     for (size_t i = 0; i < store->outbox_count; i++) {
         free (store->outbox[i].payload);
         memset (&store->outbox[i], 0, sizeof store->outbox[i]);
@@ -105,6 +112,9 @@ sim_store_free (sim_store_t *store)
     free (store->history_keys);
     free (store->transfers);
     free (store->holds);
+    free (store->tx_amount);
+    free (store->tx_refunded);
+    free (store->tx_sender);
     free (store->outbox);
     zhashx_destroy (&store->inbox);
     zhashx_destroy (&store->idem);
@@ -250,6 +260,13 @@ s_valid (sim_world_t *w, const sim_txn_t *txn, size_t i)
             return s_hold_before (store, txn, i, op->txid).status == HOLD_NONE;
         case OP_HOLD_CLOSE: //  UPDATE holds ... WHERE status = 'Open' must touch its row
             return s_hold_before (store, txn, i, op->txid).status == HOLD_OPEN;
+        case OP_REFUNDED: { //  ... AND refunded + $2 <= amount must touch a row
+            int64_t refunded = store->tx_refunded[op->txid];
+            for (size_t k = 0; k < i; k++)
+                if (txn->ops[k].kind == OP_REFUNDED && txn->ops[k].txid == op->txid)
+                    refunded += txn->ops[k].amount;
+            return refunded + op->amount <= store->tx_amount[op->txid];
+        }
         case OP_ACCOUNT:
             if (!op->row.is_default)
                 return true;
@@ -301,6 +318,12 @@ s_apply (sim_world_t *w, sim_op_t *op)
             store->history_keys[(size_t) op->txid * WF_ACCOUNT_EVENT_COUNT + op->event_type] =
                 (uint8_t) (op->account + 1);
             store->history[op->account]++;
+            store->tx_amount[op->txid] = op->amount;
+            if (op->event_type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED)
+                store->tx_sender[op->txid] = op->counterparty;
+            break;
+        case OP_REFUNDED:
+            store->tx_refunded[op->txid] += op->amount;
             break;
         case OP_SNAPSHOT:
             free (store->snapshot_json[op->account]);
@@ -515,4 +538,26 @@ sim_store_holds_open (const sim_world_t *w)
         if (w->store.holds[h].status == HOLD_OPEN)
             return h;
     return -1;
+}
+
+int
+sim_store_history (sim_world_t *w, sim_txn_t *txn, int txid, wf_account_event_type_t type,
+                   int64_t *amount, int64_t *refunded, int *sender)
+{
+    const sim_store_t *store = &w->store;
+    int account = store->history_keys[(size_t) txid * WF_ACCOUNT_EVENT_COUNT + type] - 1;
+    *amount = store->tx_amount[txid];
+    *refunded = store->tx_refunded[txid];
+    *sender = store->tx_sender[txid];
+    for (size_t i = 0; i < txn->count; i++) {
+        const sim_op_t *op = &txn->ops[i];
+        if (op->kind == OP_HISTORY && op->txid == txid && op->event_type == type) {
+            account = op->account;
+            *amount = op->amount;
+            if (type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED)
+                *sender = op->counterparty;
+        } else if (op->kind == OP_REFUNDED && op->txid == txid)
+            *refunded += op->amount;
+    }
+    return account;
 }
