@@ -35,9 +35,15 @@ const char *const sim_coverage_names[C_COUNT] = {
     "idempotent replays",         "keys refused for another body", "redeliveries deduplicated",
     "deadlines passed",           "credits refused (refunded)"};
 
-const char *const sim_plant_names[PLANT_COUNT] = {
-    "none",        "no-inbox-dedup",      "no-version-check",     "no-idempotency",
-    "torn-commit", "reply-before-commit", "retry-unknown-commit", "expiry-in-memory"};
+const char *const sim_plant_names[PLANT_COUNT] = {"none",
+                                                  "no-inbox-dedup",
+                                                  "no-version-check",
+                                                  "no-idempotency",
+                                                  "torn-commit",
+                                                  "reply-before-commit",
+                                                  "retry-unknown-commit",
+                                                  "expiry-in-memory",
+                                                  "refund-unchecked"};
 
 //  The world whose trace the abort handler prints (the simulator is one thread).
 static sim_world_t *s_current;

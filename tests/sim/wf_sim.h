@@ -101,6 +101,7 @@ typedef enum {
     PLANT_REPLY_BEFORE_COMMIT,  //  the shard answers before the commit succeeded
     PLANT_RETRY_UNKNOWN_COMMIT, //  a keyless command is retried after an ambiguous COMMIT
     PLANT_EXPIRY_IN_MEMORY,     //  the expiry timer forgets holds placed before its restart
+    PLANT_REFUND_UNCHECKED,     //  a refund ignores what was already refunded
     PLANT_COUNT
 } sim_plant_t;
 
