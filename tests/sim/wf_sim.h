@@ -22,7 +22,10 @@
                       failed batch (actors/account/wf_account.c)
       wf_sim_handle.c its handlers: idempotency keys and inbox rows in the
                       same transaction as the effect, the transfer saga
-                      (wf_account_handle.c, wf_account_store.c)
+                      (wf_account_handle.c, wf_account_store.c), holds and
+                      overdraft (wf_account_holds.c), refunds
+                      (wf_account_refunds.c); the hold timer runs in
+                      wf_sim_shard.c (wf_account_holds_expire_due)
       wf_sim_relay.c  the outbox relay (claim in id order with a lease,
                       per-destination acks, backoff, expiry; actors/relay),
                       the network (drops, duplicates, delays, reordering)

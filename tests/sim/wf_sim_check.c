@@ -15,6 +15,13 @@
                     and no idempotency key, takes effect twice
       6 read model  accounts, transfers and history rows equal the replay;
                     the real aggregate replayed from the events agrees
+      7 holds       placed once, closed at most once, a capture within its
+                    hold, an expiry only when due; available >= -limit at
+                    every version; held == the open holds (events, holds
+                    table, accounts row, aggregate)
+      8 refunds     of a movement of the same account and the right kind,
+                    a reversal to the original sender, never past the
+                    original; transactions.refunded equals the events
     and, every few steps and at the end ("deep"): every stored event's JSON
     decodes to the event decided, every snapshot equals the replay at its
     version, every clean cached aggregate equals the replay.
