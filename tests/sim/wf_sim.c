@@ -575,11 +575,12 @@ s_run_seed (sim_world_t *w, uint64_t seed, int64_t steps, sim_plant_t plant, boo
                                "due, when the system drained",
                                hold, w->store.holds[hold].account,
                                (long long) (w->now_ms - w->store.holds[hold].expires_at_ms));
-            sim_violation (w,
-                           "[liveness] the system did not drain in %d steps (first "
-                           "undelivered outbox row: %zu %s, %d attempts, pending %x)",
-                           SIM_QUIESCE_STEPS_MAX, stuck + 1, row ? row->type : "none",
-                           row ? row->attempts : 0, row ? row->pending : 0);
+            if (hold < 0 || row)
+                sim_violation (w,
+                               "[liveness] the system did not drain in %d steps (first "
+                               "undelivered outbox row: %zu %s, %d attempts, pending %x)",
+                               SIM_QUIESCE_STEPS_MAX, stuck + 1, row ? row->type : "none",
+                               row ? row->attempts : 0, row ? row->pending : 0);
         }
     }
     if (!w->violations_count)
