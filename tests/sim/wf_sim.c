@@ -35,9 +35,15 @@ const char *const sim_coverage_names[C_COUNT] = {
     "idempotent replays",         "keys refused for another body", "redeliveries deduplicated",
     "deadlines passed",           "credits refused (refunded)"};
 
-const char *const sim_plant_names[PLANT_COUNT] = {
-    "none",        "no-inbox-dedup",      "no-version-check",    "no-idempotency",
-    "torn-commit", "reply-before-commit", "retry-unknown-commit"};
+const char *const sim_plant_names[PLANT_COUNT] = {"none",
+                                                  "no-inbox-dedup",
+                                                  "no-version-check",
+                                                  "no-idempotency",
+                                                  "torn-commit",
+                                                  "reply-before-commit",
+                                                  "retry-unknown-commit",
+                                                  "expiry-in-memory",
+                                                  "refund-unchecked"};
 
 //  The world whose trace the abort handler prints (the simulator is one thread).
 static sim_world_t *s_current;
@@ -266,6 +272,9 @@ s_world_reset (sim_world_t *w, uint64_t seed, sim_plant_t plant, bool ambiguous,
     w->keyed_only = keyed_only;
     w->faults_on = w->clients_on = true;
     w->now_ms = SIM_START_MS;
+    for (int s = 0; s < SIM_SHARDS_MAX; s++)
+        for (int k = 0; k < SIM_WORKERS_MAX; k++)
+            w->workers[s][k].up_since_ms = SIM_START_MS;
     w->step = 0;
     w->net_seq = 0;
     w->users = 0;
@@ -273,6 +282,7 @@ s_world_reset (sim_world_t *w, uint64_t seed, sim_plant_t plant, bool ambiguous,
     w->accounts_count = 0;
     w->cmds_count = 0;
     w->txids = 0;
+    w->holds = 0;
     w->messages = 0;
     w->trace_count = 0;
     w->violations_count = 0;
@@ -382,6 +392,8 @@ s_clock (sim_world_t *w)
     int64_t next = sim_net_next_ms (w);
     int64_t relay = sim_relay_next_ms (w);
     next = relay < next ? relay : next;
+    int64_t hold = sim_store_holds_next_ms (w); //  the shards' hold timers
+    next = hold < next ? hold : next;
     if (next != INT64_MAX && next > w->now_ms && sim_chance (w, 500))
         w->now_ms = next;
     else
@@ -528,7 +540,7 @@ s_quiet (sim_world_t *w)
     for (size_t i = 0; i < w->store.outbox_count; i++)
         if (!w->store.outbox[i].delivered)
             return false;
-    return true;
+    return sim_store_holds_open (w) < 0; //  every hold captured, voided or expired
 }
 
 //  Runs one seed; true when it passed.
@@ -556,11 +568,19 @@ s_run_seed (sim_world_t *w, uint64_t seed, int64_t steps, sim_plant_t plant, boo
                 stuck++;
             const sim_outbox_t *row =
                 stuck < w->store.outbox_count ? &w->store.outbox[stuck] : NULL;
-            sim_violation (w,
-                           "[liveness] the system did not drain in %d steps (first "
-                           "undelivered outbox row: %zu %s, %d attempts, pending %x)",
-                           SIM_QUIESCE_STEPS_MAX, stuck + 1, row ? row->type : "none",
-                           row ? row->attempts : 0, row ? row->pending : 0);
+            int hold = sim_store_holds_open (w);
+            if (hold >= 0)
+                sim_violation (w,
+                               "[holds] hold %d (account %d) still open %lld ms after it was "
+                               "due, when the system drained",
+                               hold, w->store.holds[hold].account,
+                               (long long) (w->now_ms - w->store.holds[hold].expires_at_ms));
+            if (hold < 0 || row)
+                sim_violation (w,
+                               "[liveness] the system did not drain in %d steps (first "
+                               "undelivered outbox row: %zu %s, %d attempts, pending %x)",
+                               SIM_QUIESCE_STEPS_MAX, stuck + 1, row ? row->type : "none",
+                               row ? row->attempts : 0, row ? row->pending : 0);
         }
     }
     if (!w->violations_count)

@@ -22,7 +22,10 @@
                       failed batch (actors/account/wf_account.c)
       wf_sim_handle.c its handlers: idempotency keys and inbox rows in the
                       same transaction as the effect, the transfer saga
-                      (wf_account_handle.c, wf_account_store.c)
+                      (wf_account_handle.c, wf_account_store.c), holds and
+                      overdraft (wf_account_holds.c), refunds
+                      (wf_account_refunds.c); the hold timer runs in
+                      wf_sim_shard.c (wf_account_holds_expire_due)
       wf_sim_relay.c  the outbox relay (claim in id order with a lease,
                       per-destination acks, backoff, expiry; actors/relay),
                       the network (drops, duplicates, delays, reordering)
@@ -77,6 +80,10 @@
 #define SIM_CLIENT_TIMEOUT_MS    5000  //  WF_REQUEST_TIMEOUT_MS, the front's deadline
 #define SIM_IDEM_KEY_BYTES       32
 #define SIM_START_MS             1795651200000LL //  2026-11-26T00:00:00Z
+#define SIM_HOLDS_MAX            2000            //  hold ids minted by the shards
+#define SIM_HOLD_SCAN_MS         1000            //  WF_ACCOUNT_HOLD_SCAN_INTERVAL_MS
+#define SIM_HOLD_EXPIRY_BATCH    64              //  EXPIRY_BATCH_MAX (wf_account_holds.c)
+#define SIM_HOLD_SECONDS_MAX     4 //  holds the clients place live 1..4 s (a run's span)
 
 _Static_assert(SIM_BATCH_MAX * 12 < SIM_TXN_OPS_MAX, "a batch's rows fit one transaction");
 _Static_assert(SIM_STEPS_MAX *(1 + SIM_RETRIES_MAX) < SIM_TXIDS_MAX,
@@ -96,6 +103,8 @@ typedef enum {
     PLANT_TORN_COMMIT,          //  a failed commit keeps the first half of its rows
     PLANT_REPLY_BEFORE_COMMIT,  //  the shard answers before the commit succeeded
     PLANT_RETRY_UNKNOWN_COMMIT, //  a keyless command is retried after an ambiguous COMMIT
+    PLANT_EXPIRY_IN_MEMORY,     //  the expiry timer forgets holds placed before its restart
+    PLANT_REFUND_UNCHECKED,     //  a refund ignores what was already refunded
     PLANT_COUNT
 } sim_plant_t;
 
@@ -140,6 +149,7 @@ typedef struct {
     int owner; //  user index
     char currency[4];
     int64_t balance;
+    int64_t held, overdraft_limit; //  accounts.held, accounts.overdraft_limit (schema/0005)
     wf_account_status_t status;
     int64_t version;
     bool is_default;
@@ -157,6 +167,25 @@ typedef struct {
     int64_t amount;
     sim_transfer_status_t status;
 } sim_transfer_t;
+
+//  holds (schema/0005_holds_overdraft.sql), by hold number.
+typedef enum {
+    HOLD_NONE = 0,
+    HOLD_OPEN,
+    HOLD_CAPTURED,
+    HOLD_VOIDED,
+    HOLD_EXPIRED
+} sim_hold_status_t;
+
+typedef struct {
+    int account, destination; //  destination -1 = a capture withdraws
+    int shard;                //  holds.shard: whose timer expires it
+    int64_t amount, captured_amount;
+    int64_t expires_at_ms, created_at_ms;
+    sim_hold_status_t status;
+    int capture_txid; //  -1 when none
+    char description[16];
+} sim_hold_row_t;
 
 typedef struct {
     bool used;
@@ -190,7 +219,10 @@ typedef enum {
     OP_INBOX,
     OP_TRANSFER_BEGIN,
     OP_TRANSFER_END,
-    OP_IDEM
+    OP_IDEM,
+    OP_HOLD_INSERT,
+    OP_HOLD_CLOSE,
+    OP_REFUNDED //  UPDATE transactions SET refunded = refunded + $2 WHERE id = $1 AND ...
 } sim_op_kind_t;
 
 //  One row written by an open transaction (owned until commit or rollback).
@@ -198,11 +230,14 @@ typedef struct {
     sim_op_kind_t kind;
     int account;
     int64_t version;
-    int txid; //  transaction id number (OP_HISTORY, OP_TRANSFER_*)
+    int txid; //  transaction id number (OP_HISTORY, OP_TRANSFER_*); hold number (OP_HOLD_*)
     wf_account_event_type_t event_type;
+    int64_t amount;   //  OP_HISTORY: the row's amount; OP_REFUNDED: the refund's
+    int counterparty; //  OP_HISTORY of a TransferReceived: the sender
     wf_account_event_t event;
     sim_account_row_t row;
     sim_transfer_t transfer;
+    sim_hold_row_t hold;
     sim_outbox_t outbox;
     sim_idem_t idem;
     char key[WF_UUID_BYTES]; //  inbox message id
@@ -226,6 +261,10 @@ typedef struct {
     int history[SIM_ACCOUNTS_MAX]; //  history rows per account (unique by construction)
     uint8_t *history_keys;         //  [txid][account][type] written once
     sim_transfer_t *transfers;     //  by txid
+    sim_hold_row_t *holds;         //  by hold number
+    int64_t *tx_amount;            //  transactions.amount, by txid (every row of an id agrees)
+    int64_t *tx_refunded;          //  transactions.refunded, by txid
+    int *tx_sender;                //  a TransferReceived row's counterparty, by txid
     sim_outbox_t *outbox;          //  id - 1
     size_t outbox_count;
     size_t outbox_low; //  rows before it are all delivered (a scan start, not a rule)
@@ -269,6 +308,7 @@ typedef struct {
     sim_net_t msg; //  owns its bytes; decoded slices point into them
     wf_any_msg_t body;
     bool valid;
+    bool internal; //  made by the shard's hold timer: no client, no reply
     bool decided;
     bool replied; //  answered early (the planted reply-before-commit bug)
     bool settled; //  answered 503 after a COMMIT of unknown outcome: not retried
@@ -298,6 +338,8 @@ typedef struct {
     size_t retry_item;
     int retry_attempt;
     sim_txn_t *txn;
+    int64_t hold_scan_at_ms; //  next scan for due holds (self->hold_scan_at_ms)
+    int64_t up_since_ms;     //  last restart (the planted in-memory timer forgets before it)
     //  batch_keys: "user|key" -> item, for keys this transaction stored.
     char batch_key[SIM_BATCH_MAX][WF_UUID_BYTES + SIM_IDEM_KEY_BYTES + 2];
     int batch_key_item[SIM_BATCH_MAX];
@@ -336,7 +378,12 @@ typedef enum {
     CMD_WITHDRAW,
     CMD_TRANSFER,
     CMD_SUSPEND,
-    CMD_REACTIVATE
+    CMD_REACTIVATE,
+    CMD_HOLD,
+    CMD_CAPTURE,
+    CMD_VOID,
+    CMD_OVERDRAFT,
+    CMD_REFUND
 } sim_kind_t;
 
 typedef struct {
@@ -344,6 +391,9 @@ typedef struct {
     int user;    //  who sends it (admins may suspend any account)
     int account; //  account index
     int destination;
+    int hold;          //  capture, void: the hold number (-1 = one that does not exist)
+    int original;      //  refund: the txid refunded (-1 = one that does not exist)
+    int64_t expires_s; //  hold
     char amount[32];
     char currency[4];
     bool keyed;
@@ -356,6 +406,7 @@ typedef struct {
     bool acked;
     int sends_at_ack; //  sends made before the first acknowledgement arrived
     int acked_txid;   //  -1 when the reply carries none
+    int acked_hold;   //  hold replies: the hold's number, else -1
     int64_t acked_version;
     wf_err_t last_err;
 } sim_cmd_t;
@@ -434,6 +485,7 @@ typedef struct {
     sim_cmd_t *cmds;
     int cmds_count;
     int txids; //  minted so far
+    int holds; //  hold numbers minted so far
     int messages;
     sim_stats_t stats;
     wf_buf_t scratch;
@@ -480,6 +532,14 @@ int sim_store_inbox (sim_world_t *w, sim_txn_t *txn, const char *message_id);
 const sim_idem_t *sim_store_idem_get (sim_world_t *w, sim_txn_t *txn, const char *key);
 const sim_account_row_t *sim_store_peek (sim_world_t *w, sim_txn_t *txn, int account);
 sim_transfer_status_t sim_store_transfer (sim_world_t *w, sim_txn_t *txn, int txid);
+//  The holds row as the transaction sees it (status HOLD_NONE when none).
+sim_hold_row_t sim_store_hold (sim_world_t *w, sim_txn_t *txn, int hold);
+//  The transactions row of txid with this event type as the transaction sees
+//  it: its account (-1 = none), amount, refunded and sender.
+int sim_store_history (sim_world_t *w, sim_txn_t *txn, int txid, wf_account_event_type_t type,
+                       int64_t *amount, int64_t *refunded, int *sender);
+int64_t sim_store_holds_next_ms (const sim_world_t *w); //  earliest open expiry, or INT64_MAX
+int sim_store_holds_open (const sim_world_t *w);        //  the first open hold, or -1
 void sim_store_outbox_insert (sim_world_t *w, const sim_outbox_t *row);
 bool sim_db_ok (sim_world_t *w);
 

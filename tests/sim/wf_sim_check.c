@@ -15,6 +15,13 @@
                     and no idempotency key, takes effect twice
       6 read model  accounts, transfers and history rows equal the replay;
                     the real aggregate replayed from the events agrees
+      7 holds       placed once, closed at most once, a capture within its
+                    hold, an expiry only when due; available >= -limit at
+                    every version; held == the open holds (events, holds
+                    table, accounts row, aggregate)
+      8 refunds     of a movement of the same account and the right kind,
+                    a reversal to the original sender, never past the
+                    original; transactions.refunded equals the events
     and, every few steps and at the end ("deep"): every stored event's JSON
     decodes to the event decided, every snapshot equals the replay at its
     version, every clean cached aggregate equals the replay.
@@ -39,16 +46,27 @@ struct sim_scratch_t {
     int sent_account[SIM_TXIDS_MAX];
     int closed[SIM_TXIDS_MAX];
     wf_account_event_type_t closed_type[SIM_TXIDS_MAX];
+    //  refunds, by the original's txid
+    wf_account_event_type_t orig_type[SIM_TXIDS_MAX];
+    int orig_account[SIM_TXIDS_MAX], orig_sender[SIM_TXIDS_MAX];
+    int64_t orig_amount[SIM_TXIDS_MAX], refunded[SIM_TXIDS_MAX];
     int applied[SIM_COMMANDS_MAX];
     int applied_txid[SIM_COMMANDS_MAX];
     int group_applied[SIM_COMMANDS_MAX];
     int64_t balance[SIM_ACCOUNTS_MAX];
+    int64_t held[SIM_ACCOUNTS_MAX], limit[SIM_ACCOUNTS_MAX];
+    //  holds, by hold number, from the events
+    int hold_account[SIM_HOLDS_MAX]; //  -1 = not placed
+    int64_t hold_amount[SIM_HOLDS_MAX], hold_expires[SIM_HOLDS_MAX], hold_captured[SIM_HOLDS_MAX];
+    int hold_closes[SIM_HOLDS_MAX];
+    int hold_capture_txid[SIM_HOLDS_MAX];
+    wf_account_event_type_t hold_close_type[SIM_HOLDS_MAX];
     int money_events[SIM_ACCOUNTS_MAX];
     wf_account_status_t status[SIM_ACCOUNTS_MAX];
     char currency[SIM_ACCOUNTS_MAX][4];
     char codes[CURRENCIES_MAX][4];
     int64_t balances[CURRENCIES_MAX], deposits[CURRENCIES_MAX], withdrawals[CURRENCIES_MAX],
-        flight[CURRENCIES_MAX];
+        flight[CURRENCIES_MAX], deposit_refunds[CURRENCIES_MAX], withdrawal_refunds[CURRENCIES_MAX];
     int codes_count;
 };
 
@@ -74,14 +92,102 @@ s_command_of (const sim_world_t *w, const wf_account_event_t *event)
     return n >= 0 && n < w->cmds_count ? n : -1;
 }
 
-//  Adds to a balance; false on overflow or a negative result.
+//  Adds to a balance; false on overflow (how low it may go is the overdraft's check).
 static bool
 s_add (int64_t *balance, int64_t amount)
 {
     int64_t result;
-    if (__builtin_add_overflow (*balance, amount, &result) || result < 0)
+    if (__builtin_add_overflow (*balance, amount, &result))
         return false;
     *balance = result;
+    return true;
+}
+
+//  A hold event of account a: placed once, closed at most once, a capture
+//  within its hold, an expiry only when due. False after a violation.
+static bool
+s_replay_hold (sim_world_t *w, struct sim_scratch_t *c, int a, const wf_account_event_t *e)
+{
+    int h = sim_uuid_number (e->hold_id, 0xd);
+    if (h < 0 || h >= w->holds) {
+        sim_violation (w, "[holds] account %d: %s of an unknown hold %s", a,
+                       wf_account_event_type_name (e->type), e->hold_id);
+        return false;
+    }
+    if (e->type == WF_ACCOUNT_EVENT_HOLD_PLACED) {
+        if (c->hold_account[h] >= 0 || e->amount <= 0) {
+            sim_violation (w, "[holds] hold %d placed twice or for %lld", h, (long long) e->amount);
+            return false;
+        }
+        c->hold_account[h] = a;
+        c->hold_amount[h] = e->amount;
+        c->hold_expires[h] = e->expires_at_ms;
+        c->held[a] += e->amount;
+        return true;
+    }
+    if (c->hold_account[h] != a) {
+        sim_violation (w, "[holds] account %d: %s of hold %d, placed on account %d", a,
+                       wf_account_event_type_name (e->type), h, c->hold_account[h]);
+        return false;
+    }
+    if (++c->hold_closes[h] > 1) {
+        sim_violation (w, "[holds] hold %d closed twice (%s after %s)", h,
+                       wf_account_event_type_name (e->type),
+                       wf_account_event_type_name (c->hold_close_type[h]));
+        return false;
+    }
+    c->hold_close_type[h] = e->type;
+    if (e->held_amount != c->hold_amount[h]) {
+        sim_violation (w, "[holds] hold %d of %lld released as %lld", h,
+                       (long long) c->hold_amount[h], (long long) e->held_amount);
+        return false;
+    }
+    if (e->type == WF_ACCOUNT_EVENT_HOLD_CAPTURED) {
+        if (e->amount <= 0 || e->amount > c->hold_amount[h]) {
+            sim_violation (w, "[holds] hold %d of %lld captured for %lld", h,
+                           (long long) c->hold_amount[h], (long long) e->amount);
+            return false;
+        }
+        c->hold_captured[h] = e->amount;
+        c->hold_capture_txid[h] = sim_uuid_number (e->transaction_id, 0xc);
+    }
+    if (e->type == WF_ACCOUNT_EVENT_HOLD_EXPIRED && e->occurred_at_ms < c->hold_expires[h]) {
+        sim_violation (w, "[holds] hold %d expired %lld ms before it was due", h,
+                       (long long) (c->hold_expires[h] - e->occurred_at_ms));
+        return false;
+    }
+    c->held[a] -= c->hold_amount[h];
+    return true;
+}
+
+//  A refund of account a: of a movement of the same account and the right
+//  kind (a reversal's credit to the original sender), never past the original.
+static bool
+s_replay_refund (sim_world_t *w, struct sim_scratch_t *c, int a, const wf_account_event_t *e)
+{
+    int o = sim_uuid_number (e->original_id, 0xc);
+    wf_account_event_type_t want =
+        e->type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED      ? WF_ACCOUNT_EVENT_DEPOSITED
+        : e->type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ? WF_ACCOUNT_EVENT_WITHDRAWN
+                                                          : WF_ACCOUNT_EVENT_TRANSFER_RECEIVED;
+    if (o < 0 || o >= w->txids || c->orig_account[o] != a || c->orig_type[o] != want) {
+        sim_violation (w, "[refunds] account %d: %s of %s, which is no %s of this account", a,
+                       wf_account_event_type_name (e->type), e->original_id,
+                       wf_account_event_type_name (want));
+        return false;
+    }
+    if (e->type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED &&
+        sim_account_index (w, e->counterparty_id) != c->orig_sender[o]) {
+        sim_violation (w, "[refunds] transfer %d reversed to account %d, not its sender %d", o,
+                       sim_account_index (w, e->counterparty_id), c->orig_sender[o]);
+        return false;
+    }
+    c->refunded[o] += e->amount;
+    if (c->refunded[o] > c->orig_amount[o]) {
+        sim_violation (w, "[refunds] transaction %d of %lld refunded %lld", o,
+                       (long long) c->orig_amount[o], (long long) c->refunded[o]);
+        return false;
+    }
     return true;
 }
 
@@ -91,6 +197,8 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
 {
     const sim_store_t *store = &w->store;
     c->balance[a] = 0;
+    c->held[a] = 0;
+    c->limit[a] = 0;
     c->money_events[a] = 0;
     c->status[a] = WF_ACCOUNT_STATUS_NONE;
     c->currency[a][0] = 0;
@@ -124,6 +232,11 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
             case WF_ACCOUNT_EVENT_TRANSFER_SENT: {
                 bool credit = e->type == WF_ACCOUNT_EVENT_DEPOSITED;
                 ok = e->amount > 0 && s_add (&c->balance[a], credit ? e->amount : -e->amount);
+                if (e->type != WF_ACCOUNT_EVENT_TRANSFER_SENT && txid >= 0) {
+                    c->orig_type[txid] = e->type;
+                    c->orig_account[txid] = a;
+                    c->orig_amount[txid] = e->amount;
+                }
                 if (credit)
                     c->deposits[code] += e->amount;
                 else if (e->type == WF_ACCOUNT_EVENT_WITHDRAWN)
@@ -142,6 +255,12 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
             case WF_ACCOUNT_EVENT_TRANSFER_RECEIVED:
             case WF_ACCOUNT_EVENT_TRANSFER_REFUNDED:
                 ok = e->amount > 0 && s_add (&c->balance[a], e->amount);
+                if (txid >= 0 && e->type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED) {
+                    c->orig_type[txid] = e->type;
+                    c->orig_account[txid] = a;
+                    c->orig_amount[txid] = e->amount;
+                    c->orig_sender[txid] = sim_account_index (w, e->counterparty_id);
+                }
                 if (txid >= 0) {
                     c->closed[txid]++;
                     c->closed_type[txid] = e->type;
@@ -156,8 +275,52 @@ s_replay_stream (sim_world_t *w, struct sim_scratch_t *c, int a)
             case WF_ACCOUNT_EVENT_REACTIVATED:
                 c->status[a] = WF_ACCOUNT_STATUS_ACTIVE;
                 break;
+            case WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED:
+            case WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED:
+            case WF_ACCOUNT_EVENT_TRANSFER_REVERSED: {
+                bool credit = e->type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED;
+                ok = e->amount > 0 && s_add (&c->balance[a], credit ? e->amount : -e->amount);
+                if (!ok || !s_replay_refund (w, c, a, e))
+                    break;
+                if (e->type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED)
+                    c->deposit_refunds[code] += e->amount;
+                else if (credit)
+                    c->withdrawal_refunds[code] += e->amount;
+                else if (txid >= 0) { //  its credit leg travels like a TransferSent's
+                    c->sent_amount[txid] = e->amount;
+                    c->sent_account[txid] = a;
+                }
+                if (cmd >= 0) {
+                    c->applied[cmd]++;
+                    c->applied_txid[cmd] = txid;
+                }
+                c->money_events[a]++;
+                break;
+            }
+            case WF_ACCOUNT_EVENT_OVERDRAFT_SET:
+                ok = e->overdraft_limit >= 0;
+                c->limit[a] = e->overdraft_limit;
+                break;
+            case WF_ACCOUNT_EVENT_HOLD_PLACED:
+            case WF_ACCOUNT_EVENT_HOLD_CAPTURED:
+            case WF_ACCOUNT_EVENT_HOLD_VOIDED:
+            case WF_ACCOUNT_EVENT_HOLD_EXPIRED:
+                ok = s_replay_hold (w, c, a, e);
+                if (!ok)
+                    return;
+                break;
             default:
                 ok = false;
+        }
+        //  The overdraft rule at every version: available = balance - held >= -limit.
+        if (ok && (c->held[a] < 0 || c->balance[a] - c->held[a] < -c->limit[a])) {
+            sim_violation (w,
+                           "[overdraft] account %d at version %zu (%s): balance %lld - held %lld "
+                           "< -limit %lld",
+                           a, k + 1, wf_account_event_type_name (e->type),
+                           (long long) c->balance[a], (long long) c->held[a],
+                           (long long) c->limit[a]);
+            return;
         }
         if (!ok) {
             sim_violation (w,
@@ -229,12 +392,22 @@ static void
 s_check_conservation (sim_world_t *w, struct sim_scratch_t *c)
 {
     for (int i = 0; i < c->codes_count; i++)
-        if (c->balances[i] + c->flight[i] != c->deposits[i] - c->withdrawals[i])
+        if (c->balances[i] + c->flight[i] !=
+            c->deposits[i] - c->withdrawals[i] - c->deposit_refunds[i] + c->withdrawal_refunds[i])
             sim_violation (w,
                            "[conservation] %s: balances %lld + in flight %lld != deposits %lld "
-                           "- withdrawals %lld",
+                           "- withdrawals %lld - deposits refunded %lld + withdrawals refunded "
+                           "%lld",
                            c->codes[i], (long long) c->balances[i], (long long) c->flight[i],
-                           (long long) c->deposits[i], (long long) c->withdrawals[i]);
+                           (long long) c->deposits[i], (long long) c->withdrawals[i],
+                           (long long) c->deposit_refunds[i], (long long) c->withdrawal_refunds[i]);
+    //  The transactions read model's `refunded` equals the refund events.
+    for (int t = 0; t < w->txids; t++)
+        if (w->store.tx_refunded[t] != c->refunded[t])
+            sim_violation (w,
+                           "[refunds] transaction %d: refunded %lld in the read model, %lld "
+                           "in the events",
+                           t, (long long) w->store.tx_refunded[t], (long long) c->refunded[t]);
 }
 
 //  Invariant 5.
@@ -254,6 +427,7 @@ s_check_commands (sim_world_t *w, struct sim_scratch_t *c)
             case CMD_DEPOSIT:
             case CMD_WITHDRAW:
             case CMD_TRANSFER:
+            case CMD_REFUND:
                 if (c->applied[n] != 1 || c->applied_txid[n] != cmd->acked_txid)
                     sim_violation (w,
                                    "[commands] command %d acknowledged with transaction %d "
@@ -261,9 +435,32 @@ s_check_commands (sim_world_t *w, struct sim_scratch_t *c)
                                    n, cmd->acked_txid, c->applied[n],
                                    c->applied[n] ? c->applied_txid[n] : -1);
                 break;
+            case CMD_HOLD:
+                if (cmd->acked_hold < 0 || c->hold_account[cmd->acked_hold] != cmd->account)
+                    sim_violation (w,
+                                   "[commands] hold command %d acknowledged (hold %d) but not "
+                                   "placed on its account",
+                                   n, cmd->acked_hold);
+                break;
+            case CMD_CAPTURE:
+            case CMD_VOID: {
+                int h = cmd->acked_hold;
+                wf_account_event_type_t want = cmd->kind == CMD_CAPTURE
+                                                   ? WF_ACCOUNT_EVENT_HOLD_CAPTURED
+                                                   : WF_ACCOUNT_EVENT_HOLD_VOIDED;
+                if (h < 0 || h != cmd->hold || c->hold_closes[h] != 1 ||
+                    c->hold_close_type[h] != want ||
+                    (cmd->kind == CMD_CAPTURE && c->hold_capture_txid[h] != cmd->acked_txid))
+                    sim_violation (w,
+                                   "[commands] command %d acknowledged on hold %d, which the "
+                                   "events do not close that way",
+                                   n, h);
+                break;
+            }
             case CMD_OPEN:
             case CMD_SUSPEND:
             case CMD_REACTIVATE:
+            case CMD_OVERDRAFT:
                 if ((int64_t) store->stream_count[cmd->account] < cmd->acked_version)
                     sim_violation (w,
                                    "[commands] command %d acknowledged at version %lld, the "
@@ -293,6 +490,10 @@ s_check_read_model (sim_world_t *w, struct sim_scratch_t *c, bool replay)
             sim_violation (w, "[read model] account %d: row %lld@%lld, replay %lld@%lld", a,
                            (long long) row->balance, (long long) row->version,
                            (long long) c->balance[a], (long long) n);
+        if (n > 0 && (row->held != c->held[a] || row->overdraft_limit != c->limit[a]))
+            sim_violation (w, "[read model] account %d: row held %lld limit %lld, events %lld %lld",
+                           a, (long long) row->held, (long long) row->overdraft_limit,
+                           (long long) c->held[a], (long long) c->limit[a]);
         if (store->history[a] != c->money_events[a])
             sim_violation (w, "[read model] account %d: %d history rows for %d money events", a,
                            store->history[a], c->money_events[a]);
@@ -304,10 +505,45 @@ s_check_read_model (sim_world_t *w, struct sim_scratch_t *c, bool replay)
         for (size_t k = 0; k < store->stream_count[a]; k++)
             wf_account_apply (w->replay[a], &store->events[store->stream[a][k]].event);
         const wf_account_state_t *state = wf_account_state (w->replay[a]);
-        if (state->balance != c->balance[a] || state->version != n || state->status != c->status[a])
+        if (state->balance != c->balance[a] || state->version != n ||
+            state->status != c->status[a] || state->held != c->held[a] ||
+            state->overdraft_limit != c->limit[a])
             sim_violation (w, "[read model] account %d: the aggregate replays to %lld@%lld", a,
                            (long long) state->balance, (long long) state->version);
     }
+}
+
+//  The holds table against the events: each row's status, amounts and
+//  capture; held == the sum of the account's open holds.
+static void
+s_check_holds (sim_world_t *w, struct sim_scratch_t *c)
+{
+    int64_t open[SIM_ACCOUNTS_MAX] = {0};
+    for (int h = 0; h < w->holds; h++) {
+        const sim_hold_row_t *row = &w->store.holds[h];
+        sim_hold_status_t expected = HOLD_NONE;
+        if (c->hold_account[h] >= 0)
+            expected = !c->hold_closes[h]                                        ? HOLD_OPEN
+                       : c->hold_close_type[h] == WF_ACCOUNT_EVENT_HOLD_CAPTURED ? HOLD_CAPTURED
+                       : c->hold_close_type[h] == WF_ACCOUNT_EVENT_HOLD_VOIDED   ? HOLD_VOIDED
+                                                                                 : HOLD_EXPIRED;
+        if (row->status != expected ||
+            (expected != HOLD_NONE &&
+             (row->account != c->hold_account[h] || row->amount != c->hold_amount[h] ||
+              row->expires_at_ms != c->hold_expires[h])) ||
+            (expected == HOLD_CAPTURED && (row->captured_amount != c->hold_captured[h] ||
+                                           row->capture_txid != c->hold_capture_txid[h]))) {
+            sim_violation (w, "[read model] hold %d: row says %d, the events %d", h,
+                           (int) row->status, (int) expected);
+            continue;
+        }
+        if (row->status == HOLD_OPEN)
+            open[row->account] += row->amount;
+    }
+    for (int a = 0; a < w->accounts_count; a++)
+        if (open[a] != c->held[a])
+            sim_violation (w, "[holds] account %d: held %lld, its open holds %lld", a,
+                           (long long) c->held[a], (long long) open[a]);
 }
 
 //  Deep: events and snapshots through the codec, clean caches.
@@ -369,6 +605,12 @@ sim_check (sim_world_t *w, bool deep)
     memset (c->deposits, 0, sizeof c->deposits);
     memset (c->withdrawals, 0, sizeof c->withdrawals);
     memset (c->flight, 0, sizeof c->flight);
+    memset (c->deposit_refunds, 0, sizeof c->deposit_refunds);
+    memset (c->withdrawal_refunds, 0, sizeof c->withdrawal_refunds);
+    memset (c->orig_account, 0xff, (size_t) w->txids * sizeof (int));
+    memset (c->refunded, 0, (size_t) w->txids * sizeof (int64_t));
+    memset (c->hold_account, 0xff, (size_t) w->holds * sizeof (int));
+    memset (c->hold_closes, 0, (size_t) w->holds * sizeof (int));
     c->codes_count = 0;
     int before = w->violations_count;
     for (int a = 0; a < w->accounts_count; a++)
@@ -379,6 +621,7 @@ sim_check (sim_world_t *w, bool deep)
     s_check_closings (w, c);
     s_check_conservation (w, c);
     s_check_commands (w, c);
+    s_check_holds (w, c);
     s_check_read_model (w, c, w->violations_count == before);
     if (deep && w->violations_count == before)
         s_check_deep (w);

@@ -55,30 +55,49 @@ static void
 s_send (sim_world_t *w, int n)
 {
     sim_cmd_t *cmd = &w->cmds[n];
-    static const char *const kinds[] = {"open",     "deposit", "withdraw",
-                                        "transfer", "suspend", "reactivate"};
+    static const char *const kinds[] = {"open",    "deposit",    "withdraw", "transfer",
+                                        "suspend", "reactivate", "hold",     "capture",
+                                        "void",    "overdraft",  "refund"};
     const sim_account_id_t *account = &w->accounts[cmd->account];
-    char description[16], reason[16];
-    snprintf (description, sizeof description, "c%d", n);
-    snprintf (reason, sizeof reason, "r%d", n);
-    wf_account_command_t body = {.kind = wf_str_c (kinds[cmd->kind]),
-                                 .account_id = wf_str_c (account->id),
-                                 .user_id = wf_str_c (w->user_id[cmd->user]),
-                                 .role = wf_str_c (w->admin[cmd->user] ? "Admin" : "User"),
-                                 .amount = wf_str_c (cmd->amount),
-                                 .currency = wf_str_c (cmd->currency),
-                                 .destination_account_id =
-                                     wf_str_c (cmd->destination >= 0
-                                                   ? w->accounts[cmd->destination].id
-                                                   : "e0000000-0000-4000-8000-000000000000"),
-                                 .description = wf_str_c (description),
-                                 .reason = wf_str_c (reason),
-                                 .idempotency_key = wf_str_c (cmd->keyed ? cmd->key : ""),
-                                 .fingerprint = wf_str_c (cmd->fingerprint)};
+    char description[16], reason[16], hold_id[WF_UUID_BYTES];
+    //  A hold's description goes to its capture's debit: not a command's "c<n>".
+    snprintf (description, sizeof description, "%c%d", cmd->kind == CMD_HOLD ? 'h' : 'c', n);
+    //  A refund's reason is its event's description: "c<n>" names the command.
+    snprintf (reason, sizeof reason, "%c%d", cmd->kind == CMD_REFUND ? 'c' : 'r', n);
+    char original[WF_UUID_BYTES] = "";
+    if (cmd->kind == CMD_REFUND)
+        sim_uuid (0xc, (unsigned) (cmd->original >= 0 ? cmd->original : SIM_TXIDS_MAX + n),
+                  original);
+    bool by_hold = cmd->kind == CMD_CAPTURE || cmd->kind == CMD_VOID;
+    hold_id[0] = 0;
+    if (by_hold)
+        sim_uuid (0xd, (unsigned) (cmd->hold >= 0 ? cmd->hold : SIM_HOLDS_MAX + n), hold_id);
+    wf_account_command_t body = {
+        .kind = wf_str_c (kinds[cmd->kind]),
+        .account_id = wf_str_c (by_hold || cmd->kind == CMD_REFUND ? "" : account->id),
+        .transaction_id = wf_str_c (original),
+        .hold_id = wf_str_c (hold_id),
+        .expires_in_s = cmd->expires_s,
+        .user_id = wf_str_c (w->user_id[cmd->user]),
+        .role = wf_str_c (w->admin[cmd->user] ? "Admin" : "User"),
+        .amount = wf_str_c (cmd->amount),
+        .currency = wf_str_c (cmd->currency),
+        .destination_account_id =
+            wf_str_c (cmd->destination >= 0
+                          ? w->accounts[cmd->destination].id
+                          : (cmd->kind == CMD_HOLD ? "" //  a hold captured out
+                                                   : "e0000000-0000-4000-8000-000000000000")),
+        .description = wf_str_c (description),
+        .reason = wf_str_c (reason),
+        .idempotency_key = wf_str_c (cmd->keyed ? cmd->key : ""),
+        .fingerprint = wf_str_c (cmd->fingerprint)};
     wf_buf_reset (&w->scratch);
     wf_body_encode (WF_MSG_ACCOUNT_COMMAND, &body, &w->scratch);
     sim_net_t msg = {.to = TO_SHARD,
-                     .to_index = account->shard,
+                     //  a refund goes to its transaction id's shard
+                     .to_index = cmd->kind == CMD_REFUND
+                                     ? wf_shard_of (original, WF_UUID_LEN, w->config.shards)
+                                     : account->shard,
                      .deadline_ms = w->now_ms + SIM_CLIENT_TIMEOUT_MS,
                      .type = WF_MSG_ACCOUNT_COMMAND,
                      .correlation = (uint64_t) n | (uint64_t) (cmd->sends + 1) << 32,
@@ -121,6 +140,71 @@ s_amount (sim_world_t *w, sim_cmd_t *cmd, int64_t max_minor)
                      sizeof cmd->amount);
 }
 
+//  A hold for a capture or a void: mostly one the user placed (its answer
+//  named it), sometimes any placed hold, sometimes one that does not exist.
+static bool
+s_pick_hold (sim_world_t *w, sim_cmd_t *cmd)
+{
+    int candidates[64], count = 0;
+    bool own = sim_chance (w, 900);
+    for (int k = w->cmds_count - 1; k >= 0 && count < 64; k--)
+        if (w->cmds[k].kind == CMD_HOLD && w->cmds[k].acked_hold >= 0 &&
+            (!own || w->cmds[k].user == cmd->user))
+            candidates[count++] = k;
+    if (sim_chance (w, 20)) {
+        cmd->account = s_pick_account (w, cmd->user);
+        cmd->hold = -1;
+        return cmd->account >= 0;
+    }
+    if (count == 0 || sim_chance (w, 500)) {
+        //  One from the holds list (the read model), whatever its status.
+        count = 0;
+        for (int h = w->holds - 1; h >= 0 && count < 64; h--) {
+            const sim_hold_row_t *row = &w->store.holds[h];
+            if (row->status != HOLD_NONE && (!own || w->accounts[row->account].user == cmd->user))
+                candidates[count++] = h;
+        }
+        if (count == 0)
+            return false;
+        cmd->hold = candidates[sim_below (w, (uint64_t) count)];
+        cmd->account = w->store.holds[cmd->hold].account;
+        return true;
+    }
+    const sim_cmd_t *placed = &w->cmds[candidates[sim_below (w, (uint64_t) count)]];
+    cmd->account = placed->account;
+    cmd->hold = placed->acked_hold;
+    return true;
+}
+
+//  A movement to refund: mostly a deposit or withdrawal the user made, or a
+//  transfer one of its accounts received (their answers named them);
+//  sometimes another user's, sometimes one that does not exist.
+static bool
+s_pick_original (sim_world_t *w, sim_cmd_t *cmd)
+{
+    int candidates[64], count = 0;
+    bool own = sim_chance (w, 900);
+    for (int k = w->cmds_count - 1; k >= 0 && count < 64; k--) {
+        const sim_cmd_t *c = &w->cmds[k];
+        if (!c->acked || c->acked_txid < 0)
+            continue;
+        int holder = c->kind == CMD_TRANSFER ? c->destination : c->account;
+        if ((c->kind == CMD_DEPOSIT || c->kind == CMD_WITHDRAW || c->kind == CMD_TRANSFER ||
+             c->kind == CMD_REFUND) &&
+            holder >= 0 && (!own || w->accounts[holder].user == cmd->user))
+            candidates[count++] = k;
+    }
+    if (count == 0 || sim_chance (w, 30)) {
+        cmd->account = s_pick_account (w, cmd->user);
+        cmd->original = -1;
+        return cmd->account >= 0;
+    }
+    const sim_cmd_t *c = &w->cmds[candidates[sim_below (w, (uint64_t) count)]];
+    cmd->account = c->kind == CMD_TRANSFER ? c->destination : c->account;
+    cmd->original = c->acked_txid;
+    return true;
+}
+
 //  A new command from a registered user.
 void
 sim_client_command (sim_world_t *w)
@@ -132,13 +216,21 @@ sim_client_command (sim_world_t *w)
     cmd->user = (int) sim_below (w, (uint64_t) w->users);
     cmd->destination = -1;
     cmd->acked_txid = -1;
-    uint64_t roll = sim_below (w, 100);
-    cmd->kind = roll < 8    ? CMD_OPEN
-                : roll < 40 ? CMD_DEPOSIT
-                : roll < 60 ? CMD_WITHDRAW
-                : roll < 94 ? CMD_TRANSFER
+    cmd->hold = -1;
+    cmd->original = -1;
+    cmd->acked_hold = -1;
+    uint64_t roll = sim_below (w, 106); //  98..105: refunds
+    cmd->kind = roll < 7    ? CMD_OPEN
+                : roll < 30 ? CMD_DEPOSIT
+                : roll < 46 ? CMD_WITHDRAW
+                : roll < 68 ? CMD_TRANSFER
+                : roll < 78 ? CMD_HOLD
+                : roll < 88 ? CMD_CAPTURE
+                : roll < 93 ? CMD_VOID
+                : roll < 95 ? CMD_OVERDRAFT
                 : roll < 97 ? CMD_SUSPEND
-                            : CMD_REACTIVATE;
+                : roll < 98 ? CMD_REACTIVATE
+                            : CMD_REFUND;
     if (cmd->kind == CMD_OPEN && w->accounts_count < SIM_ACCOUNTS_MAX) {
         sim_account_id_t *account = &w->accounts[w->accounts_count];
         sim_uuid (0xa, (unsigned) w->accounts_count, account->id);
@@ -150,14 +242,43 @@ sim_client_command (sim_world_t *w)
     } else {
         if (cmd->kind == CMD_OPEN)
             cmd->kind = CMD_DEPOSIT;
-        bool admin_kind = cmd->kind == CMD_SUSPEND || cmd->kind == CMD_REACTIVATE;
-        cmd->account = s_pick_account (w, admin_kind ? -1 : cmd->user);
-        if (cmd->account < 0)
-            return;
+        if (cmd->kind == CMD_CAPTURE || cmd->kind == CMD_VOID) {
+            if (!s_pick_hold (w, cmd))
+                return;
+        } else if (cmd->kind == CMD_REFUND) {
+            if (!s_pick_original (w, cmd))
+                return;
+            if (sim_chance (w, 500))
+                s_amount (w, cmd, 10000); //  partial (or too much); else the whole rest
+        } else {
+            bool admin_kind = cmd->kind == CMD_SUSPEND || cmd->kind == CMD_REACTIVATE ||
+                              cmd->kind == CMD_OVERDRAFT;
+            cmd->account = s_pick_account (w, admin_kind ? -1 : cmd->user);
+            if (cmd->account < 0)
+                return;
+            if (cmd->kind == CMD_OVERDRAFT && sim_chance (w, 800))
+                cmd->user = 0; //  mostly the admin
+        }
         if (cmd->kind == CMD_TRANSFER)
             cmd->destination = sim_chance (w, 30) ? -1 : s_pick_account (w, -1);
-        if (cmd->kind >= CMD_DEPOSIT && cmd->kind <= CMD_TRANSFER)
+        if (cmd->kind == CMD_HOLD) {
+            //  Mostly a hold that the capture withdraws; some to an account.
+            cmd->destination = sim_chance (w, 600) ? -1 : s_pick_account (w, -1);
+            cmd->expires_s = sim_chance (w, 20) ? (int64_t) sim_below (w, 2) * 3000000
+                                                : 1 + (int64_t) sim_below (w, SIM_HOLD_SECONDS_MAX);
+        }
+        if ((cmd->kind >= CMD_DEPOSIT && cmd->kind <= CMD_TRANSFER) || cmd->kind == CMD_HOLD)
             s_amount (w, cmd, cmd->kind == CMD_DEPOSIT ? 50000 : 20000);
+        if (cmd->kind == CMD_HOLD && sim_chance (w, 500))
+            s_amount (w, cmd, 5000);
+        if (cmd->kind == CMD_CAPTURE && sim_chance (w, 600))
+            s_amount (w, cmd, 15000); //  else the whole hold
+        if (cmd->kind == CMD_OVERDRAFT) {
+            if (sim_chance (w, 300))
+                snprintf (cmd->amount, sizeof cmd->amount, "0");
+            else
+                s_amount (w, cmd, 30000);
+        }
         if (sim_chance (w, 100))
             snprintf (cmd->currency, sizeof cmd->currency, "%s", s_currencies[sim_below (w, 3)]);
     }
@@ -245,6 +366,22 @@ sim_client_reply (sim_world_t *w, sim_net_t *msg)
         txid = sim_uuid_number (id, 0xc);
     } else if (msg->type == WF_MSG_ACCOUNT_INFO)
         version = body.account_info.version;
+    int hold = -1;
+    if (msg->type == WF_MSG_ACCOUNT_HOLD_INFO) {
+        char id[WF_UUID_BYTES];
+        snprintf (id, sizeof id, "%.*s", (int) body.account_hold_info.id.len,
+                  body.account_hold_info.id.ptr);
+        hold = sim_uuid_number (id, 0xd);
+        snprintf (id, sizeof id, "%.*s", (int) body.account_hold_info.transaction_id.len,
+                  body.account_hold_info.transaction_id.ptr);
+        txid = id[0] ? sim_uuid_number (id, 0xc) : -1;
+        if (hold < 0 || (cmd->hold >= 0 && hold != cmd->hold))
+            sim_violation (w, "[holds] command %d on hold %d answered for hold %d", n, cmd->hold,
+                           hold);
+    }
+    if (cmd->acked && cmd->acked_hold != hold)
+        sim_violation (w, "[idempotency] command %d answered for hold %d, then %d", n,
+                       cmd->acked_hold, hold);
     if (cmd->acked && (cmd->acked_txid != txid || cmd->acked_version != version))
         sim_violation (w,
                        "[idempotency] command %d answered twice differently (%d@%lld, then "
@@ -258,6 +395,7 @@ sim_client_reply (sim_world_t *w, sim_net_t *msg)
     cmd->acked = true;
     cmd->acked_txid = txid;
     cmd->acked_version = version;
+    cmd->acked_hold = hold;
     sim_trace (w, "client: command %d acknowledged (transaction %d, version %lld)", n, txid,
                (long long) version);
 }

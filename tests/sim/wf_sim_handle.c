@@ -61,6 +61,8 @@ s_reply_info (sim_item_t *item, const wf_account_state_t *state, bool is_default
         .created_at_ms = state->created_at_ms,
         .version = state->version,
         .is_default = is_default,
+        .held = state->held,
+        .overdraft_limit = state->overdraft_limit,
     };
     item->decided = true;
     item->reply_type = WF_MSG_ACCOUNT_INFO;
@@ -96,15 +98,21 @@ s_commit_event (sim_world_t *w, sim_worker_t *worker, int account, sim_entry_t *
                                   .balance = state->balance,
                                   .status = state->status,
                                   .version = state->version,
+                                  .held = state->held,
+                                  .overdraft_limit = state->overdraft_limit,
                                   .is_default = is_default};
     snprintf (op->row.currency, sizeof op->row.currency, "%s", state->currency);
-    bool money = event->type >= WF_ACCOUNT_EVENT_DEPOSITED &&
-                 event->type <= WF_ACCOUNT_EVENT_TRANSFER_REFUNDED;
+    bool money = (event->type >= WF_ACCOUNT_EVENT_DEPOSITED &&
+                  event->type <= WF_ACCOUNT_EVENT_TRANSFER_REFUNDED) ||
+                 event->type >= WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED; //  refunds: type 'Refund'
     if (money) {
         op = sim_txn_add (worker->txn, OP_HISTORY);
         op->account = account;
         op->txid = sim_uuid_number (event->transaction_id, 0xc);
         op->event_type = event->type;
+        op->amount = event->amount;
+        op->counterparty =
+            event->counterparty_id[0] ? sim_account_index (w, event->counterparty_id) : -1;
         assert (op->txid >= 0);
     }
     if (state->version % w->config.snapshot_every == 0) {
@@ -325,6 +333,483 @@ s_status (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, s
     return 0;
 }
 
+//  ---------------------------------------------------------------- holds --
+//  wf_account_holds.c: s_place, s_capture, s_release, s_overdraft.
+
+static const char *const s_hold_status[] = {"", "Open", "Captured", "Voided", "Expired"};
+
+//  s_reply_hold: a HoldDto from a hold row.
+static void
+s_reply_hold (sim_world_t *w, sim_item_t *item, int hold, const sim_hold_row_t *row, int digits)
+{
+    char id[WF_UUID_BYTES], account[WF_UUID_BYTES], txid[WF_UUID_BYTES];
+    sim_uuid (0xd, (unsigned) hold, id);
+    snprintf (account, sizeof account, "%s", w->accounts[row->account].id);
+    txid[0] = 0;
+    if (row->capture_txid >= 0)
+        sim_uuid (0xc, (unsigned) row->capture_txid, txid);
+    wf_account_hold_info_t reply = {
+        .id = wf_str_c (id),
+        .account_id = wf_str_c (account),
+        .destination_account_id =
+            wf_str_c (row->destination >= 0 ? w->accounts[row->destination].id : ""),
+        .amount = row->amount,
+        .captured_amount = row->captured_amount,
+        .currency = wf_str_c (w->accounts[row->account].currency),
+        .digits = digits,
+        .status = wf_str_c (s_hold_status[row->status]),
+        .description = wf_str_c (row->description),
+        .transaction_id = wf_str_c (txid),
+        .expires_at_ms = row->expires_at_ms,
+        .created_at_ms = row->created_at_ms,
+        .closed_at_ms = row->status == HOLD_OPEN ? 0 : w->now_ms,
+    };
+    item->decided = true;
+    item->reply_type = WF_MSG_ACCOUNT_HOLD_INFO;
+    wf_buf_reset (&item->reply);
+    wf_body_encode (WF_MSG_ACCOUNT_HOLD_INFO, &reply, &item->reply);
+}
+
+//  s_outbox_hold: the integration event of a hold event (notifier, amqp).
+static int
+s_outbox_hold (sim_world_t *w, sim_worker_t *worker, int account, const wf_account_state_t *state,
+               const wf_account_event_t *event)
+{
+    const char *type = event->type == WF_ACCOUNT_EVENT_HOLD_PLACED     ? WF_EVENT_HOLD_PLACED
+                       : event->type == WF_ACCOUNT_EVENT_HOLD_CAPTURED ? WF_EVENT_HOLD_CAPTURED
+                       : event->type == WF_ACCOUNT_EVENT_HOLD_VOIDED   ? WF_EVENT_HOLD_VOIDED
+                                                                       : WF_EVENT_HOLD_EXPIRED;
+    json_t *p = json_object ();
+    json_object_set_new (p, "holdId", json_string (event->hold_id));
+    json_object_set_new (p, "accountId", json_string (state->id));
+    json_object_set_new (p, "amount",
+                         json_integer (event->amount ? event->amount : event->held_amount));
+    json_object_set_new (p, "heldAfter", json_integer (state->held));
+    json_object_set_new (p, "accountVersion", json_integer (state->version));
+    return s_outbox (w, worker, type, account, NULL, p,
+                     DEST_BIT (DEST_NOTIFIER) | DEST_BIT (DEST_AMQP));
+}
+
+//  s_commit_hold: a hold event, its account row and its outbox row.
+static int
+s_commit_hold (sim_world_t *w, sim_worker_t *worker, int account, sim_entry_t *entry,
+               const wf_account_event_t *event)
+{
+    if (s_commit_event (w, worker, account, entry, event, false) != 0)
+        return -1;
+    return s_outbox_hold (w, worker, account, wf_account_state (entry->account), event);
+}
+
+//  wf_account_holds_close: UPDATE holds ... WHERE id = $1 AND status = 'Open' (one row or -1).
+static int
+s_holds_close (sim_world_t *w, sim_worker_t *worker, int hold, sim_hold_status_t status,
+               int64_t captured, int capture_txid)
+{
+    if (!sim_db_ok (w))
+        return -1;
+    if (sim_store_hold (w, worker->txn, hold).status != HOLD_OPEN)
+        return -1;
+    sim_op_t *op = sim_txn_add (worker->txn, OP_HOLD_CLOSE);
+    op->txid = hold;
+    op->hold.status = status;
+    op->hold.captured_amount = captured;
+    op->hold.capture_txid = capture_txid;
+    return 0;
+}
+
+//  s_place: reserves money on the account.
+static int
+s_place (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, sim_entry_t *entry,
+         const wf_account_command_t *cmd)
+{
+    const wf_account_state_t *state = wf_account_state (entry->account);
+    assert (w->holds < SIM_HOLDS_MAX);
+    int hold = w->holds++;
+    char hold_id[WF_UUID_BYTES];
+    sim_uuid (0xd, (unsigned) hold, hold_id);
+    if (cmd->expires_in_s <= 0 || cmd->expires_in_s > WF_ACCOUNT_HOLD_SECONDS_MAX) {
+        sim_shard_refuse (item, WF_ERR_VALIDATION, "expiresInSeconds must be 1..2592000.");
+        return 0;
+    }
+    wf_account_cmd_t c = {.hold_id = wf_str_c (hold_id),
+                          .currency = cmd->currency,
+                          .counterparty_id = cmd->destination_account_id,
+                          .description = cmd->description,
+                          .expires_at_ms = w->now_ms + cmd->expires_in_s * 1000,
+                          .now_ms = w->now_ms};
+    wf_money_err_t bad;
+    if (!cmd->amount.len || wf_money_parse (cmd->amount, state->digits, &c.amount, &bad) != 0) {
+        sim_shard_refuse (item, WF_ERR_VALIDATION, "amount");
+        return 0;
+    }
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    if (wf_account_decide_hold (entry->account, &c, &event, &why) != 0) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    if (*event.counterparty_id) {
+        int checked =
+            s_check_destination (w, worker, item, state, wf_str_c (event.counterparty_id));
+        if (checked != 0)
+            return checked < 0 ? -1 : 0;
+    }
+    if (s_commit_hold (w, worker, account, entry, &event) != 0 || !sim_db_ok (w))
+        return -1;
+    sim_hold_row_t row = {
+        .account = account,
+        .destination = *event.counterparty_id ? sim_account_index (w, event.counterparty_id) : -1,
+        .shard = worker->shard,
+        .amount = event.amount,
+        .expires_at_ms = event.expires_at_ms,
+        .created_at_ms = event.occurred_at_ms,
+        .status = HOLD_OPEN,
+        .capture_txid = -1};
+    snprintf (row.description, sizeof row.description, "%.15s", event.description);
+    sim_op_t *op = sim_txn_add (worker->txn, OP_HOLD_INSERT);
+    op->txid = hold;
+    op->hold = row;
+    s_reply_hold (w, item, hold, &row, state->digits);
+    return 0;
+}
+
+//  s_capture: releases the hold and moves the captured part out.
+static int
+s_capture (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, sim_entry_t *entry,
+           const wf_account_command_t *cmd, int hold, sim_hold_row_t *row)
+{
+    const wf_account_state_t *state = wf_account_state (entry->account);
+    assert (w->txids < SIM_TXIDS_MAX);
+    int txid = w->txids++;
+    char transaction_id[WF_UUID_BYTES], hold_id[WF_UUID_BYTES];
+    sim_uuid (0xc, (unsigned) txid, transaction_id);
+    sim_uuid (0xd, (unsigned) hold, hold_id);
+    wf_account_cmd_t c = {.hold_id = wf_str_c (hold_id),
+                          .transaction_id = wf_str_c (transaction_id),
+                          .now_ms = w->now_ms};
+    wf_money_err_t bad;
+    if (cmd->amount.len && wf_money_parse (cmd->amount, state->digits, &c.amount, &bad) != 0) {
+        sim_shard_refuse (item, WF_ERR_VALIDATION, "amount");
+        return 0;
+    }
+    wf_account_event_t release, debit;
+    wf_account_refusal_t why;
+    if (wf_account_decide_capture (entry->account, &c, &release, &why) != 0) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    const wf_account_hold_t *open = wf_account_hold_find (entry->account, hold_id);
+    assert (open);
+    char destination[WF_UUID_BYTES];
+    snprintf (destination, sizeof destination, "%s", open->destination_id);
+    //  s_capture_debit, on a scratch copy of the released account.
+    wf_account_t *released = wf_account_new ();
+    wf_account_copy (released, entry->account);
+    wf_account_apply (released, &release);
+    wf_account_cmd_t d = {.transaction_id = wf_str_c (release.transaction_id),
+                          .amount = release.amount,
+                          .counterparty_id = wf_str_c (destination),
+                          .description = wf_str_c (row->description),
+                          .now_ms = release.occurred_at_ms};
+    int refused = *destination ? wf_account_decide_transfer (released, &d, &debit, &why)
+                               : wf_account_decide_withdraw (released, &d, &debit, &why);
+    wf_account_destroy (&released);
+    if (refused) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    if (s_commit_hold (w, worker, account, entry, &release) != 0 ||
+        s_commit_event (w, worker, account, entry, &debit, false) != 0 ||
+        s_outbox_event (w, worker, account, state, &debit,
+                        *destination ? WF_EVENT_TRANSFER_SENT : WF_EVENT_MONEY_WITHDRAWN,
+                        DEST_BIT (DEST_NOTIFIER) | DEST_BIT (DEST_AMQP) |
+                            (*destination ? DEST_BIT (DEST_ACCOUNT) : 0u),
+                        *destination ? destination : NULL) != 0)
+        return -1;
+    if (*destination &&
+        s_transfer (w, worker, txid, true, account, sim_account_index (w, destination),
+                    debit.amount, TRANSFER_IN_FLIGHT) != 0)
+        return -1;
+    if (s_holds_close (w, worker, hold, HOLD_CAPTURED, release.amount, txid) != 0)
+        return -1;
+    row->status = HOLD_CAPTURED;
+    row->captured_amount = release.amount;
+    row->capture_txid = txid;
+    s_reply_hold (w, item, hold, row, state->digits);
+    return 0;
+}
+
+//  s_release: void and expire release the whole hold.
+static int
+s_release (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, sim_entry_t *entry,
+           bool expire, int hold, sim_hold_row_t *row)
+{
+    const wf_account_state_t *state = wf_account_state (entry->account);
+    char hold_id[WF_UUID_BYTES];
+    sim_uuid (0xd, (unsigned) hold, hold_id);
+    wf_account_cmd_t c = {.hold_id = wf_str_c (hold_id), .now_ms = w->now_ms};
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    int rc = expire ? wf_account_decide_expire (entry->account, &c, &event, &why)
+                    : wf_account_decide_void (entry->account, &c, &event, &why);
+    if (rc != 0) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    sim_hold_status_t status = expire ? HOLD_EXPIRED : HOLD_VOIDED;
+    if (s_commit_hold (w, worker, account, entry, &event) != 0 ||
+        s_holds_close (w, worker, hold, status, 0, -1) != 0)
+        return -1;
+    row->status = status;
+    s_reply_hold (w, item, hold, row, state->digits);
+    return 0;
+}
+
+//  s_is_zero: "0", "0.00": the one amount a limit may have that money may not.
+static bool
+s_is_zero (wf_str_t text)
+{
+    size_t points = 0;
+    for (size_t i = 0; i < text.len; i++) {
+        if (text.ptr[i] == '.')
+            points++;
+        else if (text.ptr[i] != '0')
+            return false;
+    }
+    return text.len > 0 && text.ptr[0] == '0' && points <= 1;
+}
+
+//  s_overdraft: an Admin sets the account's limit.
+static int
+s_overdraft (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account,
+             sim_entry_t *entry, const wf_account_command_t *cmd)
+{
+    const wf_account_state_t *state = wf_account_state (entry->account);
+    wf_account_cmd_t c = {.now_ms = w->now_ms};
+    wf_money_err_t bad;
+    if (!s_is_zero (cmd->amount) &&
+        (!cmd->amount.len ||
+         wf_money_parse (cmd->amount, state->digits, &c.overdraft_limit, &bad) != 0)) {
+        sim_shard_refuse (item, WF_ERR_VALIDATION, "limit");
+        return 0;
+    }
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    if (wf_account_decide_overdraft (entry->account, &c, &event, &why) != 0) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    if (s_commit_event (w, worker, account, entry, &event, false) != 0)
+        return -1;
+    json_t *p = json_pack ("{s:s,s:I,s:I}", "accountId", state->id, "limit",
+                           (json_int_t) event.overdraft_limit, "accountVersion",
+                           (json_int_t) state->version);
+    if (s_outbox (w, worker, WF_EVENT_OVERDRAFT_LIMIT_SET, account, NULL, p,
+                  DEST_BIT (DEST_AMQP)) != 0)
+        return -1;
+    s_reply_info (item, state, false);
+    return 0;
+}
+
+//  wf_account_handle_hold.
+static int
+s_handle_hold (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account,
+               sim_entry_t *entry, const wf_account_command_t *cmd)
+{
+    if (wf_str_eq (cmd->kind, "hold"))
+        return s_place (w, worker, item, account, entry, cmd);
+    if (wf_str_eq (cmd->kind, "overdraft"))
+        return s_overdraft (w, worker, item, account, entry, cmd);
+    if (!sim_db_ok (w))
+        return -1; //  wf_account_holds_get
+    char id[WF_UUID_BYTES];
+    snprintf (id, sizeof id, "%.*s", (int) cmd->hold_id.len, cmd->hold_id.ptr);
+    int hold = sim_uuid_number (id, 0xd);
+    sim_hold_row_t row = sim_store_hold (w, worker->txn, hold);
+    if (row.status == HOLD_NONE) {
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such hold.");
+        return 0;
+    }
+    if (row.status != HOLD_OPEN) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE, "The hold is closed.");
+        return 0;
+    }
+    if (wf_str_eq (cmd->kind, "capture"))
+        return s_capture (w, worker, item, account, entry, cmd, hold, &row);
+    return s_release (w, worker, item, account, entry, wf_str_eq (cmd->kind, "expire"), hold, &row);
+}
+
+//  wf_account_holds_kind.
+static bool
+s_holds_kind (wf_str_t kind)
+{
+    return wf_str_eq (kind, "capture") || wf_str_eq (kind, "void") || wf_str_eq (kind, "expire");
+}
+
+//  -------------------------------------------------------------- refunds --
+//  wf_account_refunds.c: s_original, s_refund_amount, s_mark_refunded,
+//  wf_account_handle_refund.
+
+typedef struct {
+    int account; //  -1 = none
+    wf_account_event_type_t type;
+    int64_t amount, refunded;
+    int sender;
+} sim_original_t;
+
+//  s_original: the caller's row of the movement, a TransferReceived first.
+//  1 found, 0 none, -1 database error.
+static int
+s_original (sim_world_t *w, sim_worker_t *worker, int txid, int user, sim_original_t *row)
+{
+    static const wf_account_event_type_t order[] = {
+        WF_ACCOUNT_EVENT_TRANSFER_RECEIVED, WF_ACCOUNT_EVENT_DEPOSITED,
+        WF_ACCOUNT_EVENT_WITHDRAWN,         WF_ACCOUNT_EVENT_TRANSFER_SENT,
+        WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED,  WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED,
+        WF_ACCOUNT_EVENT_TRANSFER_REVERSED};
+    if (!sim_db_ok (w))
+        return -1;
+    if (txid < 0 || txid >= w->txids || user < 0)
+        return 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        int account = sim_store_history (w, worker->txn, txid, order[i], &row->amount,
+                                         &row->refunded, &row->sender);
+        if (account >= 0 && w->accounts[account].user == user) {
+            row->account = account;
+            row->type = order[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+//  wf_account_refunds_resolve: the account holding the caller's row.
+static int
+s_refunds_resolve (sim_world_t *w, sim_worker_t *worker, sim_item_t *item,
+                   const wf_account_command_t *cmd, int *account)
+{
+    if (!wf_account_uuid_valid (cmd->transaction_id)) {
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.");
+        return 0;
+    }
+    char id[WF_UUID_BYTES], user[WF_UUID_BYTES];
+    snprintf (id, sizeof id, "%.*s", (int) cmd->transaction_id.len, cmd->transaction_id.ptr);
+    snprintf (user, sizeof user, "%.*s", (int) cmd->user_id.len, cmd->user_id.ptr);
+    sim_original_t row;
+    int found =
+        s_original (w, worker, sim_uuid_number (id, 0xc), sim_uuid_number (user, 0xb), &row);
+    if (found == 0)
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.");
+    if (found == 1)
+        *account = row.account;
+    return found;
+}
+
+//  wf_account_handle_refund.
+static int
+s_refund (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int account, sim_entry_t *entry,
+          const wf_account_command_t *cmd)
+{
+    const wf_account_state_t *state = wf_account_state (entry->account);
+    char original_id[WF_UUID_BYTES], user[WF_UUID_BYTES];
+    snprintf (original_id, sizeof original_id, "%.*s", (int) cmd->transaction_id.len,
+              cmd->transaction_id.ptr);
+    snprintf (user, sizeof user, "%.*s", (int) cmd->user_id.len, cmd->user_id.ptr);
+    int original = sim_uuid_number (original_id, 0xc);
+    sim_original_t row;
+    int found = s_original (w, worker, original, sim_uuid_number (user, 0xb), &row);
+    if (found <= 0) {
+        if (found == 0)
+            sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such transaction.");
+        return found;
+    }
+    (void) account;
+    wf_account_event_type_t type =
+        row.type == WF_ACCOUNT_EVENT_DEPOSITED           ? WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED
+        : row.type == WF_ACCOUNT_EVENT_WITHDRAWN         ? WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED
+        : row.type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED ? WF_ACCOUNT_EVENT_TRANSFER_REVERSED
+                                                         : WF_ACCOUNT_EVENT_NONE;
+    if (type == WF_ACCOUNT_EVENT_NONE) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE,
+                          row.type == WF_ACCOUNT_EVENT_TRANSFER_SENT
+                              ? "A transfer is refunded by the account that received it."
+                              : "A refund cannot be refunded.");
+        return 0;
+    }
+    assert (w->txids < SIM_TXIDS_MAX);
+    int txid = w->txids++;
+    char refund_id[WF_UUID_BYTES];
+    sim_uuid (0xc, (unsigned) txid, refund_id);
+    const char *sender = row.sender >= 0 ? w->accounts[row.sender].id : "";
+    wf_account_cmd_t c = {.transaction_id = wf_str_c (refund_id),
+                          .original_id = wf_str_c (original_id),
+                          .counterparty_id =
+                              wf_str_c (type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED ? sender : ""),
+                          .description = cmd->reason,
+                          .now_ms = w->now_ms};
+    //  s_refund_amount: the rest when none was given.
+    int64_t rest = row.amount - (w->plant == PLANT_REFUND_UNCHECKED ? 0 : row.refunded);
+    if (rest <= 0) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE, "The transaction is already fully refunded.");
+        return 0;
+    }
+    c.amount = rest;
+    wf_money_err_t bad;
+    if (cmd->amount.len && wf_money_parse (cmd->amount, state->digits, &c.amount, &bad) != 0) {
+        sim_shard_refuse (item, WF_ERR_VALIDATION, "amount");
+        return 0;
+    }
+    if (c.amount > rest) {
+        sim_shard_refuse (item, WF_ERR_UNPROCESSABLE,
+                          "The amount exceeds what is left to refund of the transaction.");
+        return 0;
+    }
+    wf_account_event_t event;
+    wf_account_refusal_t why;
+    if (wf_account_decide_refund_of (entry->account, type, &c, &event, &why) != 0) {
+        sim_shard_refuse (item, why.code, why.detail);
+        return 0;
+    }
+    bool reversal = type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
+    const char *outbox_type = reversal ? WF_EVENT_TRANSFER_REVERSED
+                              : type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED
+                                  ? WF_EVENT_DEPOSIT_REFUNDED
+                                  : WF_EVENT_WITHDRAWAL_REFUNDED;
+    if (s_commit_event (w, worker, account, entry, &event, false) != 0)
+        return -1;
+    //  s_outbox_refund: a reversal's credit leg travels like a TransferSent's.
+    json_t *p = json_object ();
+    json_object_set_new (p, "transactionId", json_string (event.transaction_id));
+    json_object_set_new (p, "originalId", json_string (event.original_id));
+    json_object_set_new (p, "accountId", json_string (state->id));
+    if (reversal)
+        json_object_set_new (p, "destinationAccountId", json_string (event.counterparty_id));
+    json_object_set_new (p, "amount", json_integer (event.amount));
+    json_object_set_new (p, "currency", json_string (state->currency));
+    json_object_set_new (p, "description", json_string (event.description));
+    json_object_set_new (p, "accountVersion", json_integer (state->version));
+    if (s_outbox (w, worker, outbox_type, account, reversal ? event.counterparty_id : NULL, p,
+                  DEST_BIT (DEST_NOTIFIER) | DEST_BIT (DEST_AMQP) |
+                      (reversal ? DEST_BIT (DEST_ACCOUNT) : 0u)) != 0)
+        return -1;
+    //  s_mark_refunded: the UPDATE's own condition refuses going past the amount.
+    if (!sim_db_ok (w))
+        return -1;
+    int64_t amount, refunded;
+    int ignored;
+    sim_store_history (w, worker->txn, original, row.type, &amount, &refunded, &ignored);
+    if (refunded + event.amount > amount && w->plant != PLANT_REFUND_UNCHECKED)
+        return -1;
+    sim_op_t *op = sim_txn_add (worker->txn, OP_REFUNDED);
+    op->txid = original;
+    op->amount = event.amount;
+    if (reversal && s_transfer (w, worker, txid, true, account, row.sender, event.amount,
+                                TRANSFER_IN_FLIGHT) != 0)
+        return -1;
+    s_reply_transaction (item, state, &event, "Refund");
+    return 0;
+}
+
 //  ----------------------------------------------------------- idempotency --
 
 //  s_replay: the stored first response, or a refusal when the body differs.
@@ -413,8 +898,15 @@ s_command_kind (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int acco
         return -1;
     const wf_account_state_t *state = wf_account_state (entry->account);
     bool admin = wf_str_eq (cmd->role, "Admin");
-    bool status_change = wf_str_eq (cmd->kind, "suspend") || wf_str_eq (cmd->kind, "reactivate");
-    if (state->version == 0 || (!wf_str_eq (cmd->user_id, state->owner_id) && !status_change)) {
+    bool status_change = wf_str_eq (cmd->kind, "suspend") || wf_str_eq (cmd->kind, "reactivate") ||
+                         wf_str_eq (cmd->kind, "overdraft");
+    //  Only the shard's own timer may expire a hold.
+    if (wf_str_eq (cmd->kind, "expire") && !item->internal) {
+        sim_shard_refuse (item, WF_ERR_BAD_REQUEST, "Unknown command.");
+        return 0;
+    }
+    if (state->version == 0 ||
+        (!wf_str_eq (cmd->user_id, state->owner_id) && !status_change && !item->internal)) {
         sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such account.");
         return 0;
     }
@@ -423,8 +915,14 @@ s_command_kind (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int acco
             sim_shard_refuse (item, WF_ERR_FORBIDDEN, "Only an administrator may do this.");
             return 0;
         }
+        if (wf_str_eq (cmd->kind, "overdraft"))
+            return s_handle_hold (w, worker, item, account, entry, cmd);
         return s_status (w, worker, item, account, entry, cmd);
     }
+    if (wf_str_eq (cmd->kind, "hold") || s_holds_kind (cmd->kind))
+        return s_handle_hold (w, worker, item, account, entry, cmd);
+    if (wf_str_eq (cmd->kind, "refund"))
+        return s_refund (w, worker, item, account, entry, cmd);
     if (wf_str_eq (cmd->kind, "deposit") || wf_str_eq (cmd->kind, "withdraw") ||
         wf_str_eq (cmd->kind, "transfer"))
         return s_money (w, worker, item, account, entry, cmd);
@@ -432,18 +930,52 @@ s_command_kind (sim_world_t *w, sim_worker_t *worker, sim_item_t *item, int acco
     return 0;
 }
 
+//  wf_account_holds_resolve: the account of the command's hold. 1 found,
+//  0 refused, -1 database error.
+static int
+s_holds_resolve (sim_world_t *w, sim_worker_t *worker, sim_item_t *item,
+                 const wf_account_command_t *cmd, int *account)
+{
+    if (!wf_account_uuid_valid (cmd->hold_id)) {
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such hold.");
+        return 0;
+    }
+    if (!sim_db_ok (w))
+        return -1;
+    char id[WF_UUID_BYTES];
+    snprintf (id, sizeof id, "%.*s", (int) cmd->hold_id.len, cmd->hold_id.ptr);
+    sim_hold_row_t row = sim_store_hold (w, worker->txn, sim_uuid_number (id, 0xd));
+    if (row.status == HOLD_NONE) {
+        sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such hold.");
+        return 0;
+    }
+    *account = row.account;
+    return 1;
+}
+
 //  wf_account_handle_command.
 int
 sim_handle_command (sim_world_t *w, sim_worker_t *worker, sim_item_t *item)
 {
     const wf_account_command_t *cmd = &item->body.account_command;
-    if (!wf_account_uuid_valid (cmd->account_id) || !wf_account_uuid_valid (cmd->user_id)) {
+    bool by_hold = s_holds_kind (cmd->kind) && !cmd->account_id.len;
+    bool refund = wf_str_eq (cmd->kind, "refund");
+    if ((!by_hold && !refund && !wf_account_uuid_valid (cmd->account_id)) ||
+        !wf_account_uuid_valid (cmd->user_id)) {
         sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such account.");
         return 0;
     }
-    char id[WF_UUID_BYTES];
-    snprintf (id, sizeof id, "%.*s", (int) cmd->account_id.len, cmd->account_id.ptr);
-    int account = sim_account_index (w, id);
+    int account = -1;
+    if (by_hold || refund) {
+        int found = by_hold ? s_holds_resolve (w, worker, item, cmd, &account)
+                            : s_refunds_resolve (w, worker, item, cmd, &account);
+        if (found <= 0)
+            return found;
+    } else {
+        char id[WF_UUID_BYTES];
+        snprintf (id, sizeof id, "%.*s", (int) cmd->account_id.len, cmd->account_id.ptr);
+        account = sim_account_index (w, id);
+    }
     if (account < 0) {
         sim_shard_refuse (item, WF_ERR_NOT_FOUND, "No such account.");
         return 0;
@@ -605,7 +1137,8 @@ sim_handle_delivery (sim_world_t *w, sim_worker_t *worker, sim_item_t *item)
             sim_shard_refuse (item, WF_ERR_BAD_REQUEST, "payload is not a JSON object");
         else if (wf_str_eq (d->type, WF_EVENT_USER_REGISTERED))
             rc = s_user_registered (w, worker, item, payload);
-        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT))
+        else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_SENT) ||
+                 wf_str_eq (d->type, WF_EVENT_TRANSFER_REVERSED))
             rc = s_transfer_credit (w, worker, item, payload);
         else if (wf_str_eq (d->type, WF_EVENT_TRANSFER_CREDIT_FAILED))
             rc = s_transfer_refund (w, worker, item, payload);

@@ -66,9 +66,10 @@ sim_worker_free (sim_worker_t *worker)
 void
 sim_worker_crash (sim_world_t *w, sim_worker_t *worker)
 {
-    (void) w;
     s_lose_memory (worker);
     worker->up = false;
+    worker->hold_scan_at_ms = 0; //  a restarted shard scans for due holds at once
+    worker->up_since_ms = w->now_ms;
 }
 
 //  ---------------------------------------------------------------- cache --
@@ -151,7 +152,7 @@ sim_shard_refuse (sim_item_t *item, wf_err_t code, const char *detail)
 static void
 s_reply (sim_world_t *w, sim_item_t *item)
 {
-    if (!item->valid)
+    if (!item->valid || item->internal)
         return;
     if (!item->decided)
         sim_shard_refuse (item, WF_ERR_UNAVAILABLE, "the database is unavailable");
@@ -262,7 +263,8 @@ s_undecide (sim_item_t *item)
 static bool
 s_keyless (const sim_item_t *item)
 {
-    return item->valid && !item->settled && item->msg.type == WF_MSG_ACCOUNT_COMMAND &&
+    return item->valid && !item->internal && !item->settled &&
+           item->msg.type == WF_MSG_ACCOUNT_COMMAND &&
            item->body.account_command.idempotency_key.len == 0;
 }
 
@@ -296,6 +298,7 @@ s_receive (sim_world_t *w, sim_worker_t *worker, sim_net_t *msg)
     sim_net_release (w, msg);
     item->replied = false;
     item->settled = false;
+    item->internal = false;
     s_undecide (item);
     wf_codec_err_t err;
     item->valid = true;
@@ -362,10 +365,96 @@ s_reply_all (sim_world_t *w, sim_worker_t *worker)
     worker->phase = PHASE_IDLE;
 }
 
+//  wf_account_holds_due: SELECT the open holds of this shard that are due,
+//  ORDER BY expires_at LIMIT max. The planted bug keeps the schedule in
+//  memory instead: a worker only knows the holds placed since it started.
+static bool
+s_hold_due (sim_world_t *w, const sim_worker_t *worker, int h)
+{
+    const sim_hold_row_t *row = &w->store.holds[h];
+    return row->status == HOLD_OPEN && row->shard == worker->shard &&
+           row->expires_at_ms <= w->now_ms &&
+           !(w->plant == PLANT_EXPIRY_IN_MEMORY && row->created_at_ms < worker->up_since_ms);
+}
+
+static int
+s_holds_due (sim_world_t *w, const sim_worker_t *worker, int max, int *due)
+{
+    int count = 0;
+    while (count < max) {
+        int best = -1;
+        for (int h = 0; h < w->holds; h++) {
+            bool taken = false;
+            for (int i = 0; i < count; i++)
+                taken |= due[i] == h;
+            if (!taken && s_hold_due (w, worker, h) &&
+                (best < 0 || w->store.holds[h].expires_at_ms < w->store.holds[best].expires_at_ms))
+                best = h;
+        }
+        if (best < 0)
+            break;
+        due[count++] = best;
+    }
+    return count;
+}
+
+//  The hold timer's scan is due and would find something.
+static bool
+s_scan_due (sim_world_t *w, const sim_worker_t *worker)
+{
+    int due[1];
+    return w->now_ms >= worker->hold_scan_at_ms && s_holds_due (w, worker, 1, due) > 0;
+}
+
 bool
 sim_worker_ready (sim_world_t *w, sim_worker_t *worker)
 {
-    return worker->up && (worker->phase != PHASE_IDLE || sim_net_has (w, TO_SHARD, worker->shard));
+    return worker->up && (worker->phase != PHASE_IDLE || sim_net_has (w, TO_SHARD, worker->shard) ||
+                          s_scan_due (w, worker));
+}
+
+//  wf_account_holds_expire_due: an `expire` command per due hold, run through
+//  the batch path as internal items (no client, no reply). True when it
+//  made a batch.
+static bool
+s_expire_due (sim_world_t *w, sim_worker_t *worker)
+{
+    worker->hold_scan_at_ms = w->now_ms + SIM_HOLD_SCAN_MS;
+    if (!sim_db_ok (w))
+        return false; //  the SELECT failed: the next scan tries again
+    int max = (int) w->config.batch_max < SIM_HOLD_EXPIRY_BATCH ? (int) w->config.batch_max
+                                                                : SIM_HOLD_EXPIRY_BATCH;
+    int due[SIM_BATCH_MAX];
+    int count = s_holds_due (w, worker, max, due);
+    for (int i = 0; i < count; i++) {
+        sim_item_t *item = &worker->items[worker->count++];
+        char hold_id[WF_UUID_BYTES];
+        sim_uuid (0xd, (unsigned) due[i], hold_id);
+        wf_account_command_t body = {.kind = WF_STR ("expire"),
+                                     .hold_id = wf_str_c (hold_id),
+                                     .user_id = WF_STR ("00000000-0000-0000-0000-000000000000"),
+                                     .role = WF_STR ("")};
+        wf_buf_reset (&w->scratch);
+        wf_body_encode (WF_MSG_ACCOUNT_COMMAND, &body, &w->scratch);
+        memset (&item->msg, 0, sizeof item->msg);
+        item->msg.type = WF_MSG_ACCOUNT_COMMAND;
+        item->msg.reply_to_relay = -1;
+        item->msg.size = w->scratch.size;
+        item->msg.bytes = (uint8_t *) malloc (w->scratch.size);
+        memcpy (item->msg.bytes, w->scratch.data, w->scratch.size);
+        item->used = true;
+        item->replied = item->settled = false;
+        item->internal = item->valid = true;
+        s_undecide (item);
+        wf_codec_err_t err;
+        int rc =
+            wf_body_decode (item->msg.type, item->msg.bytes, item->msg.size, &item->body, &err);
+        assert (rc == 0);
+        (void) rc;
+    }
+    if (count)
+        sim_trace (w, "  hold timer: %d due", count);
+    return count > 0;
 }
 
 //  Drains the queue and decides the batch (the first half of s_batch).
@@ -373,9 +462,11 @@ static void
 s_batch_begin (sim_world_t *w, sim_worker_t *worker)
 {
     sim_net_t *msg;
-    while (worker->count < w->config.batch_max &&
-           (msg = sim_net_take (w, TO_SHARD, worker->shard)) != NULL)
-        s_receive (w, worker, msg);
+    //  The timer's internal batch runs like any other (wf_account_run_internal).
+    if (!(w->now_ms >= worker->hold_scan_at_ms && s_expire_due (w, worker)))
+        while (worker->count < w->config.batch_max &&
+               (msg = sim_net_take (w, TO_SHARD, worker->shard)) != NULL)
+            s_receive (w, worker, msg);
     if (worker->count == 0)
         return;
     if (s_decide (w, worker, 0, worker->count) == 0) {

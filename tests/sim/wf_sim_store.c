@@ -54,11 +54,17 @@ sim_store_init (sim_store_t *store)
         store->stream[a] = (int *) calloc (SIM_EVENTS_MAX, sizeof (int));
     store->history_keys = (uint8_t *) calloc (HISTORY_KEYS_BYTES, 1);
     store->transfers = (sim_transfer_t *) calloc (SIM_TXIDS_MAX, sizeof (sim_transfer_t));
+    store->holds = (sim_hold_row_t *) calloc (SIM_HOLDS_MAX, sizeof (sim_hold_row_t));
+    store->tx_amount = (int64_t *) calloc (SIM_TXIDS_MAX, sizeof (int64_t));
+    store->tx_refunded = (int64_t *) calloc (SIM_TXIDS_MAX, sizeof (int64_t));
+    store->tx_sender = (int *) calloc (SIM_TXIDS_MAX, sizeof (int));
+    assert (store->tx_amount && store->tx_refunded && store->tx_sender);
     store->outbox = (sim_outbox_t *) calloc (SIM_OUTBOX_MAX, sizeof (sim_outbox_t));
     store->inbox = zhashx_new ();
     store->idem = zhashx_new ();
     zhashx_set_destructor (store->idem, s_idem_free);
-    assert (store->events && store->history_keys && store->transfers && store->outbox);
+    assert (store->events && store->history_keys && store->transfers && store->holds &&
+            store->outbox);
 }
 
 //  Empties every table.
@@ -80,6 +86,10 @@ sim_store_reset (sim_store_t *store)
     }
     memset (store->history_keys, 0, HISTORY_KEYS_BYTES);
     memset (store->transfers, 0, SIM_TXIDS_MAX * sizeof (sim_transfer_t));
+    memset (store->holds, 0, SIM_HOLDS_MAX * sizeof (sim_hold_row_t));
+    memset (store->tx_amount, 0, SIM_TXIDS_MAX * sizeof (int64_t));
+    memset (store->tx_refunded, 0, SIM_TXIDS_MAX * sizeof (int64_t));
+    memset (store->tx_sender, 0, SIM_TXIDS_MAX * sizeof (int));
     for (size_t i = 0; i < store->outbox_count; i++) {
         free (store->outbox[i].payload);
         memset (&store->outbox[i], 0, sizeof store->outbox[i]);
@@ -101,6 +111,10 @@ sim_store_free (sim_store_t *store)
         free (store->stream[a]);
     free (store->history_keys);
     free (store->transfers);
+    free (store->holds);
+    free (store->tx_amount);
+    free (store->tx_refunded);
+    free (store->tx_sender);
     free (store->outbox);
     zhashx_destroy (&store->inbox);
     zhashx_destroy (&store->idem);
@@ -203,6 +217,24 @@ s_transfer_before (const sim_store_t *store, const sim_txn_t *txn, size_t upto, 
     return status;
 }
 
+//  The holds row as the transaction sees it before row `upto`.
+static sim_hold_row_t
+s_hold_before (const sim_store_t *store, const sim_txn_t *txn, size_t upto, int hold)
+{
+    sim_hold_row_t row = store->holds[hold];
+    for (size_t i = 0; i < upto; i++) {
+        const sim_op_t *op = &txn->ops[i];
+        if (op->kind == OP_HOLD_INSERT && op->txid == hold)
+            row = op->hold;
+        else if (op->kind == OP_HOLD_CLOSE && op->txid == hold) {
+            row.status = op->hold.status;
+            row.captured_amount = op->hold.captured_amount;
+            row.capture_txid = op->hold.capture_txid;
+        }
+    }
+    return row;
+}
+
 //  Checks row i against the schema's constraints; false = the commit fails.
 static bool
 s_valid (sim_world_t *w, const sim_txn_t *txn, size_t i)
@@ -224,6 +256,18 @@ s_valid (sim_world_t *w, const sim_txn_t *txn, size_t i)
             return s_transfer_before (store, txn, i, op->txid) == TRANSFER_IN_FLIGHT;
         case OP_IDEM:
             return zhashx_lookup (store->idem, op->idem.key) == NULL;
+        case OP_HOLD_INSERT: //  holds.id is the primary key
+            return s_hold_before (store, txn, i, op->txid).status == HOLD_NONE;
+        case OP_HOLD_CLOSE: //  UPDATE holds ... WHERE status = 'Open' must touch its row
+            return s_hold_before (store, txn, i, op->txid).status == HOLD_OPEN;
+        case OP_REFUNDED: { //  ... AND refunded + $2 <= amount must touch a row
+            int64_t refunded = store->tx_refunded[op->txid];
+            for (size_t k = 0; k < i; k++)
+                if (txn->ops[k].kind == OP_REFUNDED && txn->ops[k].txid == op->txid)
+                    refunded += txn->ops[k].amount;
+            return refunded + op->amount <= store->tx_amount[op->txid] ||
+                   w->plant == PLANT_REFUND_UNCHECKED;
+        }
         case OP_ACCOUNT:
             if (!op->row.is_default)
                 return true;
@@ -265,6 +309,8 @@ s_apply (sim_world_t *w, sim_op_t *op)
                 row->balance = op->row.balance;
                 row->status = op->row.status;
                 row->version = op->row.version;
+                row->held = op->row.held;
+                row->overdraft_limit = op->row.overdraft_limit;
             } else
                 *row = op->row;
             break;
@@ -273,6 +319,12 @@ s_apply (sim_world_t *w, sim_op_t *op)
             store->history_keys[(size_t) op->txid * WF_ACCOUNT_EVENT_COUNT + op->event_type] =
                 (uint8_t) (op->account + 1);
             store->history[op->account]++;
+            store->tx_amount[op->txid] = op->amount;
+            if (op->event_type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED)
+                store->tx_sender[op->txid] = op->counterparty;
+            break;
+        case OP_REFUNDED:
+            store->tx_refunded[op->txid] += op->amount;
             break;
         case OP_SNAPSHOT:
             free (store->snapshot_json[op->account]);
@@ -293,6 +345,14 @@ s_apply (sim_world_t *w, sim_op_t *op)
                 store->transfers[op->txid] = op->transfer;
             else
                 store->transfers[op->txid].status = op->transfer.status;
+            break;
+        case OP_HOLD_INSERT:
+            store->holds[op->txid] = op->hold;
+            break;
+        case OP_HOLD_CLOSE:
+            store->holds[op->txid].status = op->hold.status;
+            store->holds[op->txid].captured_amount = op->hold.captured_amount;
+            store->holds[op->txid].capture_txid = op->hold.capture_txid;
             break;
         case OP_IDEM: {
             sim_idem_t *idem = (sim_idem_t *) malloc (sizeof (sim_idem_t));
@@ -452,4 +512,53 @@ sim_transfer_status_t
 sim_store_transfer (sim_world_t *w, sim_txn_t *txn, int txid)
 {
     return s_transfer_before (&w->store, txn, txn->count, txid);
+}
+
+sim_hold_row_t
+sim_store_hold (sim_world_t *w, sim_txn_t *txn, int hold)
+{
+    if (hold < 0 || hold >= SIM_HOLDS_MAX)
+        return (sim_hold_row_t){.status = HOLD_NONE};
+    return s_hold_before (&w->store, txn, txn->count, hold);
+}
+
+int64_t
+sim_store_holds_next_ms (const sim_world_t *w)
+{
+    int64_t next = INT64_MAX;
+    for (int h = 0; h < w->holds; h++)
+        if (w->store.holds[h].status == HOLD_OPEN && w->store.holds[h].expires_at_ms < next)
+            next = w->store.holds[h].expires_at_ms;
+    return next;
+}
+
+int
+sim_store_holds_open (const sim_world_t *w)
+{
+    for (int h = 0; h < w->holds; h++)
+        if (w->store.holds[h].status == HOLD_OPEN)
+            return h;
+    return -1;
+}
+
+int
+sim_store_history (sim_world_t *w, sim_txn_t *txn, int txid, wf_account_event_type_t type,
+                   int64_t *amount, int64_t *refunded, int *sender)
+{
+    const sim_store_t *store = &w->store;
+    int account = store->history_keys[(size_t) txid * WF_ACCOUNT_EVENT_COUNT + type] - 1;
+    *amount = store->tx_amount[txid];
+    *refunded = store->tx_refunded[txid];
+    *sender = store->tx_sender[txid];
+    for (size_t i = 0; i < txn->count; i++) {
+        const sim_op_t *op = &txn->ops[i];
+        if (op->kind == OP_HISTORY && op->txid == txid && op->event_type == type) {
+            account = op->account;
+            *amount = op->amount;
+            if (type == WF_ACCOUNT_EVENT_TRANSFER_RECEIVED)
+                *sender = op->counterparty;
+        } else if (op->kind == OP_REFUNDED && op->txid == txid)
+            *refunded += op->amount;
+    }
+    return account;
 }
