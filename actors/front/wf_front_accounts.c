@@ -320,6 +320,14 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
                                  "Idempotency-Key is longer than 255 bytes");
         goto done;
     }
+    //  The key travels as a msgpack string, which must be UTF-8: bytes outside
+    //  printable ASCII would make the shard refuse the whole message.
+    for (const char *c = req->idempotency_key; *c; c++)
+        if (*c < 0x20 || *c > 0x7e) {
+            wf_http_respond_problem (resp, req, 400, "Bad Request",
+                                     "Idempotency-Key must be printable ASCII");
+            goto done;
+        }
     if (money && !s_amount_text (req, resp, raw, &cmd))
         goto done;
     if (!s_optional_string (req, resp, root, "currency", 8, &cmd.currency) ||
