@@ -14,7 +14,8 @@
 #
 #  Environment: WF_FUZZ_RUNS=N stops each target after N executions instead (the seconds stay
 #  a cap); WF_FUZZ_PARALLEL=N runs N targets at a time (default 1: the fuzzers use one core
-#  each); WF_FUZZ_DIR (default var/fuzz) holds corpora, artifacts and logs. To reproduce a
+#  each); WF_FUZZ_DIR (default var/fuzz) holds corpora, artifacts and logs; WF_FUZZ_BUILD_DIR
+#  (default build-fuzz) is the build folder (another one keeps a long run's binaries apart). To reproduce a
 #  crash: build-fuzz/tests/fuzz/wf_<target>_fuzz var/fuzz/<target>/artifacts/crash-...;
 #  once fixed, copy the input into tests/fuzz/<target>/corpus/ so every run replays it.
 set -euo pipefail
@@ -38,7 +39,7 @@ readonly FUZZ_DIR="${WF_FUZZ_DIR:-$REPO_DIR/var/fuzz}"
 readonly RUNS="${WF_FUZZ_RUNS:-}"
 readonly PARALLEL="${WF_FUZZ_PARALLEL:-1}"
 readonly CRASHES_MAX="${WF_FUZZ_CRASHES_MAX:-5}"
-readonly BUILD_DIR="$REPO_DIR/build-fuzz"
+readonly BUILD_DIR="${WF_FUZZ_BUILD_DIR:-$REPO_DIR/build-fuzz}"
 
 for target in "${TARGETS[@]}"; do
     if [[ ! -d "$REPO_DIR/tests/fuzz/$target/corpus" ]]; then
