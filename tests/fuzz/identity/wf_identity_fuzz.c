@@ -13,7 +13,8 @@
     email and names validate again to themselves), a normalized email is
     lower-case ASCII of at most WF_EMAIL_BYTES_MAX bytes with one '@'; a login
     accepted for an email normalizes it as register does; a refresh token that
-    passes the shape check hashes, one that does not is never hashed.
+    passes the shape check is spelled in the base64url alphabet only and
+    hashes, one that does not is never hashed.
     JWTs have their own target (tests/fuzz/jwt). Built only with -DWF_FUZZ=ON.
 */
 #include <ctype.h>
@@ -113,8 +114,14 @@ s_refresh (const uint8_t *data, size_t size)
     int shape = wf_refresh_token_check ((const char *) data, size);
     int hashed = wf_refresh_token_hash ((const char *) data, size, hex);
     WF_FUZZ_CHECK (shape == hashed);
-    if (hashed == 0)
+    if (hashed == 0) {
         WF_FUZZ_CHECK (strlen (hex) == WF_REFRESH_TOKEN_HASH_CHARS);
+        //  One spelling per token: only the base64url alphabet passes.
+        for (size_t i = 0; i < size; i++)
+            WF_FUZZ_CHECK (data[i] && strchr ("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789-_",
+                                              data[i]));
+    }
 }
 
 int
