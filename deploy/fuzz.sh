@@ -125,7 +125,7 @@ for target in "${TARGETS[@]}"; do
     printf '%-10s %8d %14d %10d %8d %8d\n' "$target" "$elapsed" "$execs" "$rate" "$crashes" "$corpus"
     if (( crashes > 0 )); then
         FAILED=1
-        ls "$dir/artifacts" | sed "s|^|           $dir/artifacts/|"
+        find "$dir/artifacts" -type f | sed "s|^|           |"
     fi
 done
 exit "$FAILED"

@@ -4,6 +4,8 @@
 #  tests/fuzz/<target>/corpus/seed_* and leaves other files (crash reproducers
 #  added after a fix) alone. Each seed is one meaningful input: a valid one per
 #  message kind, and the interesting refusals.
+# $ALICE and friends in single quotes are the http target's placeholders, not shell variables.
+# shellcheck disable=SC2016
 set -euo pipefail
 FUZZ_DIR=$(cd "$(dirname "$0")" && pwd)
 
@@ -19,7 +21,10 @@ seed () {
 }
 
 #  mode BYTE: the selector byte most targets read first (printf octal)
-mode () { printf "\\$(printf '%03o' "$1")"; }
+mode () {
+    # shellcheck disable=SC2059 # the format is the octal escape of the byte
+    printf "\\$(printf '%03o' "$1")"
+}
 
 for target in account amqp config http identity jwt signalr; do
     rm -f "$FUZZ_DIR/$target/corpus/seed_"*
