@@ -31,7 +31,11 @@ s_send_command (wf_mdp_worker_t *self, const char *command, zmsg_t **body_p)
     zmsg_pushstr (msg, command);
     zmsg_pushstr (msg, WF_MDPW);
     zmsg_pushmem (msg, "", 0);
-    zmsg_send (&msg, self->dealer);
+    //  A send that cannot be queued (no broker connection at all, e.g. one
+    //  whose handshake is refused) waits at most the send timeout: the message
+    //  is dropped, so the actor's loop goes on and still hears $TERM.
+    if (zmsg_send (&msg, self->dealer) != 0)
+        zmsg_destroy (&msg);
 }
 
 //  Registers with the broker: READY, service, credit.
@@ -64,6 +68,7 @@ wf_mdp_worker_new (const wf_mdp_worker_config_t *config)
     zsock_set_rcvhwm (self->dealer, WF_SOCKET_HWM);
     zsock_set_maxmsgsize (self->dealer, WF_FRAME_BYTES_MAX);
     zsock_set_linger (self->dealer, 0);
+    zsock_set_sndtimeo (self->dealer, self->heartbeat_interval_ms);
     if (config->curve_client_cert && config->curve_server_key) {
         zcert_apply (config->curve_client_cert, self->dealer);
         zsock_set_curve_serverkey (self->dealer, config->curve_server_key);

@@ -11,6 +11,7 @@
 #include "wf_front_json.h"
 #include "wf_account_aggregate.h"
 #include "wf_account_store.h"
+#include "wf_currency.h"
 #include "wf_money.h"
 #include "wf_log.h"
 #include "wf_shard.h"
@@ -28,6 +29,17 @@ static json_t *
 s_money (int64_t minor, int64_t digits)
 {
     return wf_money_json_value (minor, (int) digits);
+}
+
+//  True (and 502) when a worker's reply carries a scale no currency has: the
+//  money formatter asserts on it, and a reply is outside input.
+static bool
+s_bad_scale (const wf_http_request_t *req, wf_http_response_t *resp, int64_t digits)
+{
+    if (digits >= 0 && digits <= WF_CURRENCY_DIGITS_MAX)
+        return false;
+    wf_http_respond_problem (resp, req, 502, "Bad Gateway", "a reply carried an invalid scale");
+    return true;
 }
 
 //  ISO-8601 UTC text of a time in ms.
@@ -165,6 +177,9 @@ s_list_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_enve
         wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
         return;
     }
+    for (uint32_t i = 0; i < body->account_list.items_count; i++)
+        if (s_bad_scale (req, resp, body->account_list.items[i].digits))
+            return;
     json_t *list = json_array ();
     for (uint32_t i = 0; i < body->account_list.items_count; i++)
         json_array_append_new (list, s_account_json (&body->account_list.items[i]));
@@ -195,6 +210,8 @@ s_account_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_e
         wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
         return;
     }
+    if (s_bad_scale (req, resp, body->account_info.digits))
+        return;
     s_respond_money_json (resp, 200, s_account_json (&body->account_info));
 }
 
@@ -222,6 +239,8 @@ s_transaction_reply (wf_front_http_t *http, const wf_http_request_t *req, const 
         wf_http_respond_problem (resp, req, 502, "Bad Gateway", "unexpected reply");
         return;
     }
+    if (s_bad_scale (req, resp, body->account_transaction.digits))
+        return;
     s_respond_money_json (resp, 200, s_transaction_json (&body->account_transaction));
 }
 
@@ -359,6 +378,14 @@ s_command (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
                                  "Idempotency-Key is longer than 255 bytes");
         goto done;
     }
+    //  The key travels as a msgpack string, which must be UTF-8: bytes outside
+    //  printable ASCII would make the shard refuse the whole message.
+    for (const char *c = req->idempotency_key; *c; c++)
+        if (*c < 0x20 || *c > 0x7e) {
+            wf_http_respond_problem (resp, req, 400, "Bad Request",
+                                     "Idempotency-Key must be printable ASCII");
+            goto done;
+        }
     if (money && !s_amount_text (req, resp, raw, &cmd))
         goto done;
     if (!s_optional_string (req, resp, root, "currency", 8, &cmd.currency) ||
@@ -520,6 +547,9 @@ s_history_reply (wf_front_http_t *http, const wf_http_request_t *req, const wf_e
         return;
     }
     const wf_account_history_t *h = &body->account_history;
+    for (uint32_t i = 0; i < h->items_count; i++)
+        if (s_bad_scale (req, resp, h->items[i].digits))
+            return;
     json_t *list = json_array ();
     for (uint32_t i = 0; i < h->items_count; i++)
         json_array_append_new (list, s_transaction_json (&h->items[i]));
@@ -556,6 +586,8 @@ s_transfer_get_reply (wf_front_http_t *http, const wf_http_request_t *req, const
         return;
     }
     const wf_account_transfer_t *t = &body->account_transfer;
+    if (s_bad_scale (req, resp, t->digits))
+        return;
     json_t *o = json_object ();
     json_object_set_new (o, "id", json_stringn (t->id.ptr, t->id.len));
     json_object_set_new (o, "sourceAccountId",

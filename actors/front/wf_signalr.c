@@ -637,7 +637,10 @@ wf_signalr_connection_token_check (const uint8_t key[WF_SIGNALR_KEY_BYTES], cons
 {
     uint8_t raw[S_TOKEN_BYTES], mac[S_MAC_BYTES];
     size_t len = 0;
+    //  Only base64url characters: libsodium 1.0.18 decodes some bytes above 0x7F.
     if (strlen (token) != WF_SIGNALR_CONNECTION_TOKEN_CHARS ||
+        strspn (token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            WF_SIGNALR_CONNECTION_TOKEN_CHARS ||
         sodium_base642bin (raw, sizeof raw, token, WF_SIGNALR_CONNECTION_TOKEN_CHARS, NULL, &len,
                            NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         len != S_TOKEN_BYTES)

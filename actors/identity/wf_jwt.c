@@ -174,11 +174,27 @@ wf_jwt_issue (const wf_jwt_t *self, const wf_jwt_subject_t *subject, int64_t now
     return result;
 }
 
+//  True when text holds only base64url characters.
+static bool
+s_base64url_alphabet (const char *text, size_t len)
+{
+    for (size_t index = 0; index < len; index++) {
+        char c = text[index];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 //  Strict base64url (no padding, canonical) decode; -1 on any other spelling.
 static int
 s_base64url_decode (const char *text, size_t len, uint8_t *out, size_t out_max, size_t *out_len)
 {
-    if (len == 0) {
+    //  libsodium 1.0.18 decodes some bytes above 0x7F as if they were letters,
+    //  so a token would have other spellings: check the alphabet first.
+    if (len == 0 || !s_base64url_alphabet (text, len)) {
         return -1;
     }
     return sodium_base642bin (out, out_max, text, len, NULL, out_len, NULL,

@@ -4,6 +4,8 @@
 #include <string.h>
 #include "wf_refresh_token.h"
 
+#define S_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 _Static_assert(WF_REFRESH_TOKEN_HASH_BYTES >= crypto_generichash_BYTES_MIN &&
                    WF_REFRESH_TOKEN_HASH_BYTES <= crypto_generichash_BYTES_MAX,
                "the hash size is one BLAKE2b can produce");
@@ -32,8 +34,14 @@ wf_refresh_token_check (const char *text, size_t len)
     if (!text || len != WF_REFRESH_TOKEN_CHARS) {
         return -1;
     }
-    //  The decoder refuses characters outside the URL-safe alphabet, padding,
-    //  and a last character with non-zero leftover bits.
+    //  Only the URL-safe alphabet: libsodium 1.0.18 decodes some bytes above
+    //  0x7F as letters. The decoder refuses padding, and a last character with
+    //  non-zero leftover bits.
+    for (size_t index = 0; index < len; index++) {
+        if (!strchr (S_ALPHABET, text[index]) || text[index] == 0) {
+            return -1;
+        }
+    }
     uint8_t bytes[WF_REFRESH_TOKEN_BYTES];
     size_t bytes_len = 0;
     int rc = sodium_base642bin (bytes, sizeof bytes, text, len, NULL, &bytes_len, NULL,

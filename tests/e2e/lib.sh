@@ -14,13 +14,54 @@ E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/wf-e2e.XXXXXX")
 # come from 127.0.0.1: one test's burst must not throttle the next).
 export WF_RATE_LIMIT_PREFIX=${WF_RATE_LIMIT_PREFIX:-wf:rl:e2e:$$:}
 E2E_PIDS=()
+declare -A E2E_LOGS=()   # pid -> log of each process start_walletflow started
+# What a sanitizer writes when it finds something (ASan, LSan, UBSan).
+E2E_SANITIZER_PATTERN='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
+# How long the exit path waits for processes still running to stop after SIGTERM.
+E2E_STOP_SECONDS=${E2E_STOP_SECONDS:-20}
 
-e2e_cleanup() {
-    local pid
-    for pid in "${E2E_PIDS[@]:-}"; do
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+# sanitizer_reports: prints every sanitizer report in the logs of the processes this test
+# started, and returns 1 when there was one. Under build-asan (ASAN_OPTIONS=detect_leaks=1)
+# a process that exits normally runs LeakSanitizer, whose report lands in its log.
+sanitizer_reports() {
+    local log found=0
+    for log in "${E2E_LOGS[@]}"; do
+        [ -f "$log" ] || continue
+        if grep -qE -- "$E2E_SANITIZER_PATTERN" "$log"; then
+            found=1
+            echo "--- sanitizer report in $log" >&2
+            awk -v pattern="$E2E_SANITIZER_PATTERN" 'shown || $0 ~ pattern { shown = 1; print }' \
+                "$log" | head -n 120 >&2
+        fi
     done
+    return "$found"
+}
+
+# On exit, processes still running get SIGTERM and a bounded time to stop, so that they exit
+# normally and LeakSanitizer checks them (kill -9 would skip it); only one that does not stop
+# in time is killed. Then any sanitizer report in any process's log fails the test.
+e2e_cleanup() {
+    local status=$? pid live=()
+    for pid in "${E2E_PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && live+=("$pid")
+    done
+    local end=$((SECONDS + E2E_STOP_SECONDS))
+    for pid in "${live[@]:-}"; do
+        [ -n "$pid" ] || continue
+        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "warning: process $pid did not stop within ${E2E_STOP_SECONDS}s of SIGTERM;" \
+                 "killed (no leak check for it)" >&2
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    if ! sanitizer_reports; then
+        echo "FAIL: a sanitizer reported an error or a leak (above)" >&2
+        status=1
+    fi
     rm -rf "$E2E_TMP"
+    exit "$status"
 }
 trap e2e_cleanup EXIT
 
@@ -46,6 +87,7 @@ start_walletflow() {
     "$WALLETFLOW" "$@" >"$E2E_TMP/$name.log" 2>&1 &
     local pid=$!
     E2E_PIDS+=("$pid")
+    E2E_LOGS[$pid]="$E2E_TMP/$name.log"
     printf -v "${name}_PID" '%s' "$pid"
 }
 
@@ -102,4 +144,9 @@ stop_process() {
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then fail "process $pid did not stop within ${seconds}s"; fi
     set +e; wait "$pid"; EXIT_CODE=$?; set -e
+    # A clean exit ran LeakSanitizer (under build-asan): its report, if any, fails the test here.
+    local log=${E2E_LOGS[$pid]:-}
+    if [ -n "$log" ] && grep -qE -- "$E2E_SANITIZER_PATTERN" "$log"; then
+        fail "process $pid: a sanitizer reported an error or a leak (exit $EXIT_CODE)"
+    fi
 }

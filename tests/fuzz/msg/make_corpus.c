@@ -51,6 +51,94 @@ s_body (const char *name, wf_msg_id_t id, const void *msg)
     wf_buf_free (&buf);
 }
 
+//  The account and identity services' messages: one realistic body each
+//  (also the replies the http target answers its calls with), and every
+//  message encoded from zeroes.
+static void
+s_services (void)
+{
+    static wf_any_msg_t zero;
+    for (int id = 1; id < WF_MSG_COUNT; id++) {
+        char name[96];
+        snprintf (name, sizeof name, "body_zero_%s", wf_msg_name ((wf_msg_id_t) id));
+        s_body (name, (wf_msg_id_t) id, &zero);
+    }
+    wf_account_command_t command = {.kind = WF_STR ("deposit"),
+                                    .account_id = WF_STR ("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"),
+                                    .user_id = WF_STR ("11111111-1111-4111-8111-111111111111"),
+                                    .role = WF_STR ("User"),
+                                    .amount = WF_STR ("100.50"),
+                                    .idempotency_key = WF_STR ("k1")};
+    s_body ("body_account_command", WF_MSG_ACCOUNT_COMMAND, &command);
+    wf_account_transaction_t transaction = {.id = WF_STR ("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"),
+                                            .account_id =
+                                                WF_STR ("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"),
+                                            .amount = 10050,
+                                            .currency = WF_STR ("ARS"),
+                                            .digits = 2,
+                                            .balance_after = 20050,
+                                            .type = WF_STR ("Deposit"),
+                                            .description = WF_STR ("salary"),
+                                            .created_at_ms = 1764187200123,
+                                            .seq = 7};
+    s_body ("body_account_transaction", WF_MSG_ACCOUNT_TRANSACTION, &transaction);
+    wf_account_info_t info = {.id = WF_STR ("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"),
+                              .owner_id = WF_STR ("11111111-1111-4111-8111-111111111111"),
+                              .number = WF_STR ("AR0120261126000000012K"),
+                              .balance = 10050,
+                              .currency = WF_STR ("CLF"),
+                              .digits = 4,
+                              .status = WF_STR ("Active"),
+                              .created_at_ms = 1764187200123,
+                              .version = 3,
+                              .is_default = true};
+    s_body ("body_account_info", WF_MSG_ACCOUNT_INFO, &info);
+    static wf_account_list_t list;
+    list.items[0] = info;
+    list.items_count = 1;
+    s_body ("body_account_list", WF_MSG_ACCOUNT_LIST, &list);
+    static wf_account_history_t history;
+    history.items[0] = transaction;
+    history.items[1] = transaction;
+    history.items[1].type = WF_STR ("TransferOut");
+    history.items[1].destination_account_id = WF_STR ("cccccccc-cccc-4ccc-8ccc-cccccccccccc");
+    history.items_count = 2;
+    history.next_before = 6;
+    s_body ("body_account_history", WF_MSG_ACCOUNT_HISTORY, &history);
+    wf_account_transfer_t transfer = {
+        .id = WF_STR ("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"),
+        .source_account_id = WF_STR ("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"),
+        .destination_account_id = WF_STR ("cccccccc-cccc-4ccc-8ccc-cccccccccccc"),
+        .amount = 1,
+        .currency = WF_STR ("JPY"),
+        .digits = 0,
+        .status = WF_STR ("InFlight"),
+        .created_at_ms = 1764187200123};
+    s_body ("body_account_transfer", WF_MSG_ACCOUNT_TRANSFER, &transfer);
+    wf_identity_auth_reply_t auth = {.access_token = WF_STR ("a.b.c"),
+                                     .refresh_token = WF_STR ("r"),
+                                     .expires_at_s = 1764188100,
+                                     .user_id = WF_STR ("11111111-1111-4111-8111-111111111111"),
+                                     .email = WF_STR ("ana@example.com"),
+                                     .first_name = WF_STR ("Ana"),
+                                     .last_name = WF_STR ("D\xc3\xad"
+                                                          "az"),
+                                     .role = WF_STR ("User"),
+                                     .status = WF_STR ("Active"),
+                                     .created_at_ms = 1764187200123};
+    s_body ("body_identity_auth_reply", WF_MSG_IDENTITY_AUTH_REPLY, &auth);
+    wf_identity_user_reply_t user = {.user_id = auth.user_id,
+                                     .email = auth.email,
+                                     .first_name = auth.first_name,
+                                     .last_name = auth.last_name,
+                                     .role = WF_STR ("Admin"),
+                                     .status = WF_STR ("Suspended"),
+                                     .created_at_ms = -1};
+    s_body ("body_identity_user_reply", WF_MSG_IDENTITY_USER_REPLY, &user);
+    wf_identity_logout_reply_t logout = {.revoked = 3};
+    s_body ("body_identity_logout_reply", WF_MSG_IDENTITY_LOGOUT_REPLY, &logout);
+}
+
 //  A byte string literal and its length.
 #define S_RAW(literal) literal, sizeof (literal) - 1
 
@@ -113,5 +201,6 @@ main (int argc, char *argv[])
                                     .worker = WF_STR ("host:4242/system"),
                                     .probe = WF_STR ("ping")};
     s_body ("body_system_info_reply", WF_MSG_SYSTEM_INFO_REPLY, &reply);
+    s_services ();
     return 0;
 }

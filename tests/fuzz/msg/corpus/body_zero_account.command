@@ -1,0 +1,1 @@
+Œ¤kind ªaccount_id §user_id ¤role ¦amount °amount_is_stringÂ¨currency ¶destination_account_id «description ¦reason ¯idempotency_key «fingerprint 

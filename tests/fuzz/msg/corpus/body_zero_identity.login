@@ -1,0 +1,1 @@
+ƒ¥email ¨password ©client_ip 

@@ -1,0 +1,1 @@
+ªmessage_id 
