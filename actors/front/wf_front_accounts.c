@@ -13,6 +13,7 @@
 #include "wf_account_store.h"
 #include "wf_currency.h"
 #include "wf_money.h"
+#include "wf_msgpack_scan.h"
 #include "wf_log.h"
 #include "wf_shard.h"
 #include "wf_uuid.h"
@@ -500,6 +501,9 @@ s_metadata_filter (const char *query, char *key, char *value)
         for (const char *c = key; *c; c++)
             if (!isalnum ((unsigned char) *c) && !strchr ("_.-", *c))
                 return -1;
+        //  Every string on the wire is UTF-8 (found by the http fuzz target).
+        if (!wf_msgpack_scan_utf8_valid ((const uint8_t *) value, strlen (value)))
+            return -1;
     }
     return 0;
 }
@@ -524,7 +528,7 @@ s_history (wf_front_http_t *http, const wf_http_request_t *req, wf_http_response
     if (s_metadata_filter (req->query, key, value) != 0) {
         wf_front_json_field_error (req, resp, "metadata",
                                    "one filter metadata.<key>=<value>: a key of 1..40 characters "
-                                   "of A-Z a-z 0-9 _ . - and a value of at most 128 bytes");
+                                   "of A-Z a-z 0-9 _ . - and a UTF-8 value of at most 128 bytes");
         return WF_HANDLER_DONE;
     }
     wf_account_query_t q = {.kind = WF_STR ("transactions"),
