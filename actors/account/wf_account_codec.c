@@ -159,8 +159,7 @@ s_has_metadata (wf_account_event_type_t type)
 {
     return type == WF_ACCOUNT_EVENT_DEPOSITED || type == WF_ACCOUNT_EVENT_WITHDRAWN ||
            type == WF_ACCOUNT_EVENT_TRANSFER_SENT || type == WF_ACCOUNT_EVENT_DEPOSIT_REFUNDED ||
-           type == WF_ACCOUNT_EVENT_HOLD_PLACED ||
-           type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ||
+           type == WF_ACCOUNT_EVENT_HOLD_PLACED || type == WF_ACCOUNT_EVENT_WITHDRAWAL_REFUNDED ||
            type == WF_ACCOUNT_EVENT_TRANSFER_REVERSED;
 }
 

@@ -96,7 +96,7 @@ typedef struct {
     char tls_cert[WF_CONFIG_TEXT_BYTES_MAX];     //  PEM: the front serves HTTPS/WSS
     char tls_key[WF_CONFIG_TEXT_BYTES_MAX];      //  its PEM private key
     char cors_origins[WF_CONFIG_TEXT_BYTES_MAX]; //  allowed origins, comma-separated; "" = off
-    char config_file[WF_CONFIG_TEXT_BYTES_MAX]; //  --config / WF_CONFIG: "" = none
+    char config_file[WF_CONFIG_TEXT_BYTES_MAX];  //  --config / WF_CONFIG: "" = none
 
     bool help;
 } wf_config_t;
