@@ -7,19 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  Runs a parameterised statement; the result when its status is `expected`,
-//  else NULL (cleared).
-static PGresult *
-s_exec (PGconn *conn, const char *sql, int count, const char *const *params,
-        ExecStatusType expected)
-{
-    PGresult *res = PQexecParams (conn, sql, count, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus (res) != expected) {
-        PQclear (res);
-        return NULL;
-    }
-    return res;
-}
+#define s_exec wf_account_store_exec //  one helper for the whole store
 
 //  Copies a column into a buffer (truncating, which the schema rules out).
 static void

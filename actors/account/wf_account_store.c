@@ -21,11 +21,9 @@ wf_account_iso_time (int64_t ms, char out[32])
     snprintf (out, 32, "%.19s.%03dZ", date, (int) (ms % 1000));
 }
 
-//  Runs a parameterised statement; returns the result when its status is
-//  `expected`, else NULL (result cleared).
-static PGresult *
-s_exec (PGconn *conn, const char *sql, int count, const char *const *params,
-        ExecStatusType expected)
+PGresult *
+wf_account_store_exec (PGconn *conn, const char *sql, int count, const char *const *params,
+                       ExecStatusType expected)
 {
     PGresult *res = PQexecParams (conn, sql, count, NULL, params, NULL, NULL, 0);
     if (PQresultStatus (res) != expected) {
@@ -34,6 +32,8 @@ s_exec (PGconn *conn, const char *sql, int count, const char *const *params,
     }
     return res;
 }
+
+#define s_exec wf_account_store_exec
 
 //  Runs one of the store's prepared reads; the result when it has rows (or
 //  ran, for the inbox insert), else NULL (result cleared).

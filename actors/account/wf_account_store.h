@@ -65,4 +65,9 @@ int wf_account_store_idem_put (PGconn *conn, const char *user_id, const char *ke
 //  ISO-8601 UTC with milliseconds and Z.
 void wf_account_iso_time (int64_t ms, char out[32]);
 
+//  Runs a parameterised statement; returns the result when its status is
+//  `expected`, else NULL (result cleared).
+PGresult *wf_account_store_exec (PGconn *conn, const char *sql, int count,
+                                 const char *const *params, ExecStatusType expected);
+
 #endif
