@@ -470,8 +470,10 @@ s_profile () {
     local wrk_pid=$!
     BG_PIDS+=("$wrk_pid")
     sleep 1
+    s_pg_cpu >"$OUT/pg-cpu-before.txt"
     perf record -e cpu-clock -F 999 -a -g -o "$data" -- sleep "$PROFILE_S" >"$OUT/perf-record.log" 2>&1 \
         || { s_log "perf record failed: $(tail -1 "$OUT/perf-record.log")"; wait "$wrk_pid" || true; return 0; }
+    s_pg_cpu >"$OUT/pg-cpu-after.txt"
     wait "$wrk_pid" || true
     local header report=(perf report -i "$data" --stdio -g none)
     header="# $(date -u +%FT%TZ) perf record -e cpu-clock -F 999 -a -g, ${PROFILE_S} s, while wrk ran the closed-loop mix ($CONNECTIONS connections)"
@@ -519,8 +521,39 @@ s_profile () {
         "$(calc '%.3f' 'a/b' "$(calc '%.3f' 'a-b' "$total" "$(calc '%.3f' 'a+b' "$wf" "$(calc '%.3f' 'a+b' "$pg" "$lg")")")" "$commands")" \
         "$commands" "$PROFILE_S" "$total" | tee -a "$dir/machine.txt" | sed 's/^/# /' >/dev/null
     grep -h '^cpu_per_command=' "$dir/machine.txt" >>"$OUT/profile-summary.txt" || true
+    {
+        echo "$header"
+        echo "# PostgreSQL's CPU by process over the same window (utime+stime from /proc), per acknowledged"
+        echo "# command, by the connection's application_name (our actors name theirs) or backend type."
+        s_pg_cpu_report "$OUT/pg-cpu-before.txt" "$OUT/pg-cpu-after.txt" "$commands"
+    } >"$dir/postgres-roles.txt"
     sed -i 's/^cpu_per_command=/# CPU per acknowledged command: /' "$dir/machine.txt"
     [[ "$KEEP_VAR" == 1 ]] || rm -f "$data"
+}
+
+#  Every PostgreSQL process now: "pid role cpu_ticks", the role being the connection's
+#  application_name (actors name theirs after themselves) or else its backend type.
+s_pg_cpu () {
+    local pid role stat
+    psql -X -At -F ' ' "$WF_PG_URL" -c "SELECT pid, replace (coalesce (nullif (application_name, ''),
+        backend_type), ' ', '_') FROM pg_stat_activity" 2>/dev/null \
+        | while read -r pid role; do
+            stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+            stat="${stat##*) }"
+            # shellcheck disable=SC2086
+            set -- $stat
+            echo "$pid $role $((${12} + ${13}))"
+        done
+}
+
+#  CPU per command by role between two s_pg_cpu snapshots (processes in both).
+s_pg_cpu_report () {
+    awk -v hz="$(getconf CLK_TCK)" -v n="$3" '
+        NR == FNR { before[$1] = $3; next }
+        ($1 in before) { role = $2; sub (/\.[0-9]+$/, "", role); ms[role] += ($3 - before[$1]) * 1000 / hz; all += ($3 - before[$1]) * 1000 / hz }
+        END { for (r in ms) printf "  %-28s %9.1f ms  %6.3f ms per command  %5.1f%%\n", r, ms[r], ms[r] / n, all ? 100 * ms[r] / all : 0
+              printf "  %-28s %9.1f ms  %6.3f ms per command\n", "all (processes alive throughout)", all, all / n }' \
+        "$1" "$2" | sort -k2 -n -r -t' '
 }
 
 #  CPU milliseconds in a perf.data (cpu-clock periods are nanoseconds): "all walletflow postgres wrk".

@@ -40,14 +40,23 @@ wf_pg_destroy (wf_pg_t **self_p)
 PGconn *
 wf_pg_connect_url (const char *url)
 {
-    char timeout[16], options[128];
+    return wf_pg_connect_named (url, "walletflow");
+}
+
+PGconn *
+wf_pg_connect_named (const char *url, const char *name)
+{
+    char timeout[16], options[128], application[64];
+    //  pg_stat_activity then says which actor a backend serves (bench/run.sh's CPU by role).
+    snprintf (application, sizeof application, "walletflow/%s", name);
     snprintf (timeout, sizeof timeout, "%d", WF_PG_CONNECT_TIMEOUT_S);
     snprintf (options, sizeof options,
               "-c statement_timeout=%d -c idle_in_transaction_session_timeout=%d",
               WF_PG_STATEMENT_TIMEOUT_MS, WF_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS);
     //  Later keywords override what the URL says (expand_dbname).
     const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
-    const char *values[] = {url, timeout, options, "walletflow", NULL};
+    const char *values[] = {url, timeout, options, streq (name, "walletflow") ? name : application,
+                            NULL};
     PGconn *conn = PQconnectdbParams (keys, values, 1);
     if (PQstatus (conn) != CONNECTION_OK) {
         PQfinish (conn);
@@ -87,7 +96,7 @@ wf_pg_conn (wf_pg_t *self)
     int64_t now = zclock_mono ();
     if (now < self->retry_at_ms)
         return NULL;
-    self->conn = wf_pg_connect_url (self->url);
+    self->conn = wf_pg_connect_named (self->url, self->owner);
     if (self->conn) {
         self->generation++;
         if (!self->was_up)

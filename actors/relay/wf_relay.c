@@ -85,6 +85,49 @@ typedef struct {
     wf_metric_t *delivery_seconds;
 } self_t;
 
+//  What a claim sets on each row it takes, and the columns it returns.
+#define CLAIM_SET                                                                                  \
+    "UPDATE outbox SET lease_until = now () + make_interval (secs => $2), "                        \
+    "attempts = attempts + 1 WHERE id IN "
+#define CLAIMABLE                                                                                  \
+    " delivered_at IS NULL AND next_attempt_at <= now () AND (lease_until IS NULL OR "             \
+    "lease_until < now ()) "
+#define CLAIM_RETURNING                                                                            \
+    " RETURNING id, message_id, type, coalesce (stream_id::text, ''), "                            \
+    "coalesce (route_key::text, ''), payload::text, pending::text, "                               \
+    "(extract (epoch FROM created_at) * 1000)::bigint, attempts"
+
+//  The sweep: every claimable row from the start of the outbox, in id order. It walks every
+//  leased, delivered and dead index entry on its way, so it runs once per poll interval only.
+static const char s_claim_sweep_sql[] =
+    "WITH claimed AS (" CLAIM_SET "(SELECT id FROM outbox WHERE" CLAIMABLE
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING ") "
+    "SELECT * FROM claimed ORDER BY id";
+
+//  The usual claim: the gaps by their ids ($4), and the rows above the cursor ($3).
+static const char s_claim_cursor_sql[] =
+    "WITH gap AS (" CLAIM_SET "(SELECT id FROM outbox WHERE id = ANY ($4::bigint[]) AND" CLAIMABLE
+    "FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING "), "
+    "fresh AS (" CLAIM_SET "(SELECT id FROM outbox WHERE id > $3 AND" CLAIMABLE
+    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING ") "
+    "SELECT * FROM gap UNION ALL SELECT * FROM fresh ORDER BY 1";
+
+//  Records the acknowledgements of a wake-up: a row whose every destination answered is delivered.
+static const char s_ack_sql[] =
+    "WITH acked AS (SELECT id, array_agg (destination) AS destinations "
+    "FROM unnest ($1::bigint[], $2::text[]) AS a (id, destination) GROUP BY id) "
+    "UPDATE outbox o SET pending = ARRAY (SELECT p FROM unnest (o.pending) AS p "
+    "WHERE p <> ALL (acked.destinations)), delivered_at = CASE WHEN o.pending <@ "
+    "acked.destinations THEN now () END, lease_until = CASE WHEN o.pending <@ "
+    "acked.destinations THEN NULL ELSE o.lease_until END FROM acked WHERE o.id = acked.id";
+
+//  The statements prepared on each new connection (s_conn).
+enum { CLAIM_SWEEP, CLAIM_CURSOR, ACK, STATEMENTS };
+static const char *const s_statement_name[STATEMENTS] = {"wf_relay_sweep", "wf_relay_cursor",
+                                                         "wf_relay_ack"};
+static const char *const s_statement_sql[STATEMENTS] = {s_claim_sweep_sql, s_claim_cursor_sql,
+                                                        s_ack_sql};
+
 //  The connection that LISTENs, or NULL once wf_pg has dropped it (a failed
 //  query, a restarted server): never a freed PGconn, nor a new one at the
 //  same address that never ran LISTEN.
@@ -102,9 +145,16 @@ s_conn (self_t *self)
 {
     PGconn *conn = wf_pg_conn (self->pg);
     if (conn && conn != s_listening (self)) {
-        PGresult *res = PQexec (conn, "LISTEN wf_outbox");
+        //  The claim and acknowledgement run many times a second: prepared, with one generic
+        //  plan each (custom plans re-planned them at every call, most of this backend's CPU).
+        PGresult *res = PQexec (conn, "LISTEN wf_outbox; SET plan_cache_mode = force_generic_plan");
         bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
         PQclear (res);
+        for (int s = 0; ok && s < STATEMENTS; s++) {
+            res = PQprepare (conn, s_statement_name[s], s_statement_sql[s], 0, NULL);
+            ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+            PQclear (res);
+        }
         if (!ok) {
             wf_pg_failed (self->pg);
             return NULL;
@@ -219,33 +269,6 @@ s_finish (self_t *self, row_t *row)
     self->rows_used--;
 }
 
-//  What a claim sets on each row it takes, and the columns it returns.
-#define CLAIM_SET                                                                                  \
-    "UPDATE outbox SET lease_until = now () + make_interval (secs => $2), "                        \
-    "attempts = attempts + 1 WHERE id IN "
-#define CLAIMABLE                                                                                  \
-    " delivered_at IS NULL AND next_attempt_at <= now () AND (lease_until IS NULL OR "             \
-    "lease_until < now ()) "
-#define CLAIM_RETURNING                                                                            \
-    " RETURNING id, message_id, type, coalesce (stream_id::text, ''), "                            \
-    "coalesce (route_key::text, ''), payload::text, pending::text, "                               \
-    "(extract (epoch FROM created_at) * 1000)::bigint, attempts"
-
-//  The sweep: every claimable row from the start of the outbox, in id order. It walks every
-//  leased, delivered and dead index entry on its way, so it runs once per poll interval only.
-static const char *s_claim_sweep_sql =
-    "WITH claimed AS (" CLAIM_SET "(SELECT id FROM outbox WHERE" CLAIMABLE
-    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING ") "
-    "SELECT * FROM claimed ORDER BY id";
-
-//  The usual claim: the gaps by their ids ($4), and the rows above the cursor ($3).
-static const char *s_claim_cursor_sql =
-    "WITH gap AS (" CLAIM_SET "(SELECT id FROM outbox WHERE id = ANY ($4::bigint[]) AND" CLAIMABLE
-    "FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING "), "
-    "fresh AS (" CLAIM_SET "(SELECT id FROM outbox WHERE id > $3 AND" CLAIMABLE
-    "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)" CLAIM_RETURNING ") "
-    "SELECT * FROM gap UNION ALL SELECT * FROM fresh ORDER BY 1";
-
 //  Forgets the gap at index g.
 static void
 s_gap_drop (self_t *self, size_t g)
@@ -337,8 +360,8 @@ s_claim (self_t *self)
                                      g ? "," : "", self->gaps[g]);
     strcpy (self->gap_text + length, "}");
     const char *params[] = {limit, lease, cursor, self->gap_text};
-    PGresult *res = PQexecParams (conn, sweep ? s_claim_sweep_sql : s_claim_cursor_sql,
-                                  sweep ? 2 : 4, NULL, params, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared (conn, s_statement_name[sweep ? CLAIM_SWEEP : CLAIM_CURSOR],
+                                    sweep ? 2 : 4, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         PQclear (res);
         wf_pg_failed (self->pg);
@@ -454,18 +477,7 @@ s_record_acks (self_t *self, size_t count)
     const char *params[] = {self->ack_ids, self->ack_destinations};
     PGconn *conn = s_conn (self);
     PGresult *res =
-        conn ? PQexecParams (conn,
-                             "WITH acked AS (SELECT id, array_agg (destination) AS destinations "
-                             "FROM unnest ($1::bigint[], $2::text[]) AS a (id, destination) "
-                             "GROUP BY id) "
-                             "UPDATE outbox o SET pending = ARRAY (SELECT p FROM unnest "
-                             "(o.pending) AS p WHERE p <> ALL (acked.destinations)), "
-                             "delivered_at = CASE WHEN o.pending <@ acked.destinations THEN "
-                             "now () END, lease_until = CASE WHEN o.pending <@ "
-                             "acked.destinations THEN NULL ELSE o.lease_until END "
-                             "FROM acked WHERE o.id = acked.id",
-                             2, NULL, params, NULL, NULL, 0)
-             : NULL;
+        conn ? PQexecPrepared (conn, s_statement_name[ACK], 2, params, NULL, NULL, 0) : NULL;
     bool ok = res && PQresultStatus (res) == PGRES_COMMAND_OK;
     PQclear (res);
     if (!ok && conn)
