@@ -73,8 +73,11 @@ typedef struct {
     int poll_ms;
     char gap_text[GAP_TEXT_BYTES];
     destination_t known[KNOWN_DESTINATIONS_MAX];
-    ack_t acks[REPLIES_MAX];      //  the batch being answered
-    row_t *touched[REPLIES_MAX];  //  its rows, each once
+    ack_t acks[REPLIES_MAX];     //  the batch being answered
+    row_t *touched[REPLIES_MAX]; //  rows answered since the last round, each once
+    size_t touched_count;
+    int64_t claim_at_ms;          //  mono, the last claim (WF_RELAY_ROUND_MS)
+    int64_t acks_at_ms;           //  mono, the last acknowledgements recorded
     char ack_ids[ACK_TEXT_BYTES]; //  its array literals
     char ack_destinations[ACK_TEXT_BYTES];
     wf_buf_t scratch;
@@ -507,12 +510,32 @@ s_acks_of (self_t *self, row_t *row, size_t acks)
     return acks;
 }
 
-//  Handles the replies from destinations that are there (at most REPLIES_MAX): records their
-//  acknowledgements as one batch, then finishes the rows they answered.
+//  Records the acknowledgements of the rows answered since the last round as one batch, then
+//  finishes those rows.
+static void
+s_flush_replies (self_t *self)
+{
+    //  A row's acknowledgements are recorded once all its destinations answered: one UPDATE
+    //  per row instead of one per destination (each would write a new row version and index
+    //  entries). Until then a crash only means a redelivery, which consumers deduplicate.
+    size_t acks = 0;
+    for (size_t i = 0; i < self->touched_count; i++)
+        acks = s_acks_of (self, self->touched[i], acks);
+    s_record_acks (self, acks);
+    for (size_t i = 0; i < self->touched_count; i++) {
+        self->touched[i]->touched = false;
+        s_finish (self, self->touched[i]);
+    }
+    self->touched_count = 0;
+    self->acks_at_ms = zclock_mono ();
+}
+
+//  Takes the replies from destinations that are there (at most REPLIES_MAX) and notes the rows
+//  they answered; s_flush_replies records them.
 static void
 s_replies (self_t *self)
 {
-    size_t acks = 0, touched = 0;
+    size_t touched = self->touched_count;
     for (int n = 0; n < REPLIES_MAX; n++) {
         zmsg_t *reply = wf_mdp_client_recv (self->client, NULL);
         if (reply) {
@@ -544,16 +567,7 @@ s_replies (self_t *self)
         if (!(zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN))
             break;
     }
-    //  A row's acknowledgements are recorded once all its destinations answered: one UPDATE
-    //  per row instead of one per destination (each would write a new row version and index
-    //  entries). Until then a crash only means a redelivery, which consumers deduplicate.
-    for (size_t i = 0; i < touched; i++)
-        acks = s_acks_of (self, self->touched[i], acks);
-    s_record_acks (self, acks);
-    for (size_t i = 0; i < touched; i++) {
-        self->touched[i]->touched = false;
-        s_finish (self, self->touched[i]);
-    }
+    self->touched_count = touched;
 }
 
 //  Fails deliveries whose deadline passed without an answer.
@@ -564,6 +578,10 @@ s_expire (self_t *self)
     for (size_t s = 0; s < WF_RELAY_ROWS_MAX; s++) {
         row_t *row = &self->rows[s];
         if (!row->used || row->deadline_ms + 1000 > now)
+            continue;
+        if (row->touched)
+            s_flush_replies (self); //  its answers first; it may be finished then
+        if (!row->used)
             continue;
         for (int d = 0; d < DESTINATIONS_MAX; d++)
             if (*row->destinations[d] && !row->answered[d]) {
@@ -578,6 +596,24 @@ s_expire (self_t *self)
         s_record_acks (self, acks);
         s_finish (self, row);
     }
+}
+
+//  How long the loop may wait for replies before its next round (a claim that is wanted, answers
+//  to record): 0 when one is due now.
+static long
+s_round_wait_ms (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (self->touched_count && self->touched_count == self->rows_used)
+        return 0;
+    if (self->wanted && self->rows_used == 0)
+        return 0;
+    int64_t due = now + 100;
+    if (self->wanted && self->claim_at_ms + WF_RELAY_ROUND_MS < due)
+        due = self->claim_at_ms + WF_RELAY_ROUND_MS;
+    if (self->touched_count && self->acks_at_ms + WF_RELAY_ROUND_MS < due)
+        due = self->acks_at_ms + WF_RELAY_ROUND_MS;
+    return due > now ? (long) (due - now) : 0;
 }
 
 //  Reads pending notifications from PostgreSQL: from the socket when it is
@@ -657,7 +693,7 @@ wf_relay_actor (zsock_t *pipe, void *args)
             {NULL, self->listening ? PQsocket (self->listening) : -1, ZMQ_POLLIN, 0},
         };
         int count = self->listening ? 3 : 2;
-        long timeout = self->wanted ? 0 : 100;
+        long timeout = self->wanted || self->touched_count ? s_round_wait_ms (self) : 100;
         if (zmq_poll (items, count, timeout) == -1 && zmq_errno () == ETERM)
             break;
         if (items[0].revents & ZMQ_POLLIN)
@@ -666,13 +702,22 @@ wf_relay_actor (zsock_t *pipe, void *args)
             s_replies (self);
         s_notifications (self, count == 3 && (items[2].revents & ZMQ_POLLIN));
         int64_t now = zclock_mono ();
-        if (self->wanted || now >= self->poll_at_ms || now >= self->sweep_at_ms) {
+        //  Every row in flight answered, or a round is due: record the answers.
+        if (self->touched_count &&
+            (self->touched_count == self->rows_used || now - self->acks_at_ms >= WF_RELAY_ROUND_MS))
+            s_flush_replies (self);
+        if ((self->wanted &&
+             (self->rows_used == 0 || now - self->claim_at_ms >= WF_RELAY_ROUND_MS)) ||
+            now >= self->poll_at_ms || now >= self->sweep_at_ms) {
             self->wanted = false;
+            self->claim_at_ms = now;
             s_claim (self);
             self->poll_at_ms = now + poll_ms;
         }
         s_expire (self);
     }
+    if (self->touched_count)
+        s_flush_replies (self); //  what was answered is recorded, not delivered again
     wf_mdp_client_destroy (&self->client);
     wf_pg_destroy (&self->pg);
     wf_metrics_destroy (&self->metrics);

@@ -31,6 +31,10 @@
 #define WF_RELAY_DELIVERY_TIMEOUT_MS 5000
 #define WF_RELAY_LEASE_S             15
 #define WF_RELAY_BACKOFF_MS_MAX      30000
+//  While rows are in flight, the relay claims and records acknowledgements at most this often:
+//  under load each of its transactions (a commit, a WAL flush) then carries more rows. An idle
+//  relay (nothing in flight) claims at once, so a lone command's events are not delayed.
+#define WF_RELAY_ROUND_MS 10
 
 typedef struct {
     const char *broker_endpoint;
