@@ -403,6 +403,7 @@ s_transaction (self_t *self, item_t *items, size_t count)
             wf_log_quote (reason, sizeof reason, PQerrorMessage (self->conn)));
     s_sql (self, "ROLLBACK");
     s_forget_touched (self);
+    wf_account_batch_forget (self->writes);
     return unknown ? COMMIT_UNKNOWN : -1;
 }
 

@@ -247,6 +247,13 @@ s_attach (wf_account_batch_t *self, PGconn *conn)
     PQregisterEventProc (conn, s_event, "wf_account_batch", NULL); //  false when already there
     if (!PQsetInstanceData (conn, s_event, self))
         return -1;
+    //  Statements are not transactional: an attach that failed halfway left some prepared, and
+    //  preparing them again would fail with "already exists" at every retry.
+    PGresult *res = PQexec (conn, "DEALLOCATE ALL");
+    bool cleared = PQresultStatus (res) == PGRES_COMMAND_OK;
+    PQclear (res);
+    if (!cleared)
+        return -1;
     char name[16];
     for (int t = 0; t < WF_BATCH_TABLES; t++) {
         snprintf (name, sizeof name, "wf_batch_%d", t);
@@ -351,6 +358,12 @@ wf_account_batch_flush (PGconn *conn)
     for (int t = 0; t < WF_BATCH_TABLES; t++)
         s_table_reset (&self->tables[t]);
     return rc;
+}
+
+void
+wf_account_batch_forget (wf_account_batch_t *self)
+{
+    self->prepared_on = NULL;
 }
 
 void

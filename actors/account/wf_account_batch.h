@@ -78,6 +78,11 @@ int wf_account_batch_flush (PGconn *conn);
 //  Closes the batch without writing (after a rollback, or after a flush).
 void wf_account_batch_end (PGconn *conn);
 
+//  Prepares every statement again at the next wf_account_batch_begin (after a rolled-back
+//  batch: a prepared statement may have gone stale, e.g. "cached plan must not change result
+//  type" after a migration, and would fail every batch after it).
+void wf_account_batch_forget (wf_account_batch_t *self);
+
 //  The open batch on conn, or NULL (then the store writes at once).
 wf_account_batch_t *wf_account_batch_of (PGconn *conn);
 

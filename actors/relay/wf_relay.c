@@ -76,6 +76,7 @@ typedef struct {
     ack_t acks[REPLIES_MAX];     //  the batch being answered
     row_t *touched[REPLIES_MAX]; //  rows answered since the last round, each once
     size_t touched_count;
+    size_t touched_done;          //  those of them with every destination answered
     int64_t claim_at_ms;          //  mono, the last claim (WF_RELAY_ROUND_MS)
     int64_t acks_at_ms;           //  mono, the last acknowledgements recorded
     char ack_ids[ACK_TEXT_BYTES]; //  its array literals
@@ -150,7 +151,10 @@ s_conn (self_t *self)
     if (conn && conn != s_listening (self)) {
         //  The claim and acknowledgement run many times a second: prepared, with one generic
         //  plan each (custom plans re-planned them at every call, most of this backend's CPU).
-        PGresult *res = PQexec (conn, "LISTEN wf_outbox; SET plan_cache_mode = force_generic_plan");
+        //  DEALLOCATE first: a setup that failed halfway (one statement prepared, the next not)
+        //  must not make every retry fail with "already exists".
+        PGresult *res = PQexec (
+            conn, "DEALLOCATE ALL; LISTEN wf_outbox; SET plan_cache_mode = force_generic_plan");
         bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
         PQclear (res);
         for (int s = 0; ok && s < STATEMENTS; s++) {
@@ -171,6 +175,16 @@ s_conn (self_t *self)
         self->gaps_count = 0;
     }
     return conn;
+}
+
+//  After a failed statement: a broken connection is dropped; on a live one the next s_conn sets
+//  it up again (a prepared statement can go stale, e.g. "cached plan must not change result
+//  type" after the outbox's columns changed, and would fail forever).
+static void
+s_statement_failed (self_t *self)
+{
+    wf_pg_failed (self->pg);
+    self->listening = NULL;
 }
 
 //  The service a destination of a row is delivered to.
@@ -367,7 +381,7 @@ s_claim (self_t *self)
                                     sweep ? 2 : 4, params, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK) {
         PQclear (res);
-        wf_pg_failed (self->pg);
+        s_statement_failed (self);
         return;
     }
     if (sweep)
@@ -378,7 +392,7 @@ s_claim (self_t *self)
         above += atoll (PQgetvalue (res, i, 0)) > self->cursor;
     self->wanted = fresh > 0 && (sweep ? (size_t) PQntuples (res) : above) == fresh;
     if (self->wanted && sweep)
-        self->sweep_at_ms = now; //  a backlog from the start: sweep on until it is gone
+        self->sweep_at_ms = now + WF_RELAY_ROUND_MS; //  a backlog from the start: sweep on
     if (!sweep && above)
         self->fresh_found = true;
     //  Only sweeps found rows for a whole poll interval, all below the cursor: the ids may have
@@ -484,7 +498,7 @@ s_record_acks (self_t *self, size_t count)
     bool ok = res && PQresultStatus (res) == PGRES_COMMAND_OK;
     PQclear (res);
     if (!ok && conn)
-        wf_pg_failed (self->pg);
+        s_statement_failed (self);
     if (ok)
         wf_metric_inc (self->delivered, (uint64_t) count);
     for (size_t i = 0; i < count; i++) {
@@ -527,6 +541,7 @@ s_flush_replies (self_t *self)
         s_finish (self, self->touched[i]);
     }
     self->touched_count = 0;
+    self->touched_done = 0;
     self->acks_at_ms = zclock_mono ();
 }
 
@@ -550,6 +565,7 @@ s_replies (self_t *self)
                     d < DESTINATIONS_MAX && !row->answered[d]) {
                     row->answered[d] = true;
                     row->outstanding--;
+                    self->touched_done += row->outstanding == 0;
                     if (env.type == WF_MSG_OUTBOX_ACK)
                         row->acked[d] = true;
                     else {
@@ -604,7 +620,7 @@ static long
 s_round_wait_ms (self_t *self)
 {
     int64_t now = zclock_mono ();
-    if (self->touched_count && self->touched_count == self->rows_used)
+    if (self->touched_count && self->touched_done == self->rows_used)
         return 0;
     if (self->wanted && self->rows_used == 0)
         return 0;
@@ -696,15 +712,15 @@ wf_relay_actor (zsock_t *pipe, void *args)
         long timeout = self->wanted || self->touched_count ? s_round_wait_ms (self) : 100;
         if (zmq_poll (items, count, timeout) == -1 && zmq_errno () == ETERM)
             break;
-        if (items[0].revents & ZMQ_POLLIN)
-            running = s_pipe (self);
+        if (items[0].revents & ZMQ_POLLIN && !(running = s_pipe (self)))
+            break; //  claim nothing more: it would sit leased until its lease ran out
         if (items[1].revents & ZMQ_POLLIN)
             s_replies (self);
         s_notifications (self, count == 3 && (items[2].revents & ZMQ_POLLIN));
         int64_t now = zclock_mono ();
         //  Every row in flight answered, or a round is due: record the answers.
         if (self->touched_count &&
-            (self->touched_count == self->rows_used || now - self->acks_at_ms >= WF_RELAY_ROUND_MS))
+            (self->touched_done == self->rows_used || now - self->acks_at_ms >= WF_RELAY_ROUND_MS))
             s_flush_replies (self);
         if ((self->wanted &&
              (self->rows_used == 0 || now - self->claim_at_ms >= WF_RELAY_ROUND_MS)) ||
@@ -716,8 +732,11 @@ wf_relay_actor (zsock_t *pipe, void *args)
         }
         s_expire (self);
     }
+    //  What was answered is recorded, not delivered again.
+    if (zsock_events (wf_mdp_client_sock (self->client)) & ZMQ_POLLIN)
+        s_replies (self);
     if (self->touched_count)
-        s_flush_replies (self); //  what was answered is recorded, not delivered again
+        s_flush_replies (self);
     wf_mdp_client_destroy (&self->client);
     wf_pg_destroy (&self->pg);
     wf_metrics_destroy (&self->metrics);
