@@ -32,8 +32,11 @@
 #    BENCH_PROFILE=1              perf profile of our server (0: skip)
 #    BENCH_PROFILE_S=10           its length
 #    BENCH_PG_STATEMENTS=1        pg_stat_statements (SQL per command, both sides; 0: off)
-#    BENCH_SHARDS=4               walletflow --account-shards (and the batched phase's streams)
+#    BENCH_SHARDS=2               walletflow --account-shards (and the batched phase's streams); one
+#                                 per core: fewer shards make bigger batches (bench/README.md)
 #    BENCH_BATCH=                 deposits per batched transaction (default connections / shards)
+#    BENCH_PG_MAX_WAL=16GB        PostgreSQL's max_wal_size (checkpoint_timeout is 30min): room
+#                                 for a whole run's WAL, so no checkpoint lands in a phase
 #    BENCH_EXPERIMENTS=1          naive and ours with, then without the outbox NOTIFY trigger (0: skip)
 #    BENCH_RSS_ACCOUNTS=100000    accounts opened for one user and touched by one deposit each, then
 #                                 walletflow's RSS is printed (0: skip)
@@ -69,7 +72,8 @@ PG_STATEMENTS="${BENCH_PG_STATEMENTS:-1}"
 KEEP_VAR="${BENCH_KEEP_VAR:-0}"
 RSS_ACCOUNTS="${BENCH_RSS_ACCOUNTS:-100000}"
 SNAPSHOT_EVENTS="${BENCH_SNAPSHOT_EVENTS:-1000000}"
-SHARDS="${BENCH_SHARDS:-4}"
+SHARDS="${BENCH_SHARDS:-2}"
+PG_MAX_WAL="${BENCH_PG_MAX_WAL:-16GB}"
 BATCH="${BENCH_BATCH:-}"
 EXPERIMENTS="${BENCH_EXPERIMENTS:-1}"
 HTTP_PORT="${BENCH_HTTP_PORT:-58080}"
@@ -226,11 +230,21 @@ s_stack () {
     "$REPO_DIR/deploy/stack.sh" start 2>&1 | sed 's/^/  /' >&2
     eval "$("$REPO_DIR/deploy/stack.sh" env)"
     mkdir -p "$OUT"
+    #  Checkpoints as a write-heavy production server spaces them: with the default 1 GB of WAL
+    #  a checkpoint started every minute or so of load, and the full-page images and write-back
+    #  after each one hit whichever phase ran then (both sides; durability is unchanged: every
+    #  commit is still flushed, only crash recovery may replay more WAL).
+    psql -X -q "$WF_PG_URL" -c "ALTER SYSTEM SET max_wal_size = '${PG_MAX_WAL}'" \
+        -c "ALTER SYSTEM SET checkpoint_timeout = '30min'" \
+        -c "ALTER SYSTEM SET log_min_duration_statement = '100ms'" \
+        -c "ALTER SYSTEM SET log_autovacuum_min_duration = '0'" -c "ALTER SYSTEM SET log_lock_waits = on"
     if [[ "$PG_STATEMENTS" == 1 ]]; then
-        #  Per-statement counts for both sides; a restart loads the library.
+        #  Per-statement counts for both sides; the restart below loads the library.
         psql -X -q "$WF_PG_URL" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-        "$REPO_DIR/deploy/stack.sh" stop postgres >/dev/null 2>&1
-        "$REPO_DIR/deploy/stack.sh" start postgres >/dev/null 2>&1
+    fi
+    "$REPO_DIR/deploy/stack.sh" stop postgres >/dev/null 2>&1
+    "$REPO_DIR/deploy/stack.sh" start postgres >/dev/null 2>&1
+    if [[ "$PG_STATEMENTS" == 1 ]]; then
         psql -X -q "$WF_PG_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
     fi
 }
@@ -610,7 +624,8 @@ s_machine () {
     printf 'postgres=%s\n' "$(psql -X -At "$WF_PG_URL" -c "SELECT 'fsync=' || current_setting ('fsync')
         || ' synchronous_commit=' || current_setting ('synchronous_commit')
         || ' wal_sync_method=' || current_setting ('wal_sync_method')
-        || ' shared_buffers=' || current_setting ('shared_buffers') || ' ' || split_part (version (), ' ', 2)")"
+        || ' shared_buffers=' || current_setting ('shared_buffers') || ' max_wal_size=' || current_setting ('max_wal_size')
+        || ' checkpoint_timeout=' || current_setting ('checkpoint_timeout') || ' ' || split_part (version (), ' ', 2)")"
     printf 'load_before=%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf 'revision=%s%s\n' "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')" \
         "$(git -C "$REPO_DIR" status --porcelain 2>/dev/null | grep -q . && echo ' +uncommitted changes' || true)"
