@@ -22,6 +22,7 @@
 typedef struct {
     char name[SERVICE_BYTES];
     bool failing;
+    bool recovered; //  acknowledged after failing: its backlog is woken at the end of the round
 } destination_t;
 
 //  One claimed row and the state of its deliveries.
@@ -428,18 +429,29 @@ static void
 s_destination_failed (self_t *self, const char *name)
 {
     destination_t *known = s_destination (self, name);
-    if (known)
+    if (known) {
         known->failing = true;
+        known->recovered = false;
+    }
 }
 
-//  A destination acknowledged after failing (RabbitMQ is back, say): the rows that wait for it
-//  in their backoff, up to 30 s, are due now, so the backlog drains at once, in id order.
+//  A destination acknowledged a delivery; after failing, it is noted as recovered. Answers are
+//  taken in the order they came, so an acknowledgement followed by a failure is no recovery.
 static void
 s_destination_acked (self_t *self, const char *name)
 {
     destination_t *known = s_destination (self, name);
-    if (!known || !known->failing)
-        return;
+    if (known && known->failing) {
+        known->failing = false;
+        known->recovered = true;
+    }
+}
+
+//  Makes the rows that wait for one destination due now.
+static void
+s_wake (self_t *self, destination_t *known)
+{
+    const char *name = known->name;
     PGconn *conn = s_conn (self);
     const char *params[] = {name};
     PGresult *res = conn ? PQexecParams (conn,
@@ -449,7 +461,7 @@ s_destination_acked (self_t *self, const char *name)
                                          1, NULL, params, NULL, NULL, 0)
                          : NULL;
     if (res && PQresultStatus (res) == PGRES_COMMAND_OK) {
-        known->failing = false;
+        known->recovered = false;
         self->wanted = true;
         self->sweep_at_ms = 0; //  the woken rows are below the cursor
         char quoted[WF_LOG_VALUE_BYTES_MAX];
@@ -457,6 +469,18 @@ s_destination_acked (self_t *self, const char *name)
                 wf_log_quote (quoted, sizeof quoted, name), PQcmdTuples (res));
     }
     PQclear (res);
+}
+
+//  Destinations that recovered in this round (RabbitMQ is back, say): the rows that wait for
+//  them in their backoff, up to 30 s, are due now, so the backlog drains at once, in id order.
+//  Runs after the round's failed rows got their backoff, once per destination; a wake-up that
+//  fails is tried again at the next round.
+static void
+s_wake_recovered (self_t *self)
+{
+    for (int i = 0; i < KNOWN_DESTINATIONS_MAX; i++)
+        if (self->known[i].recovered)
+            s_wake (self, &self->known[i]);
 }
 
 //  Appends one element to an array literal being built; the caller closes it.
@@ -501,13 +525,8 @@ s_record_acks (self_t *self, size_t count)
         s_statement_failed (self);
     if (ok)
         wf_metric_inc (self->delivered, (uint64_t) count);
-    for (size_t i = 0; i < count; i++) {
-        row_t *row = self->acks[i].row;
-        if (!ok)
-            row->failed = true;
-        else
-            s_destination_acked (self, row->destinations[self->acks[i].d]);
-    }
+    for (size_t i = 0; !ok && i < count; i++)
+        self->acks[i].row->failed = true;
 }
 
 //  Adds a finished row's acknowledged destinations to the batch being recorded; returns its size.
@@ -542,6 +561,7 @@ s_flush_replies (self_t *self)
     }
     self->touched_count = 0;
     self->touched_done = 0;
+    s_wake_recovered (self);
     self->acks_at_ms = zclock_mono ();
 }
 
@@ -566,9 +586,10 @@ s_replies (self_t *self)
                     row->answered[d] = true;
                     row->outstanding--;
                     self->touched_done += row->outstanding == 0;
-                    if (env.type == WF_MSG_OUTBOX_ACK)
+                    if (env.type == WF_MSG_OUTBOX_ACK) {
                         row->acked[d] = true;
-                    else {
+                        s_destination_acked (self, row->destinations[d]);
+                    } else {
                         row->failed = true;
                         s_destination_failed (self, row->destinations[d]);
                     }
