@@ -40,7 +40,7 @@ wf_pg_destroy (wf_pg_t **self_p)
 PGconn *
 wf_pg_connect_url (const char *url)
 {
-    return wf_pg_connect_named (url, "walletflow");
+    return wf_pg_connect_named (url, NULL);
 }
 
 PGconn *
@@ -48,15 +48,14 @@ wf_pg_connect_named (const char *url, const char *name)
 {
     char timeout[16], options[128], application[64];
     //  pg_stat_activity then says which actor a backend serves (bench/run.sh's CPU by role).
-    snprintf (application, sizeof application, "walletflow/%s", name);
+    snprintf (application, sizeof application, "walletflow%s%s", name ? "/" : "", name ? name : "");
     snprintf (timeout, sizeof timeout, "%d", WF_PG_CONNECT_TIMEOUT_S);
     snprintf (options, sizeof options,
               "-c statement_timeout=%d -c idle_in_transaction_session_timeout=%d",
               WF_PG_STATEMENT_TIMEOUT_MS, WF_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS);
     //  Later keywords override what the URL says (expand_dbname).
     const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
-    const char *values[] = {url, timeout, options, streq (name, "walletflow") ? name : application,
-                            NULL};
+    const char *values[] = {url, timeout, options, application, NULL};
     PGconn *conn = PQconnectdbParams (keys, values, 1);
     if (PQstatus (conn) != CONNECTION_OK) {
         PQfinish (conn);

@@ -45,7 +45,8 @@ uint64_t wf_pg_generation (const wf_pg_t *self);
 //  Connects once, blocking up to the connect timeout: for start-up tasks.
 PGconn *wf_pg_connect_url (const char *url);
 
-//  The same, naming the connection "walletflow/<name>" (PostgreSQL's application_name).
+//  The same, naming the connection "walletflow/<name>" (PostgreSQL's application_name), or
+//  "walletflow" when name is NULL.
 PGconn *wf_pg_connect_named (const char *url, const char *name);
 
 #endif
