@@ -635,15 +635,29 @@ s_expire (self_t *self)
     }
 }
 
+//  True when the answers noted since the last round are to be recorded now: every row in flight
+//  is fully answered, or a round is due.
+static bool
+s_flush_due (self_t *self, int64_t now)
+{
+    return self->touched_count &&
+           (self->touched_done == self->rows_used || now - self->acks_at_ms >= WF_RELAY_ROUND_MS);
+}
+
+//  True when a wanted claim may run now: nothing is in flight, or a round is due.
+static bool
+s_claim_due (self_t *self, int64_t now)
+{
+    return self->wanted && (self->rows_used == 0 || now - self->claim_at_ms >= WF_RELAY_ROUND_MS);
+}
+
 //  How long the loop may wait for replies before its next round (a claim that is wanted, answers
-//  to record): 0 when one is due now.
+//  to record): 0 when one is due now, at most 100 ms.
 static long
 s_round_wait_ms (self_t *self)
 {
     int64_t now = zclock_mono ();
-    if (self->touched_count && self->touched_done == self->rows_used)
-        return 0;
-    if (self->wanted && self->rows_used == 0)
+    if (s_flush_due (self, now) || s_claim_due (self, now))
         return 0;
     int64_t due = now + 100;
     if (self->wanted && self->claim_at_ms + WF_RELAY_ROUND_MS < due)
@@ -730,8 +744,7 @@ wf_relay_actor (zsock_t *pipe, void *args)
             {NULL, self->listening ? PQsocket (self->listening) : -1, ZMQ_POLLIN, 0},
         };
         int count = self->listening ? 3 : 2;
-        long timeout = self->wanted || self->touched_count ? s_round_wait_ms (self) : 100;
-        if (zmq_poll (items, count, timeout) == -1 && zmq_errno () == ETERM)
+        if (zmq_poll (items, count, s_round_wait_ms (self)) == -1 && zmq_errno () == ETERM)
             break;
         if (items[0].revents & ZMQ_POLLIN && !(running = s_pipe (self)))
             break; //  claim nothing more: it would sit leased until its lease ran out
@@ -739,13 +752,9 @@ wf_relay_actor (zsock_t *pipe, void *args)
             s_replies (self);
         s_notifications (self, count == 3 && (items[2].revents & ZMQ_POLLIN));
         int64_t now = zclock_mono ();
-        //  Every row in flight answered, or a round is due: record the answers.
-        if (self->touched_count &&
-            (self->touched_done == self->rows_used || now - self->acks_at_ms >= WF_RELAY_ROUND_MS))
+        if (s_flush_due (self, now))
             s_flush_replies (self);
-        if ((self->wanted &&
-             (self->rows_used == 0 || now - self->claim_at_ms >= WF_RELAY_ROUND_MS)) ||
-            now >= self->poll_at_ms || now >= self->sweep_at_ms) {
+        if (s_claim_due (self, now) || now >= self->poll_at_ms || now >= self->sweep_at_ms) {
             self->wanted = false;
             self->claim_at_ms = now;
             s_claim (self);
